@@ -1,0 +1,227 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.phone import normalize_phone, validate_e164
+from diagnopet.models import TimeStampedModel
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, phone: str, password: str | None, **extra):
+        phone = normalize_phone(phone)
+        email = extra.pop("email", None)
+        email = self.normalize_email(email) if email else None
+        user = self.model(phone=phone, email=email, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, phone: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(phone, password, **extra)
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        if not extra["is_staff"] or not extra["is_superuser"]:
+            raise ValueError("A superuser must have is_staff and is_superuser set.")
+        return self._create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
+    """A person who logs in: a pet owner (customer) or a staff member (``is_staff`` + StaffProfile).
+
+    The phone number (E.164) is the login id; email is optional and also accepted at login.
+    """
+
+    phone = models.CharField(max_length=16, unique=True, validators=[validate_e164])
+    email = models.EmailField(blank=True, null=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    is_verified = models.BooleanField(default=False, help_text="Phone confirmed by a one-time code.")
+    # Brute-force protection: consecutive failed password logins, and the lock they cause.
+    failed_login_attempts = models.PositiveSmallIntegerField(default=0)
+    is_locked = models.BooleanField(default=False)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    anonymized_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # Case-insensitive unique email, ignoring users without one.
+            models.UniqueConstraint(
+                Lower("email"), condition=Q(email__isnull=False), name="accounts_user_email_ci_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_locked=False) | Q(locked_until__isnull=False),
+                name="accounts_user_locked_has_until",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.phone})" if self.full_name else self.phone
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.phone
+
+    @property
+    def is_currently_locked(self) -> bool:
+        return self.is_locked and self.locked_until is not None and self.locked_until > timezone.now()
+
+
+class Address(TimeStampedModel):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(max_length=50, blank=True, help_text="Home, Work, …")
+    line1 = models.CharField(max_length=255)
+    line2 = models.CharField(max_length=255, blank=True)
+    landmark = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=12)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "id"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="accounts_address_one_default_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="accounts_address_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="accounts_address_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in (self.label, self.line1, self.city) if p)
+
+    @property
+    def one_line(self) -> str:
+        parts = (self.line1, self.line2, self.landmark, self.city, self.state, self.postal_code)
+        return ", ".join(p for p in parts if p)
+
+
+class PhoneOTP(TimeStampedModel):
+    """A one-time login code. Only its hash is stored; it expires and allows a few tries."""
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", "Login"
+        VERIFY_PHONE = "verify_phone", "Verify phone"
+
+    phone = models.CharField(max_length=16, db_index=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.LOGIN)
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "phone one-time code"
+        indexes = [models.Index(fields=["phone", "-created_at"], name="accounts_otp_phone_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.purpose})"
+
+
+class StaffRole(models.TextChoices):
+    ADMIN = "admin", "Clinic admin"
+    COLLECTOR = "collector", "Sample collector"
+    LAB_TECH = "lab_tech", "Lab technician"
+    ANALYST = "analyst", "Analyst"
+
+
+class StaffProfile(TimeStampedModel):
+    """What a staff user does at the lab. The role is mirrored by the Django group of the same name."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_profile")
+    role = models.CharField(max_length=20, choices=StaffRole.choices, db_index=True)
+    assigned_area = models.CharField(max_length=100, blank=True, help_text="For collector routing.")
+    employee_code = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["role", "user__full_name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+
+class Notification(TimeStampedModel):
+    """An in-app message to a customer, and the state of its delivery through SMS/WhatsApp/email."""
+
+    class Kind(models.TextChoices):
+        BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
+        COLLECTOR_ASSIGNED = "collector_assigned", "Collector assigned"
+        SAMPLE_COLLECTED = "sample_collected", "Sample collected"
+        SAMPLE_REJECTED = "sample_rejected", "Sample rejected"
+        REPORT_DELIVERED = "report_delivered", "Report delivered"
+        REPORT_AMENDED = "report_amended", "Report amended"
+        BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+        VISIT_REMINDER = "visit_reminder", "Visit reminder"
+        GENERAL = "general", "General"
+
+    class Channel(models.TextChoices):
+        IN_APP = "in_app", "In-app only"
+        SMS = "sms", "SMS"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        EMAIL = "email", "Email"
+
+    class DeliveryStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices, db_index=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    # Ids of the objects the message is about ({"booking": 12, "report": 40}); kept as data so that
+    # accounts (the lowest app) never imports the apps above it.
+    data = models.JSONField(default=dict, blank=True)
+    # One row per event: the same event key for the same user is never stored twice.
+    event_key = models.CharField(max_length=120, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
+    delivery_status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="accounts_notif_user_read")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event_key"], condition=~Q(event_key=""), name="accounts_notification_once_per_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.user}"

@@ -1,0 +1,157 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from diagnopet.models import TimeStampedModel, default_currency, money_field
+
+
+class DistancePricingConfig(TimeStampedModel):
+    """Home-collection charge rules. Rows are kept as history; the active one is chosen by date.
+
+    Charge = 0 within ``max_free_distance_km``, else ``base_charge + (km − free km) × charge_per_km``;
+    beyond ``max_service_distance_km`` home collection is refused.
+    """
+
+    base_charge = money_field()
+    charge_per_km = money_field()
+    max_free_distance_km = models.DecimalField(max_digits=6, decimal_places=2)
+    max_service_distance_km = models.DecimalField(max_digits=6, decimal_places=2)
+    effective_from = models.DateField(db_index=True)
+    effective_until = models.DateField(null=True, blank=True, db_index=True)
+    is_active = models.BooleanField(default=True)
+    notes = models.CharField(max_length=200, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-effective_from", "-id"]
+        verbose_name = "distance pricing"
+        verbose_name_plural = "distance pricing"
+        constraints = [
+            models.CheckConstraint(condition=Q(base_charge__gte=0), name="billing_distance_base_non_negative"),
+            models.CheckConstraint(condition=Q(charge_per_km__gte=0), name="billing_distance_per_km_non_negative"),
+            models.CheckConstraint(condition=Q(max_free_distance_km__gte=0), name="billing_distance_free_non_negative"),
+            models.CheckConstraint(
+                condition=Q(max_service_distance_km__gte=F("max_free_distance_km")),
+                name="billing_distance_service_covers_free",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True) | Q(effective_until__gte=F("effective_from")),
+                name="billing_distance_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        until = f"{self.effective_until:%Y-%m-%d}" if self.effective_until else "open"
+        return f"₹{self.base_charge} + ₹{self.charge_per_km}/km from {self.effective_from:%Y-%m-%d} ({until})"
+
+
+class BillingRecord(TimeStampedModel):
+    """The money of one booking, snapshotted at booking time, and its invoice/payment state."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        FINALIZED = "finalized", "Finalized"
+        INVOICED = "invoiced", "Invoiced"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+
+    booking = models.OneToOneField("bookings.Booking", on_delete=models.PROTECT, related_name="billing_record")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="billing_records")
+    tests = models.ManyToManyField("catalog.LabTest", related_name="+", blank=True)
+    currency = models.CharField(max_length=3, default=default_currency)
+    base_amount = money_field()
+    discount_amount = money_field(default=0)
+    distance_charge = money_field(default=0)
+    final_amount = money_field()
+    billing_date = models.DateField(db_index=True)
+    billing_period = models.CharField(max_length=7, db_index=True, help_text="YYYY-MM")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    invoice_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    invoice_date = models.DateTimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    paid_date = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-billing_date", "-id"]
+        indexes = [models.Index(fields=["status", "billing_date"], name="billing_record_status_date")]
+        constraints = [
+            models.CheckConstraint(condition=Q(base_amount__gte=0), name="billing_record_base_non_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0, discount_amount__lte=F("base_amount")),
+                name="billing_record_discount_within_base",
+            ),
+            models.CheckConstraint(condition=Q(distance_charge__gte=0), name="billing_record_distance_non_negative"),
+            models.CheckConstraint(
+                condition=Q(final_amount=F("base_amount") - F("discount_amount") + F("distance_charge")),
+                name="billing_record_final_is_sum",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["invoiced", "paid"]) | Q(invoice_number__isnull=False),
+                name="billing_record_invoiced_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_period__regex=r"^[0-9]{4}-[0-9]{2}$"), name="billing_record_period_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number or f"Bill for booking {self.booking_id}"
+
+
+class Payment(TimeStampedModel):
+    """Money received for (or refunded from) a billing record. Amounts are positive; ``kind`` says which."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", "Cash"
+        CARD = "card", "Card"
+        UPI = "upi", "UPI"
+        ONLINE = "online", "Online"
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    billing_record = models.ForeignKey(BillingRecord, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PAYMENT)
+    amount = money_field()
+    method = models.CharField(max_length=10, choices=Method.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUCCEEDED, db_index=True)
+    reference = models.CharField(max_length=100, blank=True, help_text="UPI/card/gateway reference.")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="payments_received"
+    )
+    received_at = models.DateTimeField(db_index=True)
+    notes = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.get_method_display()})"
+
+
+class InvoiceSequence(TimeStampedModel):
+    """The last invoice number issued per year; locked row by row to keep numbers gap-free."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_number__gte=0), name="billing_invoiceseq_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

@@ -1,0 +1,330 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from diagnopet.models import TimeStampedModel, money_field, random_upload_path
+
+
+class CollectionType(models.TextChoices):
+    HOME = "home", "Home collection"
+    LAB = "lab", "Lab visit"
+
+
+class CollectionSlot(TimeStampedModel):
+    """A collection time window with capacity for home visits and (optionally) lab visits.
+
+    ``booked`` / ``lab_booked`` count the bookings holding a place; the database refuses overbooking.
+    """
+
+    date = models.DateField(db_index=True)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    capacity = models.PositiveSmallIntegerField(help_text="Home visits in this window.")
+    booked = models.PositiveSmallIntegerField(default=0, editable=False)
+    lab_capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty means no limit.")
+    lab_booked = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["date", "start_time"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "start_time"], name="bookings_slot_unique_start"),
+            models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="bookings_slot_start_before_end"),
+            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="bookings_slot_booked_within_capacity"),
+            models.CheckConstraint(
+                condition=Q(lab_capacity__isnull=True) | Q(lab_booked__lte=F("lab_capacity")),
+                name="bookings_slot_lab_booked_within_capacity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+    @property
+    def remaining(self) -> int:
+        return max(self.capacity - self.booked, 0)
+
+
+class Booking(TimeStampedModel):
+    """A customer's order of tests for one pet, collected at home or at the lab.
+
+    Money columns are a snapshot of the pricing at booking time; ``total`` = subtotal − discount +
+    distance charge (checked by the database).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        COLLECTED = "collected", "Collected"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    class CancelledBy(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        STAFF = "staff", "Staff"
+        SYSTEM = "system", "System"
+
+    code = models.CharField(max_length=12, unique=True, help_text="Short human-readable code, e.g. DP-7K3Q9X.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    pet = models.ForeignKey("pets.Pet", on_delete=models.PROTECT, related_name="bookings")
+    collection_type = models.CharField(max_length=10, choices=CollectionType.choices, db_index=True)
+    slot = models.ForeignKey(CollectionSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="bookings")
+    booking_date = models.DateField(db_index=True, help_text="The day of the collection visit.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # The address is snapshotted: editing or deleting the customer's address never rewrites history.
+    address = models.ForeignKey(
+        "accounts.Address", on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+    )
+    address_text = models.TextField(blank=True)
+    address_link = models.URLField(max_length=500, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    collection_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collections",
+        limit_choices_to={"is_staff": True},
+    )
+    notes = models.TextField(blank=True)
+    estimated_distance_km = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    subtotal = money_field()
+    discount_amount = money_field(default=0)
+    distance_charge = money_field(default=0)
+    total_amount = money_field()
+    coupon = models.ForeignKey(
+        "promotions.Coupon", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    offer = models.ForeignKey(
+        "promotions.Offer", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    recollection_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="recollections"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
+    collected_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    collected_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    processing_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_by_role = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="bookings_booking_user_recent"),
+            models.Index(fields=["collection_staff", "booking_date"], name="bookings_booking_staff_date"),
+            models.Index(fields=["status", "booking_date"], name="bookings_booking_status_date"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="bookings_booking_idempotency_unique",
+            ),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="bookings_booking_subtotal_non_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0, discount_amount__lte=F("subtotal")),
+                name="bookings_booking_discount_within_subtotal",
+            ),
+            models.CheckConstraint(condition=Q(distance_charge__gte=0), name="bookings_booking_distance_non_negative"),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("subtotal") - F("discount_amount") + F("distance_charge")),
+                name="bookings_booking_total_is_sum",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_distance_km__isnull=True) | Q(estimated_distance_km__gte=0),
+                name="bookings_booking_distance_km_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(collection_type="lab") | ~Q(address_text=""),
+                name="bookings_booking_home_has_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class TestBatchGroup(TimeStampedModel):
+    """Tests of one booking grouped for processing and reporting together (e.g. a wellness panel)."""
+
+    __test__ = False
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="batch_groups")
+    batch_name = models.CharField(max_length=150, blank=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.batch_name or f"Batch {self.pk}"
+
+
+class BookingItem(TimeStampedModel):
+    """One test in a booking, its frozen price and the life of its sample."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COLLECTED = "collected", "Collected"
+        RECEIVED = "received", "Received at lab"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        REJECTED = "rejected", "Rejected"
+
+    class RejectionReason(models.TextChoices):
+        HAEMOLYSED = "haemolysed", "Haemolysed"
+        CLOTTED = "clotted", "Clotted"
+        INSUFFICIENT_VOLUME = "insufficient_volume", "Insufficient volume"
+        WRONG_TUBE = "wrong_tube", "Wrong tube"
+        LEAKED = "leaked", "Leaked"
+        TOO_OLD = "too_old", "Too old"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="items")
+    sequence = models.PositiveSmallIntegerField(default=1, help_text="Item number on the tube label.")
+    test = models.ForeignKey("catalog.LabTest", on_delete=models.PROTECT, related_name="booking_items")
+    batch_group = models.ForeignKey(
+        TestBatchGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
+    )
+    quantity = models.PositiveSmallIntegerField(default=1)
+    unit_price = money_field()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    rejection_reason = models.CharField(max_length=20, choices=RejectionReason.choices, blank=True)
+    rejection_notes = models.TextField(blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    processing_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Collected + turnaround hours.")
+
+    class Meta:
+        ordering = ["booking_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "test"], name="bookings_item_unique_test_per_booking"),
+            models.UniqueConstraint(fields=["booking", "sequence"], name="bookings_item_unique_sequence"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="bookings_item_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="bookings_item_price_non_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="bookings_item_rejected_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}/{self.sequence} {self.test_id}"
+
+
+def report_upload_to(instance, filename: str) -> str:
+    return random_upload_path("reports", filename)
+
+
+def prescription_upload_to(instance, filename: str) -> str:
+    return random_upload_path("prescriptions", filename)
+
+
+class TestReport(TimeStampedModel):
+    """The result of one booking item. A delivered report is never overwritten: an amendment adds a new
+    version that supersedes it. Only one version per item is current (database-enforced)."""
+
+    __test__ = False
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        GENERATED = "generated", "Generated"
+        VERIFIED = "verified", "Verified"
+        DELIVERED = "delivered", "Delivered"
+
+    booking_item = models.ForeignKey(BookingItem, on_delete=models.PROTECT, related_name="reports")
+    # Denormalised from the item so that "reports of my pets" and "reports of this booking" are
+    # single-table filters.
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="reports")
+    pet = models.ForeignKey("pets.Pet", on_delete=models.PROTECT, related_name="reports")
+    test = models.ForeignKey("catalog.LabTest", on_delete=models.PROTECT, related_name="reports")
+    batch_group = models.ForeignKey(
+        TestBatchGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+    )
+    report_file = models.FileField(upload_to=report_upload_to, blank=True)
+    findings = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    version = models.PositiveSmallIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    amendment_reason = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    generated_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["pet", "status"], name="bookings_report_pet_status")]
+        constraints = [
+            # "One report per booking item": one current version; earlier versions stay as history.
+            models.UniqueConstraint(
+                fields=["booking_item"], condition=Q(is_current=True), name="bookings_report_one_current_per_item"
+            ),
+            models.UniqueConstraint(fields=["booking_item", "version"], name="bookings_report_unique_version"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="bookings_report_version_positive"),
+            # Four-eyes: the verifier is never the uploader.
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | Q(uploaded_by__isnull=True) | ~Q(verified_by=F("uploaded_by")),
+                name="bookings_report_verifier_not_uploader",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} v{self.version} ({self.status})"
+
+
+class PrescriptionUpload(TimeStampedModel):
+    """A prescription or test form a customer attached to a booking. Stored under a random name."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="prescriptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prescriptions")
+    file = models.FileField(upload_to=prescription_upload_to)
+    file_name = models.CharField(max_length=255, help_text="The name the customer's file had.")
+    file_type = models.CharField(max_length=50, help_text="MIME type detected from the content.")
+    file_size_bytes = models.PositiveIntegerField()
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(file_size_bytes__gt=0), name="bookings_prescription_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def uploaded_at(self):
+        return self.created_at

@@ -1,0 +1,82 @@
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+
+from diagnopet.models import TimeStampedModel, money_field
+
+
+class TestCategory(TimeStampedModel):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name_plural = "test categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TestTag(TimeStampedModel):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LabTest(TimeStampedModel):
+    """A test the lab sells (the seed's "Test"). Packages are tests with ``is_package`` set."""
+
+    # pytest collects classes named Test*; this one is named LabTest for that reason, and says so.
+    __test__ = False
+
+    code = models.CharField(max_length=30, help_text="Unique, case-insensitive, e.g. HEM-CBC.")
+    name = models.CharField(max_length=200, db_index=True)
+    category = models.ForeignKey(TestCategory, on_delete=models.PROTECT, related_name="tests")
+    tags = models.ManyToManyField(TestTag, blank=True, related_name="tests")
+    species = models.JSONField(default=list, blank=True, help_text='Species it is offered for, e.g. ["dog", "cat"].')
+    description = models.TextField(blank=True)
+    price = money_field()
+    discounted_price = money_field(null=True, blank=True)
+    sample_type = models.CharField(max_length=100, blank=True, db_index=True)
+    tube_type = models.CharField(max_length=100, blank=True)
+    sample_quantity_ml = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    collection_instructions = models.TextField(blank=True)
+    fasting_required = models.BooleanField(default=False)
+    tat_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Turnaround time in hours.")
+    is_package = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True, db_index=True)
+
+    class Meta:
+        ordering = ["category__display_order", "name"]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), name="catalog_labtest_code_ci_unique"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="catalog_labtest_price_non_negative"),
+            models.CheckConstraint(
+                condition=Q(discounted_price__isnull=True)
+                | Q(discounted_price__gte=0, discounted_price__lte=F("price")),
+                name="catalog_labtest_discounted_price_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sample_quantity_ml__isnull=True) | Q(sample_quantity_ml__gt=0),
+                name="catalog_labtest_sample_quantity_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(tat_hours__isnull=True) | Q(tat_hours__gt=0), name="catalog_labtest_tat_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def effective_price(self):
+        """What a customer pays per unit today: the discounted price when set, else the price."""
+        return self.discounted_price if self.discounted_price is not None else self.price

@@ -1,0 +1,68 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.phone import validate_e164
+from diagnopet.models import TimeStampedModel
+
+
+class ClinicInfo(TimeStampedModel):
+    """The clinic's details. Exactly one row may exist (enforced by the database)."""
+
+    # Always True and unique: a second row cannot be inserted.
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    name = models.CharField(max_length=150)
+    whatsapp_number = models.CharField(max_length=16, validators=[validate_e164], help_text="E.164, e.g. +919876543210")
+    phone = models.CharField(max_length=16, blank=True, validators=[validate_e164])
+    email = models.EmailField(blank=True)
+    address = models.TextField()
+    google_maps_link = models.URLField(max_length=500, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    opening_time = models.TimeField()
+    closing_time = models.TimeField()
+    slot_minutes = models.PositiveSmallIntegerField(default=60, help_text="Length of a collection window.")
+    home_slot_capacity = models.PositiveSmallIntegerField(default=4, help_text="Home visits per window.")
+    lab_slot_capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Lab visits per window; empty means no limit."
+    )
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(default=2)
+    road_factor = models.DecimalField(
+        max_digits=4, decimal_places=2, default=1.30, help_text="Straight-line distance × this = road distance."
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "clinic info"
+        verbose_name_plural = "clinic info"
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="clinic_clinicinfo_single_row"),
+            models.CheckConstraint(
+                condition=Q(opening_time__lt=F("closing_time")), name="clinic_clinicinfo_opens_before_closing"
+            ),
+            models.CheckConstraint(condition=Q(road_factor__gte=1), name="clinic_clinicinfo_road_factor_min_1"),
+            models.CheckConstraint(condition=Q(slot_minutes__gt=0), name="clinic_clinicinfo_slot_minutes_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def whatsapp_link(self) -> str:
+        digits = "".join(ch for ch in self.whatsapp_number if ch.isdigit())
+        return f"https://wa.me/{digits}" if digits else ""
+
+
+class ClinicHoliday(TimeStampedModel):
+    """A day the clinic is closed: no collection slots are generated for it."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"
