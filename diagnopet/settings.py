@@ -159,6 +159,7 @@ REST_FRAMEWORK = {
         "otp": env.str("THROTTLE_OTP", default="5/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    "EXCEPTION_HANDLER": "diagnopet.errors.api_exception_handler",
 }
 API_MAX_PAGE_SIZE = 100
 

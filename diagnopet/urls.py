@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from diagnopet.views import healthz
 
@@ -7,7 +8,21 @@ admin.site.site_header = "DiagnoPet back-office"
 admin.site.site_title = "DiagnoPet"
 admin.site.index_title = "Today's work"
 
+# The only module that imports every app's API.
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("pets.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("clinic.api.urls")),
+    path("", include("promotions.api.urls")),
+    path("", include("billing.api.urls")),
+    path("", include("bookings.api.urls")),
+]
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,30 @@
+"""Booking services: every write of the booking flow goes through these functions.
+
+(Being built; the signatures are fixed.)
+"""
+
+from bookings.services.booking import booking_cancel, booking_create, booking_quote
+from bookings.services.lifecycle import (
+    booking_assign_collector,
+    booking_confirm,
+    booking_mark_collected,
+    item_receive,
+    item_start_processing,
+    report_deliver,
+    report_upload,
+    report_verify,
+)
+
+__all__ = [
+    "booking_assign_collector",
+    "booking_cancel",
+    "booking_confirm",
+    "booking_create",
+    "booking_mark_collected",
+    "booking_quote",
+    "item_receive",
+    "item_start_processing",
+    "report_deliver",
+    "report_upload",
+    "report_verify",
+]

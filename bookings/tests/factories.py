@@ -1,0 +1,93 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.tests.factories import AddressFactory, StaffUserFactory, UserFactory
+from bookings.models import (
+    Booking,
+    BookingItem,
+    CollectionSlot,
+    CollectionType,
+    PrescriptionUpload,
+    TestBatchGroup,
+    TestReport,
+)
+from catalog.tests.factories import LabTestFactory
+from pets.tests.factories import PetFactory
+
+
+class CollectionSlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectionSlot
+
+    date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=1))
+    start_time = factory.Sequence(lambda n: datetime.time(8 + n % 10, 0))
+    end_time = factory.LazyAttribute(lambda o: datetime.time(o.start_time.hour + 1, 0))
+    capacity = 4
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A home-collection booking of no items; money fields are consistent (total = sum)."""
+
+    class Meta:
+        model = Booking
+
+    code = factory.Sequence(lambda n: f"DP-T{n:05d}")
+    user = factory.SubFactory(UserFactory)
+    pet = factory.SubFactory(PetFactory, user=factory.SelfAttribute("..user"))
+    collection_type = CollectionType.HOME
+    address = factory.SubFactory(AddressFactory, user=factory.SelfAttribute("..user"))
+    address_text = factory.LazyAttribute(lambda o: o.address.one_line if o.address else "")
+    booking_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=1))
+    subtotal = Decimal("500.00")
+    discount_amount = Decimal("0.00")
+    distance_charge = Decimal("0.00")
+    total_amount = factory.LazyAttribute(lambda o: o.subtotal - o.discount_amount + o.distance_charge)
+
+
+class TestBatchGroupFactory(factory.django.DjangoModelFactory):
+    __test__ = False
+
+    class Meta:
+        model = TestBatchGroup
+
+    booking = factory.SubFactory(BookingFactory)
+    batch_name = "Wellness panel"
+
+
+class BookingItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BookingItem
+
+    booking = factory.SubFactory(BookingFactory)
+    sequence = factory.Sequence(lambda n: n + 1)
+    test = factory.SubFactory(LabTestFactory)
+    quantity = 1
+    unit_price = factory.LazyAttribute(lambda o: o.test.effective_price)
+
+
+class TestReportFactory(factory.django.DjangoModelFactory):
+    __test__ = False
+
+    class Meta:
+        model = TestReport
+
+    booking_item = factory.SubFactory(BookingItemFactory)
+    booking = factory.SelfAttribute("booking_item.booking")
+    pet = factory.SelfAttribute("booking_item.booking.pet")
+    test = factory.SelfAttribute("booking_item.test")
+    uploaded_by = factory.SubFactory(StaffUserFactory)
+
+
+class PrescriptionUploadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PrescriptionUpload
+
+    booking = factory.SubFactory(BookingFactory)
+    user = factory.SelfAttribute("booking.user")
+    file = factory.django.FileField(filename="prescription.pdf", data=b"%PDF-1.4\n% test\n")
+    file_name = "prescription.pdf"
+    file_type = "application/pdf"
+    file_size_bytes = 16

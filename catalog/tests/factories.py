@@ -1,0 +1,46 @@
+from decimal import Decimal
+
+import factory
+
+from catalog.models import LabTest, TestCategory, TestTag
+
+
+class TestCategoryFactory(factory.django.DjangoModelFactory):
+    __test__ = False
+
+    class Meta:
+        model = TestCategory
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+
+
+class TestTagFactory(factory.django.DjangoModelFactory):
+    __test__ = False
+
+    class Meta:
+        model = TestTag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag-{n}")
+    slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))
+
+
+class LabTestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LabTest
+
+    code = factory.Sequence(lambda n: f"T-{n:04d}")
+    name = factory.Sequence(lambda n: f"Lab test {n}")
+    category = factory.SubFactory(TestCategoryFactory)
+    species = factory.LazyFunction(lambda: ["dog", "cat"])
+    price = Decimal("500.00")
+    discounted_price = None
+    sample_type = "Whole blood"
+    tube_type = "EDTA (lavender)"
+    sample_quantity_ml = Decimal("1.00")
+    collection_instructions = "Invert gently."
+    fasting_required = False
+    tat_hours = 24
+    is_active = True

@@ -1,0 +1,39 @@
+import datetime
+from decimal import Decimal
+
+import factory
+
+from clinic.models import ClinicHoliday, ClinicInfo
+
+
+class ClinicInfoFactory(factory.django.DjangoModelFactory):
+    """The single clinic row (get-or-create, so calling it twice returns the same row)."""
+
+    class Meta:
+        model = ClinicInfo
+        django_get_or_create = ("singleton",)
+
+    singleton = True
+    name = "DiagnoPet Veterinary Diagnostics"
+    whatsapp_number = "+919876500000"
+    phone = "+919876500001"
+    email = "lab@diagnopet.example"
+    address = "12, 80 Feet Road, Indiranagar, Bengaluru 560038"
+    google_maps_link = "https://maps.google.com/?q=12.971600,77.640000"
+    latitude = Decimal("12.971600")
+    longitude = Decimal("77.640000")
+    opening_time = datetime.time(8, 0)
+    closing_time = datetime.time(18, 0)
+    slot_minutes = 60
+    home_slot_capacity = 4
+    lab_slot_capacity = None
+    cancellation_cutoff_hours = 2
+    road_factor = Decimal("1.30")
+
+
+class ClinicHolidayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClinicHoliday
+
+    date = factory.Sequence(lambda n: datetime.date(2030, 1, 1) + datetime.timedelta(days=n))
+    name = "Holiday"

@@ -1,0 +1,58 @@
+"""Business errors and how the API shows them.
+
+Services raise ``DomainError`` subclasses with a stable ``code``; the API turns them into DRF-shaped
+bodies ``{"detail": "...", "code": "..."}`` with the error's HTTP status (409 for a state conflict,
+400 for a rule the input broke, 404 for something that is not the caller's).
+"""
+
+from rest_framework import status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class DomainError(Exception):
+    """A business rule refused the operation."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    """The input breaks a business rule (HTTP 400)."""
+
+
+class Conflict(DomainError):
+    """The object is in a state that does not allow this (HTTP 409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    default_code = "invalid_transition"
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus DomainError → ``{"detail", "code"}`` (and the field when one is named)."""
+    if isinstance(exc, DomainError):
+        from rest_framework.response import Response
+
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.field:
+            body = {exc.field: [exc.message], "detail": exc.message, "code": exc.code}
+        return Response(body, status=exc.status_code)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        detail = response.data["detail"]
+        response.data.setdefault("code", getattr(detail, "code", "error"))
+    return response

@@ -1,0 +1,46 @@
+"""Every factory builds a valid row on PostgreSQL (so every other test can rely on them)."""
+
+import pytest
+
+from accounts.tests import factories as accounts_f
+from billing.tests import factories as billing_f
+from bookings.tests import factories as bookings_f
+from catalog.tests import factories as catalog_f
+from clinic.tests import factories as clinic_f
+from pets.tests import factories as pets_f
+from promotions.tests import factories as promotions_f
+
+FACTORIES = [
+    accounts_f.UserFactory,
+    accounts_f.StaffProfileFactory,
+    accounts_f.AddressFactory,
+    accounts_f.PhoneOTPFactory,
+    accounts_f.NotificationFactory,
+    pets_f.PetFactory,
+    catalog_f.TestCategoryFactory,
+    catalog_f.TestTagFactory,
+    catalog_f.LabTestFactory,
+    clinic_f.ClinicInfoFactory,
+    clinic_f.ClinicHolidayFactory,
+    promotions_f.OfferFactory,
+    promotions_f.CouponFactory,
+    promotions_f.CouponRedemptionFactory,
+    billing_f.DistancePricingConfigFactory,
+    billing_f.BillingRecordFactory,
+    billing_f.PaymentFactory,
+    billing_f.InvoiceSequenceFactory,
+    bookings_f.CollectionSlotFactory,
+    bookings_f.BookingFactory,
+    bookings_f.TestBatchGroupFactory,
+    bookings_f.BookingItemFactory,
+    bookings_f.TestReportFactory,
+    bookings_f.PrescriptionUploadFactory,
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("factory_class", FACTORIES, ids=lambda f: f.__name__)
+def test_factory_creates_a_valid_row(factory_class):
+    obj = factory_class()
+    obj.full_clean()
+    assert type(obj).objects.filter(pk=obj.pk).exists()
