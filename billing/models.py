@@ -80,8 +80,8 @@ class BillingRecord(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(base_amount__gte=0), name="billing_record_base_non_negative"),
             models.CheckConstraint(
-                condition=Q(discount_amount__gte=0, discount_amount__lte=F("base_amount")),
-                name="billing_record_discount_within_base",
+                condition=Q(discount_amount__gte=0, discount_amount__lte=F("base_amount") + F("distance_charge")),
+                name="billing_record_discount_within_gross",
             ),
             models.CheckConstraint(condition=Q(distance_charge__gte=0), name="billing_record_distance_non_negative"),
             models.CheckConstraint(

@@ -133,9 +133,11 @@ class Booking(TimeStampedModel):
                 name="bookings_booking_idempotency_unique",
             ),
             models.CheckConstraint(condition=Q(subtotal__gte=0), name="bookings_booking_subtotal_non_negative"),
+            # A discount reduces the tests (≤ subtotal) or waives the home-collection charge, never more
+            # than what is charged.
             models.CheckConstraint(
-                condition=Q(discount_amount__gte=0, discount_amount__lte=F("subtotal")),
-                name="bookings_booking_discount_within_subtotal",
+                condition=Q(discount_amount__gte=0, discount_amount__lte=F("subtotal") + F("distance_charge")),
+                name="bookings_booking_discount_within_gross",
             ),
             models.CheckConstraint(condition=Q(distance_charge__gte=0), name="bookings_booking_distance_non_negative"),
             models.CheckConstraint(

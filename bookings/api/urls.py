@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from bookings.api.views import BookingViewSet, PetReportViewSet, ReportViewSet, SlotViewSet
+from diagnopet.api.routers import ApiRouter
 
 app_name = "bookings"
-urlpatterns: list = []
+
+router = ApiRouter()
+router.register("bookings", BookingViewSet, basename="booking")
+router.register("slots", SlotViewSet, basename="slot")
+router.register("reports", ReportViewSet, basename="report")
+
+urlpatterns = [
+    path("pets/<int:pet_id>/reports/", PetReportViewSet.as_view({"get": "list"}), name="pet-reports"),
+    *router.urls,
+]

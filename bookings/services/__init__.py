@@ -1,7 +1,4 @@
-"""Booking services: every write of the booking flow goes through these functions.
-
-(Being built; the signatures are fixed.)
-"""
+"""Booking services: every write of the booking flow goes through these functions."""
 
 from bookings.services.booking import booking_cancel, booking_create, booking_quote
 from bookings.services.lifecycle import (
@@ -14,6 +11,7 @@ from bookings.services.lifecycle import (
     report_upload,
     report_verify,
 )
+from bookings.services.slots import slot_generate
 
 __all__ = [
     "booking_assign_collector",
@@ -27,4 +25,5 @@ __all__ = [
     "report_deliver",
     "report_upload",
     "report_verify",
+    "slot_generate",
 ]

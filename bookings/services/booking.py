@@ -1,5 +1,25 @@
-def booking_quote(*, user, pet_id, test_ids, collection_type, address_id=None, slot_id=None, coupon_code=None):
-    raise NotImplementedError
+"""Creating and cancelling bookings: the money-moving writes of the booking flow."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Notification
+from accounts.notifications import notification_create
+from billing.services import billing_record_create_draft, billing_record_void
+from bookings.codes import booking_code_new
+from bookings.locks import lock_booking, slot_release, slot_take
+from bookings.models import Booking, BookingItem
+from bookings.services.pricing import Quote, booking_quote, slot_starts_at
+from bookings.states import check_transition
+from clinic.models import ClinicInfo
+from diagnopet.errors import Conflict, NotFound, ValidationFailed
+from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
+
+__all__ = ["booking_cancel", "booking_create", "booking_quote"]
+
+_CREATE_ATTEMPTS = 3
 
 
 def booking_create(
@@ -13,9 +33,155 @@ def booking_create(
     coupon_code=None,
     notes="",
     idempotency_key=None,
-):
-    raise NotImplementedError
+) -> Booking:
+    """Book tests for a pet: booking, items, slot place, coupon use and draft bill, all in one transaction.
+
+    Prices come from ``booking_quote`` (the same function the quote endpoint uses). With an ``idempotency_key``,
+    the same key from the same user returns the booking the first request made (also under concurrency: the unique
+    (user, key) index decides). The returned booking has ``was_replayed`` set to say which happened.
+    """
+    idempotency_key = (idempotency_key or "").strip() or None
+    for attempt in range(_CREATE_ATTEMPTS):
+        if idempotency_key:
+            existing = Booking.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if existing is not None:
+                existing.was_replayed = True
+                return existing
+        try:
+            booking = _booking_create_once(
+                user=user,
+                pet_id=pet_id,
+                test_ids=test_ids,
+                collection_type=collection_type,
+                slot_id=slot_id,
+                address_id=address_id,
+                coupon_code=coupon_code,
+                notes=notes,
+                idempotency_key=idempotency_key,
+            )
+        except IntegrityError:
+            # Either a concurrent request with the same idempotency key won (the loop returns its booking), or
+            # the random booking code collided (the loop draws a new one).
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            continue
+        booking.was_replayed = False
+        return booking
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def booking_cancel(*, booking, by, reason=""):
-    raise NotImplementedError
+@transaction.atomic(durable=True)
+def _booking_create_once(
+    *, user, pet_id, test_ids, collection_type, slot_id, address_id, coupon_code, notes, idempotency_key
+) -> Booking:
+    now = timezone.now()
+    quote: Quote = booking_quote(
+        user=user,
+        pet_id=pet_id,
+        test_ids=test_ids,
+        collection_type=collection_type,
+        address_id=address_id,
+        slot_id=slot_id,
+        coupon_code=coupon_code,
+        now=now,
+    )
+    verdict = quote.coupon
+    if verdict is not None and not verdict.valid:
+        raise ValidationFailed(REASON_MESSAGES[verdict.reason], code=f"coupon_{verdict.reason}", field="coupon_code")
+
+    address = quote.address
+    applied = quote.applied
+    booking = Booking.objects.create(
+        code=booking_code_new(),
+        user=user,
+        pet=quote.pet,
+        collection_type=quote.collection_type,
+        slot=quote.slot,
+        booking_date=quote.slot.date,
+        address=address,
+        address_text=address.one_line if address else "",
+        latitude=address.latitude if address else None,
+        longitude=address.longitude if address else None,
+        notes=notes or "",
+        estimated_distance_km=quote.distance_km,
+        subtotal=quote.subtotal,
+        discount_amount=quote.discount,
+        distance_charge=quote.distance_charge,
+        total_amount=quote.total,
+        coupon=applied.coupon if applied else None,
+        offer=applied.offer if applied else None,
+        idempotency_key=idempotency_key,
+    )
+    # Lock order: slot, then coupon (bookings.locks).
+    if not slot_take(slot_id=quote.slot.id, collection_type=quote.collection_type):
+        raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
+    BookingItem.objects.bulk_create(
+        BookingItem(booking=booking, sequence=n, test=line.test, quantity=line.quantity, unit_price=line.unit_price)
+        for n, line in enumerate(quote.lines, start=1)
+    )
+    if applied is not None and applied.coupon is not None:
+        coupon_redeem(coupon_id=applied.coupon.id, booking=booking, user=user, discount_amount=applied.amount, now=now)
+    billing_record_create_draft(booking=booking, test_ids=quote.test_ids)
+    return booking
+
+
+def cancellation_deadline(booking: Booking) -> datetime.datetime | None:
+    """Until when the customer may cancel: the slot's start minus the clinic's cutoff hours."""
+    if booking.slot is None:
+        return None
+    clinic = ClinicInfo.objects.first()
+    cutoff_hours = clinic.cancellation_cutoff_hours if clinic else 2
+    return slot_starts_at(booking.slot) - datetime.timedelta(hours=cutoff_hours)
+
+
+@transaction.atomic(durable=True)
+def booking_cancel(*, booking: Booking, by, reason: str = "") -> Booking:
+    """Cancel a pending or confirmed booking: give back the slot place and the coupon use, void the draft bill,
+    cancel the items, and tell the customer.
+
+    A customer may cancel only their own booking, until the cancellation cutoff before the slot; staff may cancel
+    any pending or confirmed booking. The booking row is locked, so two cancellations cannot both succeed.
+    """
+    booking = lock_booking(booking_id=booking.pk)
+    as_staff = bool(by.is_staff)
+    if not as_staff and booking.user_id != by.pk:
+        raise NotFound("Booking not found.")
+    check_transition("booking", booking.status, Booking.Status.CANCELLED)
+    now = timezone.now()
+    if not as_staff:
+        deadline = cancellation_deadline(booking)
+        if deadline is not None and now > deadline:
+            raise Conflict(
+                f"Bookings can be cancelled online until {timezone.localtime(deadline):%d %b %Y %H:%M}. "
+                "Please call the clinic.",
+                code="cancellation_cutoff_passed",
+            )
+    if booking.slot_id:
+        slot_release(slot_id=booking.slot_id, collection_type=booking.collection_type)
+    coupon_release(booking=booking)
+    billing_record_void(booking=booking)
+    booking.items.filter(status=BookingItem.Status.PENDING).update(status=BookingItem.Status.CANCELLED, updated_at=now)
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = by
+    booking.cancelled_by_role = Booking.CancelledBy.STAFF if as_staff else Booking.CancelledBy.CUSTOMER
+    booking.cancellation_reason = reason or ""
+    booking.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancelled_by_role",
+            "cancellation_reason",
+            "updated_at",
+        ]
+    )
+    notification_create(
+        user=booking.user,
+        kind=Notification.Kind.BOOKING_CANCELLED,
+        title=f"Booking {booking.code} cancelled",
+        body=reason or "Your booking was cancelled.",
+        data={"booking": booking.pk},
+        event_key=f"booking:{booking.pk}:cancelled",
+    )
+    return booking

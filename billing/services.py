@@ -1,0 +1,122 @@
+"""Billing services: home-collection charges, billing records, invoices and payments.
+
+This app never imports ``bookings``; it receives booking objects and reads them through their fields.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.models import BillingRecord, DistancePricingConfig
+from diagnopet.errors import Conflict, ValidationFailed
+from diagnopet.money import ZERO, to_money
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_pricing_active(*, on: date) -> DistancePricingConfig | None:
+    """The config in force on ``on``: the latest ``effective_from`` ≤ ``on`` whose ``effective_until`` is empty or ≥
+    ``on`` (among active rows)."""
+    return (
+        DistancePricingConfig.objects.filter(is_active=True, effective_from__lte=on)
+        .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=on))
+        .order_by("-effective_from", "-id")
+        .first()
+    )
+
+
+def road_distance_km(*, origin: tuple, destination: tuple, road_factor: Decimal) -> Decimal:
+    """Great-circle (haversine) distance between two (lat, lon) points × the road factor, in km (2 places)."""
+    lat1, lon1 = (math.radians(float(v)) for v in origin)
+    lat2, lon2 = (math.radians(float(v)) for v in destination)
+    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    straight = 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+    # Decimal(str(...)) keeps the float's shortest repr, so rounding is on the digits people see.
+    return to_money(Decimal(str(straight)) * Decimal(road_factor))
+
+
+@dataclass(frozen=True)
+class DistanceCharge:
+    distance_km: Decimal
+    charge: Decimal
+    config: DistancePricingConfig
+
+
+def distance_charge_compute(*, distance_km: Decimal, on: date) -> DistanceCharge:
+    """The home-collection charge for ``distance_km`` under the config in force on ``on``.
+
+    0 within the free radius (inclusive); else ``base_charge + (km − free km) × charge_per_km``, rounded half-up to
+    paise. Beyond ``max_service_distance_km`` home collection is refused.
+    """
+    config = distance_pricing_active(on=on)
+    if config is None:
+        raise ValidationFailed(
+            "Home collection is not available right now. Please choose a lab visit.",
+            code="home_collection_unavailable",
+            field="collection_type",
+        )
+    if distance_km > config.max_service_distance_km:
+        raise ValidationFailed(
+            f"This address is {distance_km} km away; we collect at home up to "
+            f"{config.max_service_distance_km} km. Please choose a lab visit.",
+            code="beyond_service_area",
+            field="address",
+        )
+    if distance_km <= config.max_free_distance_km:
+        charge = ZERO
+    else:
+        charge = to_money(config.base_charge + (distance_km - config.max_free_distance_km) * config.charge_per_km)
+    return DistanceCharge(distance_km=distance_km, charge=charge, config=config)
+
+
+@transaction.atomic
+def billing_record_create_draft(*, booking, test_ids: list[int]) -> BillingRecord:
+    """Snapshot a booking's money as a draft billing record (called inside the booking transaction)."""
+    record = BillingRecord.objects.create(
+        booking=booking,
+        user_id=booking.user_id,
+        base_amount=booking.subtotal,
+        discount_amount=booking.discount_amount,
+        distance_charge=booking.distance_charge,
+        final_amount=booking.total_amount,
+        billing_date=booking.booking_date,
+        billing_period=f"{booking.booking_date:%Y-%m}",
+        status=BillingRecord.Status.DRAFT,
+    )
+    record.tests.set(test_ids)
+    return record
+
+
+@transaction.atomic
+def billing_record_void(*, booking) -> BillingRecord | None:
+    """Void the booking's billing record when the booking is cancelled. Only unpaid, uninvoiced records can be
+    voided; anything else needs a refund first."""
+    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    if record is None or record.status == BillingRecord.Status.VOID:
+        return record
+    if record.status not in (BillingRecord.Status.DRAFT, BillingRecord.Status.FINALIZED):
+        raise Conflict(
+            f"The bill for this booking is already {record.get_status_display().lower()}; refund it first.",
+            code="billing_not_voidable",
+        )
+    record.status = BillingRecord.Status.VOID
+    record.voided_at = timezone.now()
+    record.save(update_fields=["status", "voided_at", "updated_at"])
+    return record
+
+
+@transaction.atomic
+def billing_record_finalize(*, booking) -> BillingRecord | None:
+    """Mark the booking's draft bill final (the booking is completed); later states are left as they are."""
+    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    if record is None or record.status != BillingRecord.Status.DRAFT:
+        return record
+    record.status = BillingRecord.Status.FINALIZED
+    record.finalized_at = timezone.now()
+    record.save(update_fields=["status", "finalized_at", "updated_at"])
+    return record

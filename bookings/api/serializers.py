@@ -1,0 +1,218 @@
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
+
+
+class SlotSerializer(serializers.ModelSerializer):
+    start = serializers.TimeField(source="start_time")
+    end = serializers.TimeField(source="end_time")
+    remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
+    lab_remaining = serializers.SerializerMethodField(help_text="Lab-visit places left; null means no limit.")
+
+    class Meta:
+        model = CollectionSlot
+        fields = ["id", "date", "start", "end", "capacity", "remaining", "lab_remaining"]
+
+    def get_remaining(self, slot) -> int:
+        return max(slot.capacity - slot.booked, 0)
+
+    def get_lab_remaining(self, slot) -> int | None:
+        return None if slot.lab_capacity is None else max(slot.lab_capacity - slot.lab_booked, 0)
+
+
+class BookingRequestSerializer(serializers.Serializer):
+    """What a customer sends to quote or book. Prices are never read from it."""
+
+    pet = serializers.IntegerField(min_value=1)
+    tests = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True, max_length=50)
+    collection_type = serializers.ChoiceField(choices=CollectionType.choices)
+    address = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    slot = serializers.IntegerField(min_value=1)
+    coupon_code = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class CouponVerdictSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    valid = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True, help_text="Why the coupon was refused or not applied.")
+    message = serializers.CharField()
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    applied = serializers.BooleanField()
+
+
+class AppliedOfferSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="offer.id")
+    name = serializers.CharField(source="offer.name")
+    applies_to = serializers.CharField(source="offer.applies_to")
+    coupon = serializers.CharField(source="coupon.code", allow_null=True, default=None)
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    test = serializers.IntegerField(source="test.id")
+    code = serializers.CharField(source="test.code")
+    name = serializers.CharField(source="test.name")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class QuoteSerializer(serializers.Serializer):
+    currency = serializers.SerializerMethodField()
+    items = QuoteLineSerializer(source="lines", many=True)
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    eligible_subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    distance_km = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    distance_charge = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    offer = AppliedOfferSerializer(source="applied", allow_null=True)
+    coupon = CouponVerdictSerializer(allow_null=True)
+    slot = SlotSerializer()
+
+    def get_currency(self, quote) -> str:
+        return settings.CURRENCY
+
+
+class BookingItemSerializer(serializers.ModelSerializer):
+    test_code = serializers.CharField(source="test.code", read_only=True)
+    test_name = serializers.CharField(source="test.name", read_only=True)
+    tube_type = serializers.CharField(source="test.tube_type", read_only=True)
+
+    class Meta:
+        model = BookingItem
+        fields = [
+            "id",
+            "sequence",
+            "test",
+            "test_code",
+            "test_name",
+            "tube_type",
+            "quantity",
+            "unit_price",
+            "status",
+            "rejection_reason",
+            "due_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingCouponSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    valid = serializers.BooleanField()
+    reason = serializers.CharField(allow_null=True)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    """A booking as its customer sees it. Every field is read-only: bookings change through actions."""
+
+    pet_name = serializers.CharField(source="pet.name", read_only=True)
+    slot = SlotSerializer(read_only=True)
+    discount = serializers.DecimalField(source="discount_amount", max_digits=12, decimal_places=2, read_only=True)
+    distance_km = serializers.DecimalField(
+        source="estimated_distance_km", max_digits=7, decimal_places=2, read_only=True, allow_null=True
+    )
+    total = serializers.DecimalField(source="total_amount", max_digits=12, decimal_places=2, read_only=True)
+    currency = serializers.SerializerMethodField()
+    coupon = serializers.SerializerMethodField()
+    items = BookingItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "code",
+            "status",
+            "pet",
+            "pet_name",
+            "collection_type",
+            "slot",
+            "booking_date",
+            "address",
+            "address_text",
+            "notes",
+            "currency",
+            "subtotal",
+            "discount",
+            "distance_km",
+            "distance_charge",
+            "total",
+            "coupon",
+            "items",
+            "created_at",
+            "confirmed_at",
+            "collected_at",
+            "completed_at",
+            "cancelled_at",
+            "cancellation_reason",
+        ]
+        read_only_fields = fields
+
+    def get_currency(self, booking) -> str:
+        return settings.CURRENCY
+
+    @extend_schema_field(BookingCouponSerializer(allow_null=True))
+    def get_coupon(self, booking):
+        if booking.coupon_id is None:
+            return None
+        return {"code": booking.coupon.code, "valid": True, "reason": None, "discount": str(booking.discount_amount)}
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class PrescriptionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, JPEG or PNG, at most 10 MB.")
+
+
+class PrescriptionSerializer(serializers.ModelSerializer):
+    uploaded_at = serializers.DateTimeField(source="created_at", read_only=True)
+    verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PrescriptionUpload
+        fields = ["id", "booking", "file_name", "file_type", "file_size_bytes", "uploaded_at", "verified"]
+        read_only_fields = fields
+
+    def get_verified(self, obj) -> bool:
+        return obj.verified_at is not None
+
+
+class ReportTestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    test = ReportTestSerializer(read_only=True)
+    pet_name = serializers.CharField(source="pet.name", read_only=True)
+    booking_code = serializers.CharField(source="booking.code", read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TestReport
+        fields = [
+            "id",
+            "pet",
+            "pet_name",
+            "test",
+            "booking",
+            "booking_code",
+            "status",
+            "version",
+            "findings",
+            "delivered_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, report) -> str:
+        path = reverse("bookings:report-download", kwargs={"pk": report.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path

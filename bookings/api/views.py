@@ -1,0 +1,246 @@
+import datetime
+import io
+
+import qrcode
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from bookings.api.serializers import (
+    BookingRequestSerializer,
+    BookingSerializer,
+    CancelSerializer,
+    PrescriptionSerializer,
+    PrescriptionUploadSerializer,
+    QuoteSerializer,
+    ReportSerializer,
+    SlotSerializer,
+)
+from bookings.filters import BookingFilter, ReportFilter
+from bookings.models import Booking, CollectionSlot
+from bookings.querysets import bookings_for_customer, reports_for_customer
+from bookings.services import booking_cancel, booking_create, booking_quote
+from bookings.services.prescriptions import prescription_upload
+from clinic.models import ClinicHoliday
+from diagnopet.api.schema import errors
+from diagnopet.errors import ValidationFailed
+from diagnopet.files import private_file_response
+from pets.models import Pet
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string per intended booking; retrying with the same key returns the same booking.",
+)
+
+
+def _service_kwargs(data: dict) -> dict:
+    return {
+        "pet_id": data["pet"],
+        "test_ids": data["tests"],
+        "collection_type": data["collection_type"],
+        "address_id": data.get("address"),
+        "slot_id": data["slot"],
+        "coupon_code": data.get("coupon_code") or None,
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My bookings", responses={200: BookingSerializer(many=True), **errors(400, 401)}),
+    retrieve=extend_schema(summary="One of my bookings", responses={200: BookingSerializer, **errors(401, 404)}),
+)
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A customer's bookings: quote, book, follow, cancel, show the QR code, attach prescriptions."""
+
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+    ordering_fields = ["created_at", "booking_date", "total_amount"]
+    ordering = ["-created_at", "-id"]
+    search_fields = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Booking.objects.none()
+        if self.action == "qr" and self.request.user.is_staff:
+            # Staff print and scan any booking's code.
+            return Booking.objects.all()
+        return bookings_for_customer(self.request.user)
+
+    @extend_schema(
+        summary="Price a booking (nothing is saved)",
+        request=BookingRequestSerializer,
+        responses={200: QuoteSerializer, **errors(400, 401, 409)},
+    )
+    @action(detail=False, methods=["post"])
+    def quote(self, request):
+        data = _validated(BookingRequestSerializer, request.data)
+        quote = booking_quote(user=request.user, **_service_kwargs(data))
+        return Response(QuoteSerializer(quote).data)
+
+    @extend_schema(
+        summary="Book tests",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=BookingRequestSerializer,
+        responses={
+            201: BookingSerializer,
+            200: OpenApiResponse(BookingSerializer, description="Replay: the booking made with this Idempotency-Key."),
+            **errors(400, 401, 409),
+        },
+    )
+    def create(self, request):
+        data = _validated(BookingRequestSerializer, request.data)
+        booking = booking_create(
+            user=request.user,
+            notes=data.get("notes", ""),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            **_service_kwargs(data),
+        )
+        code = status.HTTP_200_OK if booking.was_replayed else status.HTTP_201_CREATED
+        booking = bookings_for_customer(request.user).get(pk=booking.pk)
+        return Response(BookingSerializer(booking, context=self.get_serializer_context()).data, status=code)
+
+    @extend_schema(
+        summary="Cancel my booking",
+        request=CancelSerializer,
+        responses={200: BookingSerializer, **errors(400, 401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        data = _validated(CancelSerializer, request.data)
+        booking_cancel(booking=booking, by=request.user, reason=data.get("reason", ""))
+        booking = self.get_queryset().get(pk=booking.pk)
+        return Response(self.get_serializer(booking).data)
+
+    @extend_schema(
+        summary="QR code of the booking code (PNG)",
+        responses={(200, "image/png"): OpenApiTypes.BINARY, **errors(401, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def qr(self, request, pk=None):
+        booking = self.get_object()
+        image = qrcode.make(booking.code, box_size=8, border=2)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        response = HttpResponse(buffer.getvalue(), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    @extend_schema(
+        methods=["GET"], summary="Prescriptions of my booking", responses={200: PrescriptionSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Attach a prescription (PDF, JPEG or PNG; ≤ 10 MB)",
+        request={"multipart/form-data": PrescriptionUploadSerializer},
+        responses={201: PrescriptionSerializer, **errors(400, 401, 404, 409)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="prescriptions/",
+        url_name="prescriptions",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def prescriptions(self, request, pk=None):
+        booking = self.get_object()
+        if request.method == "GET":
+            rows = booking.prescriptions.order_by("-created_at", "-id")
+            return Response(PrescriptionSerializer(rows, many=True).data)
+        data = _validated(PrescriptionUploadSerializer, request.data)
+        upload = prescription_upload(booking=booking, user=request.user, file=data["file"])
+        return Response(PrescriptionSerializer(upload).data, status=status.HTTP_201_CREATED)
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Collection slots with places left",
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Day to show (default: the next 7 days).")],
+        responses={200: SlotSerializer(many=True), **errors(400)},
+    )
+)
+class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Upcoming collection windows (not on holidays, not started) and how many places each has left."""
+
+    serializer_class = SlotSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends: list = []
+    pagination_class = None
+
+    def get_queryset(self):
+        now = timezone.localtime()
+        raw = self.request.query_params.get("date")
+        if raw:
+            day = parse_date(raw) if isinstance(raw, str) else None
+            if day is None:
+                raise ValidationFailed("Use a date like 2026-01-31.", code="invalid_date", field="date")
+            days = [day]
+        else:
+            days = [now.date() + datetime.timedelta(days=n) for n in range(7)]
+        holidays = ClinicHoliday.objects.filter(date__in=days).values("date")
+        slots = CollectionSlot.objects.filter(is_active=True, date__in=days).exclude(date__in=holidays)
+        # Windows of today that already started are gone.
+        return slots.exclude(date=now.date(), start_time__lte=now.time()).order_by("date", "start_time")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My delivered reports", responses={200: ReportSerializer(many=True), **errors(401)}),
+    retrieve=extend_schema(summary="One delivered report", responses={200: ReportSerializer, **errors(401, 404)}),
+)
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Delivered reports of the customer's own pets (current versions only)."""
+
+    serializer_class = ReportSerializer
+    filterset_class = ReportFilter
+    ordering_fields = ["delivered_at"]
+    ordering = ["-delivered_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return reports_for_customer(None).none()
+        return reports_for_customer(self.request.user)
+
+    @extend_schema(
+        summary="Download the report PDF",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(401, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        report = self.get_object()
+        if not report.report_file:
+            return Response({"detail": "The report file is missing.", "code": "not_found"}, status=404)
+        name = f"{report.booking.code}-{report.test.code}-v{report.version}.pdf"
+        return private_file_response(report.report_file, download_name=name)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Delivered reports of one of my pets", responses={200: ReportSerializer(many=True), **errors(401, 404)}
+    )
+)
+class PetReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ReportSerializer
+    ordering = ["-delivered_at", "-id"]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return reports_for_customer(None).none()
+        # Another customer's pet answers 404, not an empty list.
+        pet = get_object_or_404(Pet.objects.filter(user=self.request.user), pk=self.kwargs["pet_id"])
+        return reports_for_customer(self.request.user).filter(pet=pet).order_by("-delivered_at", "-id")

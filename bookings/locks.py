@@ -1,0 +1,35 @@
+"""Row locks for the booking flow — the only module here that calls select_for_update.
+
+Lock order (every transaction takes them in this order, so none can deadlock another):
+booking → collection slot (conditional UPDATE) → coupon (promotions.locks) → billing record.
+"""
+
+from django.db.models import F, Q
+
+from bookings.models import Booking, CollectionSlot, CollectionType
+
+
+def lock_booking(*, booking_id: int) -> Booking:
+    return Booking.objects.select_for_update(of=("self",)).get(pk=booking_id)
+
+
+def slot_take(*, slot_id: int, collection_type: str) -> bool:
+    """Take one place in a slot with a conditional UPDATE; False when it is full.
+
+    N concurrent takers of a slot with C places succeed exactly min(N, C) times: the UPDATE's row lock serialises
+    them and each re-evaluates ``booked < capacity`` on the committed row.
+    """
+    slots = CollectionSlot.objects.filter(pk=slot_id)
+    if collection_type == CollectionType.HOME:
+        return slots.filter(booked__lt=F("capacity")).update(booked=F("booked") + 1) == 1
+    # Lab visits: no limit when lab_capacity is empty.
+    open_or_free = Q(lab_capacity__isnull=True) | Q(lab_booked__lt=F("lab_capacity"))
+    return slots.filter(open_or_free).update(lab_booked=F("lab_booked") + 1) == 1
+
+
+def slot_release(*, slot_id: int, collection_type: str) -> None:
+    slots = CollectionSlot.objects.filter(pk=slot_id)
+    if collection_type == CollectionType.HOME:
+        slots.filter(booked__gt=0).update(booked=F("booked") - 1)
+    else:
+        slots.filter(lab_booked__gt=0).update(lab_booked=F("lab_booked") - 1)

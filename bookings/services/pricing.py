@@ -1,0 +1,175 @@
+"""The one pricing function: ``booking_quote`` is used by the quote endpoint and by ``booking_create``.
+
+Everything comes from the server: prices from the catalog, distance from the clinic's and the address's
+coordinates, the charge from the distance pricing in force, the discount from promotions. Nothing a client sends
+about money is read.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import Address
+from billing.services import distance_charge_compute, road_distance_km
+from bookings.models import CollectionSlot, CollectionType
+from catalog.models import LabTest
+from clinic.models import ClinicHoliday, ClinicInfo
+from diagnopet.errors import Conflict, ValidationFailed
+from diagnopet.money import ZERO, to_money
+from pets.models import Pet
+from promotions.services import Cart, CouponVerdict, Discount, discount_choose
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    test: LabTest
+    unit_price: Decimal
+    quantity: int = 1
+
+    @property
+    def amount(self) -> Decimal:
+        return to_money(self.unit_price * self.quantity)
+
+
+@dataclass
+class Quote:
+    pet: Pet
+    collection_type: str
+    slot: CollectionSlot
+    address: Address | None
+    lines: list[QuoteLine]
+    subtotal: Decimal
+    eligible_subtotal: Decimal
+    discount: Decimal
+    distance_km: Decimal | None
+    distance_charge: Decimal
+    total: Decimal
+    applied: Discount | None = None
+    coupon: CouponVerdict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def test_ids(self) -> list[int]:
+        return [line.test.id for line in self.lines]
+
+
+def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
+    """The slot's start as an aware datetime in the clinic's time zone."""
+    return timezone.make_aware(datetime.datetime.combine(slot.date, slot.start_time))
+
+
+def _pet(user, pet_id) -> Pet:
+    pet = Pet.objects.filter(pk=pet_id, user=user, is_active=True).first() if pet_id else None
+    if pet is None:
+        raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
+    return pet
+
+
+def _tests(test_ids) -> list[LabTest]:
+    ids = list(test_ids or [])
+    if not ids:
+        raise ValidationFailed("Choose at least one test.", code="no_tests", field="tests")
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("Each test can be booked only once per booking.", code="duplicate_tests", field="tests")
+    found = {t.id: t for t in LabTest.objects.filter(pk__in=ids, is_active=True)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(
+            f"These tests are not available: {', '.join(str(i) for i in missing)}.",
+            code="invalid_tests",
+            field="tests",
+        )
+    return [found[i] for i in ids]
+
+
+def _slot(slot_id, collection_type: str, *, now) -> CollectionSlot:
+    slot = CollectionSlot.objects.filter(pk=slot_id, is_active=True).first() if slot_id else None
+    if slot is None:
+        raise ValidationFailed("Choose an available collection slot.", code="invalid_slot", field="slot")
+    if slot_starts_at(slot) <= now:
+        raise ValidationFailed("This slot has already started; choose a later one.", code="slot_in_past", field="slot")
+    if ClinicHoliday.objects.filter(date=slot.date).exists():
+        raise ValidationFailed("The clinic is closed on this day.", code="slot_unavailable", field="slot")
+    if collection_type == CollectionType.HOME:
+        full = slot.booked >= slot.capacity
+    else:
+        full = slot.lab_capacity is not None and slot.lab_booked >= slot.lab_capacity
+    if full:
+        raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
+    return slot
+
+
+def _address(user, address_id) -> Address:
+    if not address_id:
+        raise ValidationFailed("Home collection needs an address.", code="address_required", field="address")
+    address = Address.objects.filter(pk=address_id, user=user).first()
+    if address is None:
+        raise ValidationFailed("Choose one of your addresses.", code="invalid_address", field="address")
+    if address.latitude is None or address.longitude is None:
+        raise ValidationFailed(
+            "We need this address's location (latitude and longitude) to plan a home visit.",
+            code="address_not_located",
+            field="address",
+        )
+    return address
+
+
+def booking_quote(
+    *, user, pet_id, test_ids, collection_type, address_id=None, slot_id=None, coupon_code=None, now=None
+) -> Quote:
+    """Price a booking without saving anything: subtotal, discount, distance and its charge, total.
+
+    Money rules (SPEC "Quote and booking"): unit price = discounted price if set, else price; subtotal = Σ unit price
+    × quantity; distance = haversine(clinic, address) × road factor; charge per the active distance pricing; one
+    discount (coupon or automatic offer, the better), never above what it discounts; total = subtotal − discount +
+    distance charge. Raises ``ValidationFailed``/``Conflict`` with a code for anything the customer must change.
+    """
+    now = now or timezone.now()
+    if collection_type not in CollectionType.values:
+        raise ValidationFailed(
+            "Collection type must be 'home' or 'lab'.", code="invalid_collection_type", field="collection_type"
+        )
+    pet = _pet(user, pet_id)
+    tests = _tests(test_ids)
+    address = _address(user, address_id) if collection_type == CollectionType.HOME else None
+    slot = _slot(slot_id, collection_type, now=now)
+
+    lines = [QuoteLine(test=t, unit_price=t.effective_price) for t in tests]
+    subtotal = sum((line.amount for line in lines), ZERO)
+
+    distance_km, distance_charge = None, ZERO
+    if address is not None:
+        clinic = ClinicInfo.objects.first()
+        if clinic is None:
+            raise Conflict("The clinic has not been set up yet.", code="clinic_not_configured")
+        distance_km = road_distance_km(
+            origin=(clinic.latitude, clinic.longitude),
+            destination=(address.latitude, address.longitude),
+            road_factor=clinic.road_factor,
+        )
+        distance_charge = distance_charge_compute(distance_km=distance_km, on=timezone.localdate(now)).charge
+
+    cart = Cart(
+        lines=tuple((line.test.id, line.amount) for line in lines), subtotal=subtotal, distance_charge=distance_charge
+    )
+    decision = discount_choose(user=user, cart=cart, coupon_code=coupon_code, now=now)
+    applied = decision.discount
+    discount = applied.amount if applied else ZERO
+    eligible = applied.eligible_amount if applied else subtotal
+    return Quote(
+        pet=pet,
+        collection_type=collection_type,
+        slot=slot,
+        address=address,
+        lines=lines,
+        subtotal=subtotal,
+        eligible_subtotal=eligible,
+        discount=discount,
+        distance_km=distance_km,
+        distance_charge=distance_charge,
+        total=subtotal - discount + distance_charge,
+        applied=applied,
+        coupon=decision.coupon_verdict,
+    )

@@ -1,0 +1,56 @@
+"""The lifecycles of bookings, items and reports: which moves are allowed. Every caller checks here.
+
+Booking:  pending → confirmed → collected → processing → completed
+          pending|confirmed → cancelled | no_show
+Item:     pending → collected → received → processing → completed
+          pending → cancelled;  collected|received|processing → rejected
+Report:   pending → generated → verified → delivered   (generated → generated: re-upload before verification)
+"""
+
+from bookings.models import Booking, BookingItem, TestReport
+from diagnopet.errors import InvalidTransition
+
+B, It, R = Booking.Status, BookingItem.Status, TestReport.Status
+
+BOOKING_TRANSITIONS: dict[str, frozenset[str]] = {
+    B.PENDING: frozenset({B.CONFIRMED, B.CANCELLED, B.NO_SHOW}),
+    B.CONFIRMED: frozenset({B.COLLECTED, B.CANCELLED, B.NO_SHOW}),
+    B.COLLECTED: frozenset({B.PROCESSING}),
+    B.PROCESSING: frozenset({B.COMPLETED}),
+    B.COMPLETED: frozenset(),
+    B.CANCELLED: frozenset(),
+    B.NO_SHOW: frozenset(),
+}
+
+ITEM_TRANSITIONS: dict[str, frozenset[str]] = {
+    It.PENDING: frozenset({It.COLLECTED, It.CANCELLED}),
+    It.COLLECTED: frozenset({It.RECEIVED, It.REJECTED}),
+    It.RECEIVED: frozenset({It.PROCESSING, It.REJECTED}),
+    It.PROCESSING: frozenset({It.COMPLETED, It.REJECTED}),
+    It.COMPLETED: frozenset(),
+    It.CANCELLED: frozenset(),
+    It.REJECTED: frozenset(),
+}
+
+REPORT_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.PENDING: frozenset({R.GENERATED}),
+    R.GENERATED: frozenset({R.GENERATED, R.VERIFIED}),
+    R.VERIFIED: frozenset({R.DELIVERED}),
+    R.DELIVERED: frozenset(),
+}
+
+_TABLES = {"booking": BOOKING_TRANSITIONS, "item": ITEM_TRANSITIONS, "report": REPORT_TRANSITIONS}
+_LABELS = {"booking": B, "item": It, "report": R}
+
+
+def can_transition(kind: str, current: str, target: str) -> bool:
+    return target in _TABLES[kind].get(current, frozenset())
+
+
+def check_transition(kind: str, current: str, target: str) -> None:
+    """Raise ``InvalidTransition`` (HTTP 409, code ``invalid_transition``) unless ``current → target`` is allowed."""
+    if not can_transition(kind, current, target):
+        labels = _LABELS[kind]
+        raise InvalidTransition(
+            f"A {kind} that is {labels(current).label.lower()} cannot become {labels(target).label.lower()}."
+        )

@@ -1,0 +1,68 @@
+"""Checking uploaded files and serving private ones.
+
+The type comes from the file's content (``filetype`` reads its magic numbers; images are also decoded by Pillow so
+that a PNG header glued onto HTML is refused), never from its name or the client's Content-Type.
+"""
+
+import mimetypes
+
+import filetype
+from django.conf import settings
+from django.http import FileResponse
+from PIL import Image, UnidentifiedImageError
+
+from diagnopet.errors import ValidationFailed
+
+PRESCRIPTION_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+REPORT_TYPES = frozenset({"application/pdf"})
+_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+
+
+def upload_check(file, *, allowed: frozenset[str], field: str = "file") -> str:
+    """Return the MIME type of ``file`` read from its content, or raise ``ValidationFailed`` (HTTP 400).
+
+    Refuses empty files, files over ``settings.UPLOAD_MAX_BYTES`` and anything whose content is not one of
+    ``allowed``.
+    """
+    size = getattr(file, "size", None) or 0
+    if size <= 0:
+        raise ValidationFailed("The file is empty.", code="empty_file", field=field)
+    if size > settings.UPLOAD_MAX_BYTES:
+        limit_mb = settings.UPLOAD_MAX_BYTES // (1024 * 1024)
+        raise ValidationFailed(f"The file is larger than {limit_mb} MB.", code="file_too_large", field=field)
+    file.seek(0)
+    head = file.read(8192)
+    file.seek(0)
+    kind = filetype.guess(head)
+    mime = kind.mime if kind else None
+    allowed_names = ", ".join(sorted(_LABELS.get(m, m) for m in allowed))
+    if mime not in allowed:
+        raise ValidationFailed(f"Upload a {allowed_names} file.", code="unsupported_file_type", field=field)
+    if mime.startswith("image/"):
+        try:
+            with Image.open(file) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise ValidationFailed(
+                "The image is damaged or not really an image.", code="unsupported_file_type", field=field
+            ) from exc
+        finally:
+            file.seek(0)
+    elif mime == "application/pdf":
+        file.seek(max(size - 2048, 0))
+        tail = file.read()
+        file.seek(0)
+        if b"%%EOF" not in tail:
+            raise ValidationFailed("The PDF is incomplete or damaged.", code="unsupported_file_type", field=field)
+    return mime
+
+
+def private_file_response(field_file, *, download_name: str) -> FileResponse:
+    """Serve a stored private file as a download: never inline, never sniffed by the browser."""
+    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
+    response = FileResponse(
+        field_file.open("rb"), as_attachment=True, filename=download_name, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,236 @@
+"""Promotions: which discount a cart gets, and race-free coupon redemption.
+
+Rules (SPEC "Promotions", "Quote and booking"): at most one discount per booking — a coupon or an automatic offer,
+whichever is better for the customer. A tests offer discounts the eligible subtotal (its applicable tests, or all);
+a collection-charge offer discounts the home-collection charge. A discount is never more than what it applies to.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from catalog.models import LabTest
+from diagnopet.errors import Conflict
+from diagnopet.money import ZERO, to_money
+from promotions.locks import lock_coupon
+from promotions.models import Coupon, CouponRedemption, Offer
+
+# Rejection reasons, in the order they are checked.
+REASONS = (
+    "not_found",
+    "inactive",
+    "not_started",
+    "expired",
+    "exhausted",
+    "per_user_limit",
+    "min_order_not_met",
+    "not_applicable",
+)
+REASON_MESSAGES = {
+    "not_found": "This coupon code does not exist.",
+    "inactive": "This coupon is no longer active.",
+    "not_started": "This coupon is not valid yet.",
+    "expired": "This coupon has expired.",
+    "exhausted": "This coupon has been fully used.",
+    "per_user_limit": "You have already used this coupon.",
+    "min_order_not_met": "Your order does not reach this coupon's minimum value.",
+    "not_applicable": "This coupon does not apply to the tests or collection in your booking.",
+    "better_offer_applied": "A better offer was applied to your booking instead.",
+}
+
+
+@dataclass(frozen=True)
+class Cart:
+    """What a discount is computed on: line amounts per test, the subtotal and the home-collection charge."""
+
+    lines: tuple[tuple[int, Decimal], ...]  # (test id, unit price × quantity)
+    subtotal: Decimal
+    distance_charge: Decimal
+
+
+@dataclass(frozen=True)
+class Discount:
+    offer: Offer
+    amount: Decimal
+    eligible_amount: Decimal
+    coupon: Coupon | None = None
+
+
+@dataclass
+class CouponVerdict:
+    code: str
+    valid: bool
+    reason: str | None = None
+    discount: Decimal = ZERO
+    applied: bool = False
+    coupon: Coupon | None = field(default=None, repr=False)
+
+    @property
+    def message(self) -> str:
+        if self.reason:
+            return REASON_MESSAGES[self.reason]
+        return "Coupon applied." if self.applied else "Coupon is valid."
+
+
+def _offers_with_tests(queryset):
+    # Applicable test ids are needed for every offer evaluated: one extra query for all of them.
+    return queryset.prefetch_related(Prefetch("applicable_tests", queryset=LabTest.objects.only("id")))
+
+
+def offer_eligible_amount(*, offer: Offer, cart: Cart) -> Decimal:
+    """The part of the cart the offer discounts."""
+    if offer.applies_to == Offer.Target.COLLECTION_CHARGE:
+        return cart.distance_charge
+    applicable = {t.id for t in offer.applicable_tests.all()}
+    if not applicable:
+        return cart.subtotal
+    return sum((amount for test_id, amount in cart.lines if test_id in applicable), ZERO)
+
+
+def offer_discount_amount(*, offer: Offer, cart: Cart) -> tuple[Decimal, Decimal]:
+    """(discount, eligible amount) for ``offer`` on ``cart``: percentage (capped) or fixed, never above eligible."""
+    eligible = offer_eligible_amount(offer=offer, cart=cart)
+    if offer.discount_type == Offer.DiscountType.PERCENTAGE:
+        amount = to_money(eligible * offer.discount_value / Decimal(100))
+        if offer.max_discount_amount is not None:
+            amount = min(amount, offer.max_discount_amount)
+    else:
+        amount = to_money(offer.discount_value)
+    return min(amount, eligible), eligible
+
+
+def _meets_minimum(offer: Offer, cart: Cart) -> bool:
+    return offer.minimum_order_value is None or cart.subtotal >= offer.minimum_order_value
+
+
+def auto_offer_best(*, cart: Cart, today=None) -> Discount | None:
+    """The automatic offer that saves the customer most on this cart (ties: the older offer)."""
+    today = today or timezone.localdate()
+    offers = _offers_with_tests(
+        Offer.objects.filter(is_active=True, auto_apply=True, start_date__lte=today, end_date__gte=today).order_by("id")
+    )
+    best = None
+    for offer in offers:
+        if not _meets_minimum(offer, cart):
+            continue
+        amount, eligible = offer_discount_amount(offer=offer, cart=cart)
+        if amount > ZERO and (best is None or amount > best.amount):
+            best = Discount(offer=offer, amount=amount, eligible_amount=eligible)
+    return best
+
+
+def coupon_evaluate(*, code: str, user, cart: Cart, now: datetime | None = None) -> CouponVerdict:
+    """Check a coupon code for ``user`` and ``cart``; each rejection has its reason code (checked in SPEC order)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    code = (code or "").strip()
+    coupon = (
+        Coupon.objects.select_related("offer")
+        .prefetch_related(Prefetch("offer__applicable_tests", queryset=LabTest.objects.only("id")))
+        .filter(code__iexact=code)
+        .first()
+        if code
+        else None
+    )
+    verdict = CouponVerdict(code=code, valid=False, coupon=coupon)
+    if coupon is None:
+        verdict.reason = "not_found"
+        return verdict
+    verdict.code = coupon.code
+    offer = coupon.offer
+    if not (coupon.is_active and offer.is_active):
+        verdict.reason = "inactive"
+    elif now < coupon.start_at or today < offer.start_date:
+        verdict.reason = "not_started"
+    elif now > coupon.end_at or today > offer.end_date:
+        verdict.reason = "expired"
+    elif coupon.max_uses is not None and coupon.current_uses >= coupon.max_uses:
+        verdict.reason = "exhausted"
+    elif _user_redemptions(coupon_id=coupon.id, user=user) >= coupon.max_uses_per_user:
+        verdict.reason = "per_user_limit"
+    elif not _meets_minimum(offer, cart):
+        verdict.reason = "min_order_not_met"
+    else:
+        amount, _eligible = offer_discount_amount(offer=offer, cart=cart)
+        if amount <= ZERO:
+            verdict.reason = "not_applicable"
+        else:
+            verdict.valid = True
+            verdict.discount = amount
+    return verdict
+
+
+def _user_redemptions(*, coupon_id: int, user) -> int:
+    if user is None or not user.is_authenticated:
+        return 0
+    return CouponRedemption.objects.filter(coupon_id=coupon_id, user=user, released_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class DiscountDecision:
+    discount: Discount | None
+    coupon_verdict: CouponVerdict | None
+
+
+def discount_choose(*, user, cart: Cart, coupon_code: str | None, now: datetime | None = None) -> DiscountDecision:
+    """The one discount a booking gets: the customer's valid coupon or the best automatic offer, whichever saves
+    more (a tie goes to the coupon the customer typed)."""
+    now = now or timezone.now()
+    verdict = coupon_evaluate(code=coupon_code, user=user, cart=cart, now=now) if coupon_code else None
+    auto = auto_offer_best(cart=cart, today=timezone.localdate(now))
+    chosen = auto
+    if verdict is not None and verdict.valid:
+        if auto is None or verdict.discount >= auto.amount:
+            verdict.applied = True
+            chosen = Discount(
+                offer=verdict.coupon.offer,
+                amount=verdict.discount,
+                eligible_amount=offer_eligible_amount(offer=verdict.coupon.offer, cart=cart),
+                coupon=verdict.coupon,
+            )
+        else:
+            verdict.reason = "better_offer_applied"
+    return DiscountDecision(discount=chosen, coupon_verdict=verdict)
+
+
+@transaction.atomic
+def coupon_redeem(*, coupon_id: int, booking, user, discount_amount: Decimal, now=None) -> CouponRedemption:
+    """Record one use of a coupon by ``booking``, race-free.
+
+    The coupon row is locked, then its limits are re-checked against the committed state: with ``max_uses = M``,
+    N concurrent bookings succeed exactly min(N, M) times, and a user never exceeds ``max_uses_per_user``.
+    """
+    now = now or timezone.now()
+    coupon = lock_coupon(coupon_id=coupon_id)
+    if coupon.max_uses is not None and coupon.current_uses >= coupon.max_uses:
+        raise Conflict(REASON_MESSAGES["exhausted"], code="coupon_exhausted")
+    if _user_redemptions(coupon_id=coupon.id, user=user) >= coupon.max_uses_per_user:
+        raise Conflict(REASON_MESSAGES["per_user_limit"], code="coupon_per_user_limit")
+    redemption = CouponRedemption.objects.create(
+        coupon=coupon, booking=booking, user=user, discount_amount=discount_amount, redeemed_at=now
+    )
+    Coupon.objects.filter(pk=coupon.pk).update(current_uses=F("current_uses") + 1, updated_at=now)
+    return redemption
+
+
+@transaction.atomic
+def coupon_release(*, booking) -> CouponRedemption | None:
+    """Give a cancelled booking's coupon use back. The redemption row stays as history (``released_at`` set)."""
+    redemption = CouponRedemption.objects.filter(booking=booking, released_at__isnull=True).first()
+    if redemption is None:
+        return None
+    lock_coupon(coupon_id=redemption.coupon_id)
+    now = timezone.now()
+    updated = CouponRedemption.objects.filter(pk=redemption.pk, released_at__isnull=True).update(
+        released_at=now, updated_at=now
+    )
+    if updated:
+        Coupon.objects.filter(pk=redemption.coupon_id, current_uses__gt=0).update(
+            current_uses=F("current_uses") - 1, updated_at=now
+        )
+    redemption.released_at = now
+    return redemption
