@@ -65,6 +65,8 @@ class BillingRecord(TimeStampedModel):
     discount_amount = money_field(default=0)
     distance_charge = money_field(default=0)
     final_amount = money_field()
+    # Net of succeeded payments minus refunds, kept by billing.services under the record's row lock.
+    amount_paid = money_field(default=0, editable=False)
     billing_date = models.DateField(db_index=True)
     billing_period = models.CharField(max_length=7, db_index=True, help_text="YYYY-MM")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -88,6 +90,7 @@ class BillingRecord(TimeStampedModel):
                 condition=Q(final_amount=F("base_amount") - F("discount_amount") + F("distance_charge")),
                 name="billing_record_final_is_sum",
             ),
+            models.CheckConstraint(condition=Q(amount_paid__gte=0), name="billing_record_paid_non_negative"),
             models.CheckConstraint(
                 condition=~Q(status__in=["invoiced", "paid"]) | Q(invoice_number__isnull=False),
                 name="billing_record_invoiced_has_number",

@@ -120,3 +120,104 @@ def billing_record_finalize(*, booking) -> BillingRecord | None:
     record.finalized_at = timezone.now()
     record.save(update_fields=["status", "finalized_at", "updated_at"])
     return record
+
+
+def _lock_record(record: BillingRecord) -> BillingRecord:
+    return BillingRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
+
+
+def _settle(record: BillingRecord, now) -> list[str]:
+    """Move an invoiced record to paid when payments cover it (and back when a refund uncovers it)."""
+    if record.status == BillingRecord.Status.INVOICED and record.amount_paid >= record.final_amount:
+        record.status, record.paid_date = BillingRecord.Status.PAID, now
+        return ["status", "paid_date"]
+    if record.status == BillingRecord.Status.PAID and record.amount_paid < record.final_amount:
+        record.status, record.paid_date = BillingRecord.Status.INVOICED, None
+        return ["status", "paid_date"]
+    return []
+
+
+@transaction.atomic
+def invoice_assign_number(*, record: BillingRecord, now=None) -> BillingRecord:
+    """Give a finalized bill the next invoice number of its year, ``INV-YYYY-NNNNNN``.
+
+    Numbers are gap-free per year, also under concurrency: the year's ``InvoiceSequence`` row is locked while the
+    number is taken and the bill updated, in the same transaction, so a rollback gives the number back.
+    """
+    from billing.models import InvoiceSequence
+
+    now = now or timezone.now()
+    record = _lock_record(record)
+    if record.invoice_number:
+        return record
+    if record.status != BillingRecord.Status.FINALIZED:
+        raise Conflict(
+            f"Only finalized bills can be invoiced; this one is {record.get_status_display().lower()}.",
+            code="not_invoiceable",
+        )
+    year = timezone.localdate(now).year
+    # Create the year's counter if it is the first invoice of the year (a concurrent creator is ignored), then
+    # lock it: concurrent invoicers queue here and each sees the previous one's number.
+    InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year, last_number=0)], ignore_conflicts=True)
+    sequence = InvoiceSequence.objects.select_for_update(of=("self",)).get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number", "updated_at"])
+    record.invoice_number = f"INV-{year}-{sequence.last_number:06d}"
+    record.invoice_date = now
+    record.status = BillingRecord.Status.INVOICED
+    fields = ["invoice_number", "invoice_date", "status", "updated_at", *_settle(record, now)]
+    record.save(update_fields=fields)
+    return record
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    record: BillingRecord,
+    amount: Decimal,
+    method: str,
+    by=None,
+    reference: str = "",
+    kind: str = "payment",
+    notes: str = "",
+    now=None,
+):
+    """Record money received for a bill (or refunded from it) and update what has been paid.
+
+    A payment may be taken before the bill is final (e.g. at the door); the bill becomes ``paid`` once it is
+    invoiced and its payments cover the final amount. A refund cannot exceed what was paid.
+    """
+    from billing.models import Payment
+
+    now = now or timezone.now()
+    amount = to_money(amount)
+    if amount <= ZERO:
+        raise ValidationFailed("The amount must be more than zero.", code="invalid_amount", field="amount")
+    if method not in Payment.Method.values:
+        raise ValidationFailed("Choose cash, card, UPI or online.", code="invalid_method", field="method")
+    record = _lock_record(record)
+    if record.status == BillingRecord.Status.VOID:
+        raise Conflict("This bill is void (the booking was cancelled).", code="billing_void")
+    if kind == Payment.Kind.REFUND:
+        if amount > record.amount_paid:
+            raise ValidationFailed(
+                f"A refund cannot exceed what was paid ({record.amount_paid}).", code="refund_too_large", field="amount"
+            )
+        record.amount_paid -= amount
+    elif kind == Payment.Kind.PAYMENT:
+        record.amount_paid += amount
+    else:
+        raise ValidationFailed("Kind must be payment or refund.", code="invalid_kind", field="kind")
+    payment = Payment.objects.create(
+        billing_record=record,
+        kind=kind,
+        amount=amount,
+        method=method,
+        status=Payment.Status.SUCCEEDED,
+        reference=reference,
+        received_by=by,
+        received_at=now,
+        notes=notes,
+    )
+    record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    return payment

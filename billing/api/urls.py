@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from billing.api.views import BillingSummaryView
 
 app_name = "billing"
-urlpatterns: list = []
+urlpatterns = [
+    path("staff/billing/summary", BillingSummaryView.as_view(), name="billing-summary"),
+]

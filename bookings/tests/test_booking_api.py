@@ -17,7 +17,7 @@ from bookings.tests.factories import BookingFactory, BookingItemFactory, Collect
 from catalog.tests.factories import LabTestFactory
 from conftest import client_for
 from pets.tests.factories import PetFactory
-from promotions.models import Coupon, CouponRedemption
+from promotions.models import CouponRedemption
 from promotions.tests.factories import CouponFactory, OfferFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,112 @@
+"""Billing figures for staff: per day or per month over a date range.
+
+Each part of the summary is one aggregate query (GROUP BY the truncated billing date), never a loop over records.
+Void bills (cancelled bookings) are not revenue and are left out.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Value
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+
+from billing.models import BillingRecord
+from diagnopet.errors import ValidationFailed
+from diagnopet.money import ZERO
+
+PERIODS = {"day": TruncDay, "month": TruncMonth}
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+FIGURES = ("base", "discount", "distance", "final", "paid", "outstanding")
+MAX_RANGE_DAYS = 3 * 366
+
+
+def _money_sum(field: str):
+    return Coalesce(Sum(field), Value(ZERO), output_field=MONEY)
+
+
+def _figures():
+    return {
+        "bookings": Count("id"),
+        "base": _money_sum("base_amount"),
+        "discount": _money_sum("discount_amount"),
+        "distance": _money_sum("distance_charge"),
+        "final": _money_sum("final_amount"),
+        "paid": _money_sum("amount_paid"),
+    }
+
+
+@dataclass
+class BillingSummary:
+    period: str
+    date_from: datetime.date
+    date_to: datetime.date
+    rows: list[dict]
+    totals: dict
+    by_collection_type: list[dict]
+    by_category: list[dict]
+
+
+def _records(date_from, date_to):
+    return BillingRecord.objects.filter(billing_date__range=(date_from, date_to)).exclude(
+        status=BillingRecord.Status.VOID
+    )
+
+
+def _finish(row: dict) -> dict:
+    _finish_period(row)
+    row["outstanding"] = row["final"] - row["paid"]
+    return row
+
+
+def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.date) -> BillingSummary:
+    """Bookings, base, discount, distance charge, final, paid and outstanding per day or month in
+    [date_from, date_to], with the split by collection type and the tests' gross amount by category."""
+    if period not in PERIODS:
+        raise ValidationFailed("Period must be 'day' or 'month'.", code="invalid_period", field="period")
+    if date_from > date_to:
+        raise ValidationFailed("'from' must not be after 'to'.", code="invalid_range", field="from")
+    if (date_to - date_from).days > MAX_RANGE_DAYS:
+        raise ValidationFailed("Choose a range of at most three years.", code="range_too_long", field="to")
+    trunc = PERIODS[period]
+    records = _records(date_from, date_to).annotate(period=trunc("billing_date"))
+    rows = [_finish(r) for r in records.values("period").annotate(**_figures()).order_by("period")]
+    by_type = [
+        _finish(r)
+        for r in records.values("period", collection_type=F("booking__collection_type"))
+        .annotate(**_figures())
+        .order_by("period", "collection_type")
+    ]
+    by_category = _by_category(trunc, date_from, date_to)
+    totals = {"bookings": sum(r["bookings"] for r in rows)}
+    for key in FIGURES:
+        totals[key] = sum((r[key] for r in rows), Decimal("0.00"))
+    return BillingSummary(
+        period=period,
+        date_from=date_from,
+        date_to=date_to,
+        rows=rows,
+        totals=totals,
+        by_collection_type=by_type,
+        by_category=by_category,
+    )
+
+
+def _by_category(trunc, date_from, date_to) -> list[dict]:
+    """Items and their gross amount (unit price × quantity, before the booking's discount) per test category."""
+    items = "booking__items__"
+    amount = ExpressionWrapper(F(f"{items}unit_price") * F(f"{items}quantity"), output_field=MONEY)
+    rows = (
+        _records(date_from, date_to)
+        .annotate(period=trunc("billing_date"))
+        .values("period", category=F(f"{items}test__category__name"))
+        .annotate(items=Count(f"{items}id"), amount=Coalesce(Sum(amount), Value(ZERO), output_field=MONEY))
+        .order_by("period", "category")
+    )
+    return [_finish_period(row) for row in rows]
+
+
+def _finish_period(row: dict) -> dict:
+    if isinstance(row["period"], datetime.datetime):
+        row["period"] = row["period"].date()
+    return row

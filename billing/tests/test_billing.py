@@ -1,0 +1,195 @@
+"""Invoices, payments and the billing summary (service, command and staff API)."""
+
+import datetime
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from accounts.models import StaffRole
+from accounts.tests.factories import StaffProfileFactory
+from billing.models import InvoiceSequence, Payment
+from billing.selectors import billing_summary
+from billing.services import invoice_assign_number, payment_record
+from billing.tests.factories import BillingRecordFactory
+from bookings.tests.factories import BookingFactory, BookingItemFactory
+from catalog.tests.factories import LabTestFactory, TestCategoryFactory
+from conftest import client_for
+from diagnopet.errors import Conflict, ValidationFailed
+
+D = Decimal
+
+
+def record_on(day, *, status="finalized", subtotal="1000.00", discount="100.00", distance="50.00", kind="home"):
+    lab = {"address": None, "address_text": ""} if kind == "lab" else {}
+    booking = BookingFactory(
+        booking_date=day,
+        subtotal=D(subtotal),
+        discount_amount=D(discount),
+        distance_charge=D(distance),
+        collection_type=kind,
+        **lab,
+    )
+    return BillingRecordFactory(booking=booking, status=status)
+
+
+@pytest.mark.django_db
+class TestInvoicesAndPayments:
+    def test_invoice_numbers_are_consecutive_per_year(self):
+        first, second = BillingRecordFactory(status="finalized"), BillingRecordFactory(status="finalized")
+        now = datetime.datetime(2026, 5, 1, 10, tzinfo=datetime.UTC)
+        assert invoice_assign_number(record=first, now=now).invoice_number == "INV-2026-000001"
+        assert invoice_assign_number(record=second, now=now).invoice_number == "INV-2026-000002"
+        # Again: no new number.
+        assert invoice_assign_number(record=first, now=now).invoice_number == "INV-2026-000001"
+        next_year = BillingRecordFactory(status="finalized")
+        later = datetime.datetime(2027, 1, 2, tzinfo=datetime.UTC)
+        assert invoice_assign_number(record=next_year, now=later).invoice_number == "INV-2027-000001"
+
+    def test_draft_bill_cannot_be_invoiced(self):
+        with pytest.raises(Conflict) as err:
+            invoice_assign_number(record=BillingRecordFactory(status="draft"))
+        assert err.value.code == "not_invoiceable"
+
+    def test_payments_cover_the_bill_then_refund_reopens_it(self):
+        record = BillingRecordFactory(status="finalized")  # final 500.00
+        payment_record(record=record, amount=D("200.00"), method="cash")
+        invoice_assign_number(record=record)
+        record.refresh_from_db()
+        assert (record.status, record.amount_paid) == ("invoiced", D("200.00"))
+        payment_record(record=record, amount=D("300.00"), method="upi", reference="UPI-1")
+        record.refresh_from_db()
+        assert (record.status, record.amount_paid) == ("paid", D("500.00"))
+        assert record.paid_date is not None
+        payment_record(record=record, amount=D("100.00"), method="upi", kind="refund")
+        record.refresh_from_db()
+        assert (record.status, record.amount_paid, record.paid_date) == ("invoiced", D("400.00"), None)
+        assert Payment.objects.filter(billing_record=record).count() == 3
+
+    @pytest.mark.parametrize(
+        ("amount", "method", "kind", "code"),
+        [
+            ("0", "cash", "payment", "invalid_amount"),
+            ("-5", "cash", "payment", "invalid_amount"),
+            ("10", "cheque", "payment", "invalid_method"),
+            ("10", "cash", "refund", "refund_too_large"),
+        ],
+    )
+    def test_bad_payments_are_refused(self, amount, method, kind, code):
+        record = BillingRecordFactory(status="finalized")
+        with pytest.raises(ValidationFailed) as err:
+            payment_record(record=record, amount=D(amount), method=method, kind=kind)
+        assert err.value.code == code
+        assert Payment.objects.count() == 0
+
+    def test_void_bill_takes_no_payment(self):
+        with pytest.raises(Conflict):
+            payment_record(record=BillingRecordFactory(status="void"), amount=D("10"), method="cash")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_invoices_get_distinct_consecutive_numbers():
+    records = [BillingRecordFactory(status="finalized") for _ in range(20)]
+    barrier = threading.Barrier(len(records))
+
+    def invoice(record):
+        try:
+            barrier.wait(timeout=10)
+            return invoice_assign_number(record=record).invoice_number
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(records)) as pool:
+        numbers = list(pool.map(invoice, records))
+    serials = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert serials == list(range(1, 21))
+    assert InvoiceSequence.objects.get().last_number == 20
+
+
+@pytest.mark.django_db
+class TestSummary:
+    def test_day_report_totals_equal_the_records_it_covers(self):
+        day1, day2 = datetime.date(2026, 3, 1), datetime.date(2026, 3, 2)
+        a = record_on(day1)
+        b = record_on(day1, kind="lab", distance="0.00")
+        c = record_on(day2, subtotal="300.00", discount="0.00", distance="0.00")
+        record_on(day2, status="void")  # cancelled: not revenue
+        record_on(datetime.date(2026, 4, 1))  # outside the range
+        payment_record(record=a, amount=D("950.00"), method="cash")
+        summary = billing_summary(period="day", date_from=day1, date_to=day2)
+        covered = [a, b, c]
+        assert [r["period"] for r in summary.rows] == [day1, day2]
+        assert summary.totals["bookings"] == 3
+        assert summary.totals["base"] == sum(r.base_amount for r in covered)
+        assert summary.totals["discount"] == sum(r.discount_amount for r in covered)
+        assert summary.totals["distance"] == sum(r.distance_charge for r in covered)
+        assert summary.totals["final"] == sum(r.final_amount for r in covered)
+        assert summary.totals["paid"] == D("950.00")
+        assert summary.totals["outstanding"] == summary.totals["final"] - D("950.00")
+        types = {(r["period"], r["collection_type"]): r["bookings"] for r in summary.by_collection_type}
+        assert types == {(day1, "home"): 1, (day1, "lab"): 1, (day2, "home"): 1}
+
+    def test_month_report_and_categories(self):
+        haem = TestCategoryFactory(name="Haematology")
+        cbc = LabTestFactory(category=haem)
+        first = record_on(datetime.date(2026, 3, 5))
+        BookingItemFactory(booking=first.booking, test=cbc, unit_price=D("450.00"), quantity=2)
+        BookingItemFactory(booking=record_on(datetime.date(2026, 3, 20)).booking, test=cbc, unit_price=D("450.00"))
+        summary = billing_summary(
+            period="month", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 31)
+        )
+        assert [(r["period"], r["bookings"]) for r in summary.rows] == [(datetime.date(2026, 3, 1), 2)]
+        assert summary.by_category == [
+            {"period": datetime.date(2026, 3, 1), "category": "Haematology", "items": 2, "amount": D("1350.00")}
+        ]
+
+    def test_each_part_is_one_query(self, django_assert_num_queries):
+        for n in range(30):
+            record_on(datetime.date(2026, 3, 1) + datetime.timedelta(days=n % 10))
+        with django_assert_num_queries(3):
+            billing_summary(period="day", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 31))
+
+    def test_command_table_and_csv(self):
+        record_on(datetime.date(2026, 3, 1))
+        out = io.StringIO()
+        call_command("billing_report", "--period=month", "--from=2026-03-01", "--to=2026-03-31", stdout=out)
+        assert "2026-03-01" in out.getvalue()
+        assert "TOTAL" in out.getvalue()
+        out = io.StringIO()
+        call_command("billing_report", "--from=2026-03-01", "--to=2026-03-31", "--format=csv", stdout=out)
+        lines = out.getvalue().strip().splitlines()
+        assert lines[0] == "period,bookings,base,discount,distance,final,paid,outstanding"
+        assert lines[1] == "2026-03-01,1,1000.00,100.00,50.00,950.00,0.00,950.00"
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--from=2026-03-31", "--to=2026-03-01"],
+            ["--from=yesterday", "--to=2026-03-01"],
+            ["--from=2020-01-01", "--to=2026-03-01"],
+        ],
+    )
+    def test_command_bad_arguments(self, args):
+        with pytest.raises(CommandError):
+            call_command("billing_report", *args, stdout=io.StringIO())
+
+    def test_staff_api_for_analysts_and_admins_only(self, customer):
+        record_on(datetime.date(2026, 3, 1))
+        url = reverse("billing:billing-summary")
+        params = {"period": "month", "from": "2026-03-01", "to": "2026-03-31"}
+        analyst = StaffProfileFactory(role=StaffRole.ANALYST).user
+        response = client_for(analyst).get(url, params)
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        assert body["totals"]["final"] == "950.00"
+        assert body["rows"][0]["period"] == "2026-03-01"
+        collector = StaffProfileFactory(role=StaffRole.COLLECTOR).user
+        assert client_for(collector).get(url, params).status_code == 403
+        assert client_for(customer).get(url, params).status_code == 403
+        bad = client_for(analyst).get(url, {"period": "week", "from": "2026-03-31", "to": "x"})
+        assert bad.status_code == 400

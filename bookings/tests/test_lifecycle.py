@@ -1,0 +1,146 @@
+"""The lifecycles as the services enforce them: every allowed move, every forbidden one."""
+
+import datetime
+import itertools
+
+import pytest
+from django.core.files.base import ContentFile
+
+from accounts.models import StaffRole
+from accounts.tests.factories import StaffProfileFactory
+from billing.tests.factories import BillingRecordFactory
+from bookings.models import Booking, BookingItem, TestReport
+from bookings.services import (
+    booking_assign_collector,
+    booking_cancel,
+    booking_confirm,
+    booking_mark_collected,
+    item_receive,
+    item_start_processing,
+    report_deliver,
+    report_upload,
+    report_verify,
+)
+from bookings.states import BOOKING_TRANSITIONS, ITEM_TRANSITIONS, REPORT_TRANSITIONS, can_transition, check_transition
+from bookings.tests.factories import BookingFactory, BookingItemFactory
+from diagnopet.errors import Conflict, InvalidTransition, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+PDF = ContentFile(b"%PDF-1.4\n%%EOF\n", name="report.pdf")
+
+
+def staff(role):
+    return StaffProfileFactory(role=role).user
+
+
+@pytest.mark.parametrize(
+    ("kind", "table"), [("booking", BOOKING_TRANSITIONS), ("item", ITEM_TRANSITIONS), ("report", REPORT_TRANSITIONS)]
+)
+def test_transition_table_is_enforced(kind, table):
+    states = list(table)
+    for current, target in itertools.product(states, states):
+        allowed = target in table[current]
+        assert can_transition(kind, current, target) is allowed
+        if allowed:
+            check_transition(kind, current, target)
+        else:
+            with pytest.raises(InvalidTransition):
+                check_transition(kind, current, target)
+
+
+def test_walk_from_booking_to_delivered_report():
+    collector, tech, verifier = staff(StaffRole.COLLECTOR), staff(StaffRole.LAB_TECH), staff(StaffRole.LAB_TECH)
+    booking = BookingFactory()
+    first, second = BookingItemFactory(booking=booking), BookingItemFactory(booking=booking)
+    BillingRecordFactory(booking=booking)
+
+    booking = booking_assign_collector(booking=booking, collector=collector, by=verifier)
+    assert (booking.status, booking.collection_staff) == ("confirmed", collector)
+    booking = booking_mark_collected(booking=booking, by=collector, latitude="12.970000", longitude="77.640000")
+    assert booking.status == "collected"
+    first.refresh_from_db()
+    assert (first.status, first.collected_by) == ("collected", collector)
+    assert first.due_at == first.collected_at + datetime.timedelta(hours=first.test.tat_hours)
+
+    for item in (first, second):
+        item_receive(item=item, by=tech)
+        item_start_processing(item=item, by=tech)
+    booking.refresh_from_db()
+    assert booking.status == "processing"
+
+    reports = []
+    for item in (first, second):
+        report = report_upload(item=item, file=PDF, by=tech, findings="Within reference range.")
+        with pytest.raises(Conflict) as err:
+            report_verify(report=report, by=tech)
+        assert err.value.code == "four_eyes"
+        report = report_verify(report=report, by=verifier)
+        reports.append(report_deliver(report=report, by=verifier))
+    booking.refresh_from_db()
+    assert booking.status == "completed"
+    assert booking.billing_record.status == "finalized"
+    assert set(booking.items.values_list("status", flat=True)) == {"completed"}
+    assert [r.status for r in reports] == ["delivered", "delivered"]
+    kinds = list(booking.user.notifications.values_list("kind", flat=True))
+    assert sorted(kinds) == sorted(["collector_assigned", "sample_collected", "report_delivered", "report_delivered"])
+
+
+@pytest.mark.parametrize("status", ["collected", "processing", "completed", "cancelled", "no_show"])
+def test_cannot_cancel_after_collection_or_twice(status):
+    booking = BookingFactory(status=status)
+    with pytest.raises(InvalidTransition):
+        booking_cancel(booking=booking, by=staff(StaffRole.ADMIN), reason="")
+    booking.refresh_from_db()
+    assert booking.status == status
+
+
+@pytest.mark.parametrize("status", ["pending", "collected", "processing", "completed", "cancelled"])
+def test_collected_only_from_confirmed(status):
+    booking = BookingFactory(status=status)
+    BookingItemFactory(booking=booking)
+    with pytest.raises(InvalidTransition):
+        booking_mark_collected(booking=booking, by=staff(StaffRole.COLLECTOR))
+    booking.refresh_from_db()
+    assert booking.status == status
+
+
+def test_confirm_twice_is_refused():
+    booking = booking_confirm(booking=BookingFactory(), by=staff(StaffRole.ADMIN))
+    with pytest.raises(InvalidTransition):
+        booking_confirm(booking=booking, by=staff(StaffRole.ADMIN))
+    assert booking.user.notifications.filter(kind="booking_confirmed").count() == 1
+
+
+def test_only_collectors_can_be_assigned():
+    with pytest.raises(ValidationFailed):
+        booking_assign_collector(booking=BookingFactory(), collector=staff(StaffRole.LAB_TECH), by=None)
+
+
+def test_failed_items_are_cancelled_and_at_least_one_must_be_collected():
+    booking = BookingFactory(status=Booking.Status.CONFIRMED)
+    ok, failed = BookingItemFactory(booking=booking), BookingItemFactory(booking=booking)
+    with pytest.raises(Conflict):
+        booking_mark_collected(booking=booking, by=None, failed_item_ids=[ok.id, failed.id])
+    booking_mark_collected(booking=booking, by=None, failed_item_ids=[failed.id])
+    assert dict(BookingItem.objects.values_list("id", "status")) == {ok.id: "collected", failed.id: "cancelled"}
+
+
+@pytest.mark.parametrize("status", ["pending", "collected", "completed", "cancelled"])
+def test_report_upload_needs_the_sample_in_the_lab(status):
+    item = BookingItemFactory(status=status)
+    with pytest.raises(Conflict):
+        report_upload(item=item, file=PDF, by=staff(StaffRole.LAB_TECH))
+    assert TestReport.objects.count() == 0
+
+
+def test_report_cannot_be_delivered_unverified_or_reuploaded_after_delivery():
+    tech, verifier = staff(StaffRole.LAB_TECH), staff(StaffRole.LAB_TECH)
+    item = BookingItemFactory(status=BookingItem.Status.PROCESSING, booking=BookingFactory(status="processing"))
+    report = report_upload(item=item, file=PDF, by=tech)
+    with pytest.raises(InvalidTransition):
+        report_deliver(report=report, by=verifier)
+    report = report_deliver(report=report_verify(report=report, by=verifier), by=verifier)
+    with pytest.raises(Conflict):
+        report_upload(item=item, file=PDF, by=tech)
+    assert TestReport.objects.get().status == "delivered"
