@@ -8,9 +8,10 @@ from accounts.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    """Uploaded files go to a per-test folder, never into the working tree."""
+def _test_settings(settings, tmp_path):
+    """Uploaded files go to a per-test folder, never into the working tree; passwords hash fast (tests only)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
