@@ -1,0 +1,42 @@
+"""The collector's visit: samples taken and, optionally, money taken at the door — one transaction."""
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from billing.models import BillingRecord
+from billing.services import payment_record
+from bookings.models import Booking
+from bookings.services.lifecycle import booking_mark_collected
+
+
+@transaction.atomic
+def collection_complete(
+    *,
+    booking: Booking,
+    by,
+    failed_item_ids=(),
+    latitude=None,
+    longitude=None,
+    payment_amount: Decimal | None = None,
+    payment_method: str = "cash",
+    payment_reference: str = "",
+) -> Booking:
+    """Mark the visit's samples collected (failed ones cancelled) and record a payment taken at the door.
+
+    If the payment is refused (e.g. a bad method), nothing of the visit is recorded either.
+    """
+    booking = booking_mark_collected(
+        booking=booking, by=by, failed_item_ids=failed_item_ids, latitude=latitude, longitude=longitude
+    )
+    if payment_amount is not None:
+        record = BillingRecord.objects.get(booking=booking)
+        payment_record(
+            record=record,
+            amount=payment_amount,
+            method=payment_method,
+            by=by,
+            reference=payment_reference,
+            notes=f"Taken at the door for {booking.code}",
+        )
+    return booking
