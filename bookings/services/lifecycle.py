@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Notification, StaffRole
 from accounts.notifications import notification_create
-from billing.services import billing_record_finalize
+from billing.services import billing_record_create_draft, billing_record_finalize
+from bookings.codes import booking_code_new
 from bookings.locks import lock_booking
 from bookings.models import Booking, BookingItem, TestReport
 from bookings.states import check_transition
@@ -184,17 +185,116 @@ def report_deliver(*, report: TestReport, by) -> TestReport:
         check_transition("item", item.status, It.COMPLETED)
         item.status, item.completed_at = It.COMPLETED, now
         item.save(update_fields=["status", "completed_at", "updated_at"])
-    open_items = booking.items.exclude(status__in=[It.COMPLETED, It.CANCELLED, It.REJECTED]).exists()
-    if not open_items and booking.status == B.PROCESSING:
+    _complete_if_done(booking, now)
+    if report.supersedes_id:
+        notification_create(
+            user=booking.user,
+            kind=Notification.Kind.REPORT_AMENDED,
+            title=f"{item.test.name} report was amended",
+            body=f"An amended report for {booking.pet.name} is ready. Reason: {report.amendment_reason}",
+            data={"booking": booking.pk, "report": report.pk},
+            event_key=f"report:{report.pk}:delivered",
+        )
+    else:
+        notification_create(
+            user=booking.user,
+            kind=Notification.Kind.REPORT_DELIVERED,
+            title=f"{item.test.name} report is ready",
+            body=f"The report for {booking.pet.name} is ready to view.",
+            data={"booking": booking.pk, "report": report.pk},
+            event_key=f"report:{report.pk}:delivered",
+        )
+    return report
+
+
+def _complete_if_done(booking: Booking, now) -> None:
+    """A processing booking is completed (and its bill finalized) once no item is still open and at least one
+    item has a delivered report."""
+    if booking.status != B.PROCESSING:
+        return
+    statuses = set(booking.items.values_list("status", flat=True))
+    if It.COMPLETED in statuses and statuses <= {It.COMPLETED, It.CANCELLED, It.REJECTED}:
         booking.status, booking.completed_at = B.COMPLETED, now
         booking.save(update_fields=["status", "completed_at", "updated_at"])
         billing_record_finalize(booking=booking)
-    notification_create(
-        user=booking.user,
-        kind=Notification.Kind.REPORT_DELIVERED,
-        title=f"{item.test.name} report is ready",
-        body=f"The report for {booking.pet.name} is ready to view.",
-        data={"booking": booking.pk, "report": report.pk},
-        event_key=f"report:{report.pk}:delivered",
+
+
+@transaction.atomic
+def report_amend(*, report: TestReport, file, by, reason: str, findings: str = "") -> TestReport:
+    """Correct a delivered report: a new version supersedes it (the delivered one is never overwritten and stays
+    readable to staff). The new version goes through verification and delivery again; its delivery tells the
+    customer it was amended and why."""
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the report is amended.", code="reason_required", field="reason")
+    report = _lock_report(report)
+    if report.status != R.DELIVERED or not report.is_current:
+        raise Conflict("Only the current delivered report can be amended.", code="not_amendable")
+    now = timezone.now()
+    # Retire the old version first: only one version per item may be current.
+    report.is_current = False
+    report.save(update_fields=["is_current", "updated_at"])
+    return TestReport.objects.create(
+        booking_item_id=report.booking_item_id,
+        booking_id=report.booking_id,
+        pet_id=report.pet_id,
+        test_id=report.test_id,
+        batch_group_id=report.batch_group_id,
+        report_file=file,
+        findings=findings or report.findings,
+        status=R.GENERATED,
+        version=report.version + 1,
+        is_current=True,
+        supersedes=report,
+        amendment_reason=reason.strip(),
+        uploaded_by=by,
+        generated_at=now,
     )
-    return report
+
+
+@transaction.atomic
+def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booking:
+    """Reject a sample (haemolysed, clotted, …). The test is re-collected free of charge in a new booking linked to
+    the original (one re-collection booking gathers every rejected item of the same booking), and the customer is
+    told why. Returns the re-collection booking."""
+    if reason not in BookingItem.RejectionReason.values:
+        raise ValidationFailed("Choose a rejection reason from the list.", code="invalid_reason", field="reason")
+    original = lock_booking(booking_id=item.booking_id)
+    item = _lock_item(item)
+    check_transition("item", item.status, It.REJECTED)
+    now = timezone.now()
+    item.status, item.rejection_reason, item.rejection_notes, item.rejected_at = It.REJECTED, reason, notes, now
+    item.save(update_fields=["status", "rejection_reason", "rejection_notes", "rejected_at", "updated_at"])
+
+    recollection = original.recollections.filter(status__in=[B.PENDING, B.CONFIRMED]).first()
+    if recollection is None:
+        recollection = Booking.objects.create(
+            code=booking_code_new(),
+            user_id=original.user_id,
+            pet_id=original.pet_id,
+            collection_type=original.collection_type,
+            booking_date=max(timezone.localdate(now), original.booking_date),
+            address_id=original.address_id,
+            address_text=original.address_text,
+            address_link=original.address_link,
+            latitude=original.latitude,
+            longitude=original.longitude,
+            notes=f"Free re-collection for {original.code}.",
+            subtotal=0,
+            total_amount=0,
+            recollection_of=original,
+        )
+        billing_record_create_draft(booking=recollection, test_ids=[])
+    sequence = (recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
+    BookingItem.objects.create(booking=recollection, sequence=sequence, test_id=item.test_id, unit_price=0)
+    _complete_if_done(original, now)
+    label = BookingItem.RejectionReason(reason).label.lower()
+    notification_create(
+        user=original.user,
+        kind=Notification.Kind.SAMPLE_REJECTED,
+        title=f"We need a new sample for {item.test.name}",
+        body=f"The sample could not be tested ({label}). We will collect a new one free of charge "
+        f"(booking {recollection.code}).",
+        data={"booking": original.pk, "recollection": recollection.pk, "item": item.pk},
+        event_key=f"item:{item.pk}:rejected",
+    )
+    return recollection

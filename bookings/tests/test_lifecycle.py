@@ -2,6 +2,7 @@
 
 import datetime
 import itertools
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
@@ -16,7 +17,9 @@ from bookings.services import (
     booking_confirm,
     booking_mark_collected,
     item_receive,
+    item_reject,
     item_start_processing,
+    report_amend,
     report_deliver,
     report_upload,
     report_verify,
@@ -144,3 +147,55 @@ def test_report_cannot_be_delivered_unverified_or_reuploaded_after_delivery():
     with pytest.raises(Conflict):
         report_upload(item=item, file=PDF, by=tech)
     assert TestReport.objects.get().status == "delivered"
+
+
+def test_rejected_sample_gets_a_free_recollection_and_the_customer_is_told():
+    tech = staff(StaffRole.LAB_TECH)
+    original = BookingFactory(status=Booking.Status.COLLECTED)
+    first = BookingItemFactory(booking=original, status=BookingItem.Status.RECEIVED)
+    second = BookingItemFactory(booking=original, status=BookingItem.Status.COLLECTED)
+    BillingRecordFactory(booking=original)
+
+    recollection = item_reject(item=first, by=tech, reason="haemolysed", notes="Pink serum")
+    again = item_reject(item=second, by=tech, reason="clotted")
+    assert again == recollection  # one re-collection booking gathers both
+    assert recollection.recollection_of == original
+    assert (recollection.status, recollection.total_amount) == ("pending", Decimal("0.00"))
+    assert sorted(recollection.items.values_list("test_id", "unit_price")) == sorted(
+        [(first.test_id, Decimal("0.00")), (second.test_id, Decimal("0.00"))]
+    )
+    assert recollection.billing_record.final_amount == Decimal("0.00")
+    first.refresh_from_db()
+    assert (first.status, first.rejection_reason, first.rejection_notes) == ("rejected", "haemolysed", "Pink serum")
+    messages = original.user.notifications.filter(kind="sample_rejected")
+    assert messages.count() == 2
+    assert "haemolysed" in messages.last().body
+
+
+@pytest.mark.parametrize("status", ["pending", "completed", "cancelled", "rejected"])
+def test_reject_only_samples_taken(status):
+    item = BookingItemFactory(status=status, rejection_reason="clotted" if status == "rejected" else "")
+    with pytest.raises(InvalidTransition):
+        item_reject(item=item, by=staff(StaffRole.LAB_TECH), reason="leaked")
+    assert Booking.objects.count() == 1
+
+
+def test_reject_needs_a_listed_reason():
+    with pytest.raises(ValidationFailed):
+        item_reject(item=BookingItemFactory(status="received"), by=staff(StaffRole.LAB_TECH), reason="dropped")
+
+
+def test_amendment_creates_a_new_version_and_tells_the_customer():
+    tech, verifier = staff(StaffRole.LAB_TECH), staff(StaffRole.LAB_TECH)
+    item = BookingItemFactory(status=BookingItem.Status.PROCESSING, booking=BookingFactory(status="processing"))
+    v1 = report_deliver(report=report_verify(report=report_upload(item=item, file=PDF, by=tech), by=verifier), by=tech)
+    with pytest.raises(ValidationFailed):
+        report_amend(report=v1, file=PDF, by=tech, reason=" ")
+    v2 = report_amend(report=v1, file=PDF, by=tech, reason="Wrong reference range printed")
+    v1.refresh_from_db()
+    assert (v1.status, v1.is_current, v2.version, v2.supersedes, v2.is_current) == ("delivered", False, 2, v1, True)
+    with pytest.raises(Conflict):
+        report_amend(report=v1, file=PDF, by=tech, reason="again")  # only the current version
+    report_deliver(report=report_verify(report=v2, by=verifier), by=verifier)
+    amended = item.booking.user.notifications.get(kind="report_amended")
+    assert "Wrong reference range printed" in amended.body
