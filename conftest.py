@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -12,6 +13,14 @@ def _test_settings(settings, tmp_path):
     """Uploaded files go to a per-test folder, never into the working tree; passwords hash fast (tests only)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (rolled-back rows send no signals to invalidate it)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
+from catalog.querysets import LabTestQuerySet
 from diagnopet.models import TimeStampedModel, money_field
 
 
@@ -53,6 +54,8 @@ class LabTest(TimeStampedModel):
     tat_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Turnaround time in hours.")
     is_package = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True, db_index=True)
+
+    objects = LabTestQuerySet.as_manager()
 
     class Meta:
         ordering = ["category__display_order", "name"]

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from diagnopet.models import TimeStampedModel, money_field
+from promotions.querysets import OfferQuerySet
 
 
 class Offer(TimeStampedModel):
@@ -38,6 +39,8 @@ class Offer(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = OfferQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "name"]

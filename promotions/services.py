@@ -110,9 +110,7 @@ def _meets_minimum(offer: Offer, cart: Cart) -> bool:
 def auto_offer_best(*, cart: Cart, today=None) -> Discount | None:
     """The automatic offer that saves the customer most on this cart (ties: the older offer)."""
     today = today or timezone.localdate()
-    offers = _offers_with_tests(
-        Offer.objects.filter(is_active=True, auto_apply=True, start_date__lte=today, end_date__gte=today).order_by("id")
-    )
+    offers = _offers_with_tests(Offer.objects.active_on(today).filter(auto_apply=True).order_by("id"))
     best = None
     for offer in offers:
         if not _meets_minimum(offer, cart):

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from catalog.api.views import CategoryViewSet, LabTestViewSet, TagViewSet
+from diagnopet.api.routers import ApiRouter
 
 app_name = "catalog"
-urlpatterns: list = []
+
+router = ApiRouter()
+router.register("catalog/categories", CategoryViewSet, basename="category")
+router.register("catalog/tags", TagViewSet, basename="tag")
+router.register("catalog/tests", LabTestViewSet, basename="test")
+
+urlpatterns = router.urls

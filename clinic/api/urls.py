@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from clinic.api.views import ClinicInfoView
 
 app_name = "clinic"
-urlpatterns: list = []
+urlpatterns = [
+    path("clinic/", ClinicInfoView.as_view(), name="clinic-info"),
+]

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from diagnopet.api.routers import ApiRouter
+from pets.api.views import PetViewSet
 
 app_name = "pets"
-urlpatterns: list = []
+
+router = ApiRouter()
+router.register("pets", PetViewSet, basename="pet")
+
+urlpatterns = router.urls

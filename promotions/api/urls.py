@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from diagnopet.api.routers import ApiRouter
+from promotions.api.views import OfferViewSet
 
 app_name = "promotions"
-urlpatterns: list = []
+
+router = ApiRouter()
+router.register("offers", OfferViewSet, basename="offer")
+
+urlpatterns = router.urls

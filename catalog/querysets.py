@@ -1,0 +1,34 @@
+"""Read vocabulary for the catalog (no writes)."""
+
+from django.db import connection, models
+from django.db.models.functions import Coalesce
+
+
+class LabTestQuerySet(models.QuerySet):
+    def active(self):
+        """Tests that are shown and bookable."""
+        return self.filter(is_active=True)
+
+    def with_current_price(self):
+        """``current_price``: what a customer pays per unit (discounted price if set, else price), for filters and
+        ordering. Named apart from the model's ``effective_price`` property, which computes the same in Python."""
+        return self.annotate(current_price=Coalesce("discounted_price", "price"))
+
+    def offered_for(self, species: str):
+        """Tests whose ``species`` list names ``species``."""
+        if connection.features.supports_json_field_contains:
+            return self.filter(species__contains=[species])
+        # SQLite (the bare-machine default) has no JSON containment: match the quoted element in the JSON text.
+        return self.filter(species__icontains=f'"{species}"')
+
+    def for_catalog(self):
+        """Active tests with everything the public API shows, in a fixed number of queries."""
+        return (
+            self.active()
+            .with_current_price()
+            .select_related("category")
+            # Tags of every test on the page in one query (in TestTag's order: by name).
+            .prefetch_related("tags")
+            # id last: a stable order for pagination when names repeat.
+            .order_by("category__display_order", "name", "id")
+        )

@@ -1,0 +1,118 @@
+"""The shared response cache (diagnopet/api/caching.py), through the public catalog endpoints that use it."""
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+import catalog.signals  # noqa: F401  (connects the cache-invalidation receivers, as CatalogConfig.ready() does)
+from catalog.models import LabTest
+from catalog.tests.factories import LabTestFactory
+from diagnopet.api.caching import cache_version, invalidate_cached_responses
+
+pytestmark = pytest.mark.django_db
+
+TESTS = "/api/v1/catalog/tests/"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_version_is_stable_until_invalidated():
+    first = cache_version("things")
+
+    assert cache_version("things") == first
+    invalidate_cached_responses("things")
+    assert cache_version("things") != first
+    assert cache_version("other") != cache_version("things")
+
+
+def test_a_lost_version_key_never_comes_back_as_an_old_value():
+    seen = {cache_version("things")}
+    for _ in range(5):
+        cache.clear()
+        seen.add(cache_version("things"))
+
+    assert len(seen) == 6
+
+
+def test_invalidation_in_a_transaction_bumps_again_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        invalidate_cached_responses("things")
+        inside = cache_version("things")
+
+    assert len(callbacks) == 1
+    # A request that read the old rows while the transaction was open cached them under ``inside``.
+    assert cache_version("things") != inside
+
+
+def test_a_row_change_bumps_the_catalog_version():
+    test = LabTestFactory()
+    before = cache_version("catalog")
+
+    test.name = "Renamed"
+    test.save()
+
+    assert cache_version("catalog") != before
+
+
+def test_errors_are_not_cached(api_client, django_assert_num_queries):
+    api_client.get(f"{TESTS}999999/")
+
+    with django_assert_num_queries(1):
+        response = api_client.get(f"{TESTS}999999/")
+
+    assert response.status_code == 404
+    assert "ETag" not in response
+
+
+def test_writes_that_send_no_signal_are_picked_up_after_an_explicit_invalidation(api_client):
+    test = LabTestFactory(name="Old name")
+    api_client.get(TESTS)
+
+    LabTest.objects.filter(pk=test.pk).update(name="New name")  # no post_save
+    assert api_client.get(TESTS).json()["results"][0]["name"] == "Old name"
+
+    invalidate_cached_responses("catalog")
+    assert api_client.get(TESTS).json()["results"][0]["name"] == "New name"
+
+
+def test_entries_are_per_host_because_pagination_links_are_absolute(api_client):
+    LabTestFactory.create_batch(2)
+
+    local = api_client.get(TESTS, {"page_size": 1}, HTTP_HOST="localhost")
+    test_server = api_client.get(TESTS, {"page_size": 1})
+
+    assert local.json()["next"].startswith("http://localhost/")
+    assert test_server.json()["next"].startswith("http://testserver/")
+
+
+def test_entries_are_per_media_type(api_client):
+    LabTestFactory()
+    compact = api_client.get(TESTS)
+
+    indented = api_client.get(TESTS, HTTP_ACCEPT="application/json; indent=4")
+
+    assert indented.json() == compact.json()
+    assert indented.content != compact.content
+    assert indented["ETag"] != compact["ETag"]
+
+
+def test_head_answers_like_get(api_client):
+    LabTestFactory()
+    etag = api_client.get(TESTS)["ETag"]
+
+    assert api_client.head(TESTS)["ETag"] == etag
+    assert api_client.head(TESTS, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_if_none_match_star_and_lists_are_understood(api_client):
+    LabTestFactory()
+    etag = api_client.get(TESTS)["ETag"]
+
+    assert api_client.get(TESTS, HTTP_IF_NONE_MATCH="*").status_code == 304
+    assert api_client.get(TESTS, HTTP_IF_NONE_MATCH=f'"old", {etag}').status_code == 304
+    assert api_client.get(TESTS, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304

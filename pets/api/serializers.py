@@ -1,0 +1,30 @@
+from rest_framework import serializers
+
+from pets.models import Pet
+
+
+class PetSerializer(serializers.ModelSerializer):
+    """A customer's pet. ``user`` is never part of it; ``is_active`` is read-only (DELETE deactivates).
+
+    Rules beyond types (no future birth date, weight above 0) live in ``pets.services``.
+    """
+
+    class Meta:
+        model = Pet
+        fields = [
+            "id",
+            "name",
+            "species",
+            "breed",
+            "sex",
+            "date_of_birth",
+            "age_years",
+            "weight_kg",
+            "neutered",
+            "microchip_id",
+            "medical_history",
+            "is_deceased",
+            "is_active",
+        ]
+        read_only_fields = ["id", "is_active"]
+        extra_kwargs = {"microchip_id": {"help_text": "Text, not a number: leading zeros are kept."}}
