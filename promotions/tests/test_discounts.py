@@ -177,4 +177,3 @@ def test_offer_validity_dates_follow_the_clinic_time_zone(settings):
     assert coupon_evaluate(code=coupon.code, user=user, cart=cart("100.00"), now=last_minute).valid
     assert coupon_evaluate(code=coupon.code, user=user, cart=cart("100.00"), now=next_day).reason == "expired"
     assert coupon_evaluate(code=coupon.code, user=user, cart=cart("100.00"), now=first_minute).valid
-
