@@ -179,6 +179,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status"; give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "bookings.models.Booking.Status",
+        "BookingItemStatusEnum": "bookings.models.BookingItem.Status",
+        "ReportStatusEnum": "bookings.models.TestReport.Status",
+        "RejectionReasonEnum": "bookings.models.BookingItem.RejectionReason",
+        "BillingStatusEnum": "billing.models.BillingRecord.Status",
+        "PaymentMethodEnum": "billing.models.Payment.Method",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
