@@ -4,9 +4,13 @@ Delivery to SMS/WhatsApp/email happens asynchronously after commit (see ``accoun
 never rolls back the business change that caused it.
 """
 
+import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Notification
+from accounts.tasks import notification_deliver
 
 
 @transaction.atomic
@@ -20,13 +24,20 @@ def notification_create(
     else:
         notification, created = Notification.objects.create(user=user, **defaults), True
     if created:
-        transaction.on_commit(lambda: _enqueue_delivery(notification.pk))
+        # robust: a broker outage must not turn a committed booking into an error; the row stays pending and
+        # notifications_enqueue_pending() sends it later.
+        transaction.on_commit(lambda: notification_deliver.delay(notification.pk), robust=True)
     return notification
 
 
-def _enqueue_delivery(notification_id: int) -> None:
-    try:
-        from accounts.tasks import notification_deliver
-    except ImportError:  # delivery backends not configured in this build: the in-app row is the message
-        return
-    notification_deliver.delay(notification_id)
+def notifications_enqueue_pending(*, older_than_seconds: int = 300) -> int:
+    """Queue delivery again for notifications still pending after a while (e.g. the broker was down)."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    ids = list(
+        Notification.objects.filter(
+            delivery_status=Notification.DeliveryStatus.PENDING, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for notification_id in ids:
+        notification_deliver.delay(notification_id)
+    return len(ids)

@@ -104,6 +104,9 @@ OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.LogSmsBackend")
+WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="accounts.sms.LogSmsBackend")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DiagnoPet <no-reply@diagnopet.local>")
 
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
