@@ -17,7 +17,7 @@ from clinic.models import ClinicInfo
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
 from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
 
-__all__ = ["booking_cancel", "booking_create", "booking_quote"]
+__all__ = ["booking_cancel", "booking_create", "booking_expire", "booking_quote"]
 
 _CREATE_ATTEMPTS = 3
 
@@ -147,15 +147,31 @@ def booking_cancel(*, booking: Booking, by, reason: str = "") -> Booking:
     if not as_staff and booking.user_id != by.pk:
         raise NotFound("Booking not found.")
     check_transition("booking", booking.status, Booking.Status.CANCELLED)
-    now = timezone.now()
     if not as_staff:
         deadline = cancellation_deadline(booking)
-        if deadline is not None and now > deadline:
+        if deadline is not None and timezone.now() > deadline:
             raise Conflict(
                 f"Bookings can be cancelled online until {timezone.localtime(deadline):%d %b %Y %H:%M}. "
                 "Please call the clinic.",
                 code="cancellation_cutoff_passed",
             )
+    role = Booking.CancelledBy.STAFF if as_staff else Booking.CancelledBy.CUSTOMER
+    return _cancel(booking, by=by, role=role, reason=reason)
+
+
+@transaction.atomic
+def booking_expire(*, booking: Booking, reason: str = "Not confirmed before its slot started.") -> Booking | None:
+    """Cancel a booking that is still pending when its slot has started (the system does it; nobody to blame).
+    Returns None when the booking is no longer pending (e.g. confirmed meanwhile)."""
+    booking = lock_booking(booking_id=booking.pk)
+    if booking.status != Booking.Status.PENDING:
+        return None
+    return _cancel(booking, by=None, role=Booking.CancelledBy.SYSTEM, reason=reason)
+
+
+def _cancel(booking: Booking, *, by, role: str, reason: str) -> Booking:
+    """The cancellation itself, on a locked booking whose transition was checked."""
+    now = timezone.now()
     if booking.slot_id:
         slot_release(slot_id=booking.slot_id, collection_type=booking.collection_type)
     coupon_release(booking=booking)
@@ -164,7 +180,7 @@ def booking_cancel(*, booking: Booking, by, reason: str = "") -> Booking:
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
     booking.cancelled_by = by
-    booking.cancelled_by_role = Booking.CancelledBy.STAFF if as_staff else Booking.CancelledBy.CUSTOMER
+    booking.cancelled_by_role = role
     booking.cancellation_reason = reason or ""
     booking.save(
         update_fields=[

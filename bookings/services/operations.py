@@ -1,0 +1,132 @@
+"""Housekeeping run by operations (commands and the Celery beat): expiry, reminders, anonymisation."""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Notification, PhoneOTP, StaffRole
+from accounts.notifications import notification_create
+from bookings.models import Booking, BookingItem, PrescriptionUpload
+from bookings.services.booking import booking_expire
+from diagnopet.errors import Conflict
+
+
+def bookings_expired_pending(*, now=None):
+    """Pending bookings whose slot has already started (they were never confirmed)."""
+    now = timezone.localtime(now or timezone.now())
+    return Booking.objects.filter(status=Booking.Status.PENDING, slot__isnull=False).filter(
+        Q(slot__date__lt=now.date()) | Q(slot__date=now.date(), slot__start_time__lte=now.time())
+    )
+
+
+def bookings_expire_pending(*, now=None, progress=None) -> int:
+    """Cancel every pending booking past its slot start, each in its own transaction; returns how many."""
+    expired = 0
+    for booking in progress(list(bookings_expired_pending(now=now))) if progress else bookings_expired_pending(now=now):
+        if booking_expire(booking=booking) is not None:
+            expired += 1
+    return expired
+
+
+def _preparation(booking: Booking) -> str:
+    items = list(booking.items.select_related("test").exclude(status=BookingItem.Status.CANCELLED))
+    lines = []
+    if any(item.test.fasting_required for item in items):
+        lines.append("Please keep your pet fasting for 8–12 hours before the visit (water is fine).")
+    lines += [
+        f"{item.test.name}: {item.test.collection_instructions}" for item in items if item.test.collection_instructions
+    ]
+    return " ".join(lines)
+
+
+def reminders_send(*, today=None) -> dict[str, int]:
+    """Remind customers of tomorrow's visits (with fasting and preparation instructions) and tell lab staff about
+    overdue reports. One notification per booking per visit day and per staff member per day: safe to re-run."""
+    today = today or timezone.localdate()
+    tomorrow = today + datetime.timedelta(days=1)
+    visits = (
+        Booking.objects.filter(booking_date=tomorrow, status__in=[Booking.Status.PENDING, Booking.Status.CONFIRMED])
+        .filter(pet__is_deceased=False, user__is_active=True)
+        .select_related("user", "pet", "slot")
+    )
+    reminded = 0
+    for booking in visits:
+        when = f"{booking.slot.start_time:%H:%M}" if booking.slot else "your booked time"
+        place = "at your address" if booking.collection_type == "home" else "at the clinic"
+        notification_create(
+            user=booking.user,
+            kind=Notification.Kind.VISIT_REMINDER,
+            title=f"Tomorrow at {when}: sample collection for {booking.pet.name}",
+            body=f"Booking {booking.code}, {place}. {_preparation(booking)}".strip(),
+            data={"booking": booking.pk},
+            event_key=f"booking:{booking.pk}:reminder:{tomorrow.isoformat()}",
+        )
+        reminded += 1
+    overdue = BookingItem.objects.filter(
+        due_at__lt=timezone.now(),
+        status__in=[BookingItem.Status.COLLECTED, BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING],
+    ).count()
+    staff_told = 0
+    if overdue:
+        lab_staff = get_user_model().objects.filter(
+            is_active=True, is_staff=True, staff_profile__role__in=[StaffRole.LAB_TECH, StaffRole.ADMIN]
+        )
+        for member in lab_staff:
+            notification_create(
+                user=member,
+                kind=Notification.Kind.GENERAL,
+                title=f"{overdue} report(s) overdue",
+                body="Samples past their turnaround time are waiting for reports. See Bookings → overdue items.",
+                data={"overdue_items": overdue},
+                event_key=f"overdue:{today.isoformat()}",
+            )
+            staff_told += 1
+    return {"visit_reminders": reminded, "overdue_items": overdue, "staff_notified": staff_told}
+
+
+@transaction.atomic
+def user_anonymize(*, user) -> bool:
+    """Scrub a customer's personal data while keeping every financial and lab record.
+
+    Name, phone, email, password, addresses, pet details, booking address snapshots, notifications, one-time codes
+    and prescription files go; bookings, items, bills, payments, coupon uses and reports stay (linked to the
+    anonymous account). Returns False when the user was already anonymised.
+    """
+    user = get_user_model().objects.select_for_update(of=("self",)).get(pk=user.pk)
+    if user.anonymized_at:
+        return False
+    if user.is_staff or user.is_superuser:
+        raise Conflict("Staff accounts are deactivated, not anonymised.", code="staff_account")
+    old_phone = user.phone
+    user.full_name = "Anonymised customer"
+    user.phone = f"anon-{user.pk}"
+    user.email = None
+    user.set_unusable_password()
+    user.is_active = False
+    user.is_verified = False
+    user.anonymized_at = user.deactivated_at = timezone.now()
+    user.save()
+    PhoneOTP.objects.filter(phone=old_phone).delete()
+    user.notifications.all().delete()
+    uploads = PrescriptionUpload.objects.filter(user=user)
+    files = [(upload.file.storage, upload.file.name) for upload in uploads if upload.file]
+    uploads.delete()
+    # Files go only once the rows are gone for good (a rollback keeps both).
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    Booking.objects.filter(user=user).update(
+        address=None,
+        address_link="",
+        latitude=None,
+        longitude=None,
+        collected_latitude=None,
+        collected_longitude=None,
+        notes="",
+    )
+    # Home bookings must keep some address text (a database rule); it no longer says where.
+    Booking.objects.filter(user=user).exclude(address_text="").update(address_text="[removed]")
+    user.addresses.all().delete()
+    user.pets.update(name="Pet", breed="", microchip_id="", medical_history="", date_of_birth=None, is_active=False)
+    return True
