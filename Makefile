@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/diagnopet
 PORT ?= 8000
 
-.PHONY: install run test lint format check clean
+.PHONY: install run test lint format check clean worker beat
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ check: install
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Celery (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0; without it tasks run in-process).
+worker: install
+	$(VENV)/bin/celery -A diagnopet worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-2}
+
+beat: install
+	$(VENV)/bin/celery -A diagnopet beat --loglevel=INFO --schedule=$${CELERY_BEAT_FILE:-/tmp/diagnopet-celerybeat}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -91,7 +92,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneOrEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("phone", "email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -162,6 +166,9 @@ REST_FRAMEWORK = {
         "otp": env.str("THROTTLE_OTP", default="5/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
+    # Proxies in front of the app (load balancer = 1): throttles then read the client IP from X-Forwarded-For.
+    # 0 uses the connection's address, so a client cannot forge its IP.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "diagnopet.errors.api_exception_handler",
 }
 API_MAX_PAGE_SIZE = 100
@@ -203,6 +210,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "visit-reminders": {"task": "bookings.tasks.reminders_send_task", "schedule": crontab(hour=18, minute=0)},
+    "generate-slots": {"task": "bookings.tasks.slots_generate_task", "schedule": crontab(hour=1, minute=0)},
+    "expire-pending": {"task": "bookings.tasks.bookings_expire_pending_task", "schedule": crontab(minute="*/15")},
+    "redeliver-notifications": {
+        "task": "bookings.tasks.notifications_enqueue_pending_task",
+        "schedule": crontab(minute="*/5"),
+    },
+    "flush-expired-tokens": {
+        "task": "bookings.tasks.tokens_flush_expired_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
