@@ -1,0 +1,88 @@
+"""Another customer's objects answer 404 on every route that takes an id, for every method, and nothing changes.
+
+The routes are read from the URL conf, so a new route with an id fails this test until it is listed here.
+"""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.tests.factories import AddressFactory, NotificationFactory, UserFactory
+from bookings.tests.factories import BookingFactory, BookingItemFactory, TestReportFactory
+from conftest import client_for
+from pets.tests.factories import PetFactory
+
+pytestmark = pytest.mark.django_db
+
+# Public (catalog) and staff routes have their own access rules and tests.
+NOT_CUSTOMER_OWNED = {"catalog:test-detail", "bookings:collection-collected"}
+
+
+def _delivered_report(*, user):
+    item = BookingItemFactory(booking=BookingFactory(user=user))
+    return TestReportFactory(booking_item=item, status="delivered", report_file=ContentFile(b"%PDF", name="r.pdf"))
+
+
+OWNED_OBJECT = {
+    "accounts:address-detail": AddressFactory,
+    "accounts:notification-read": NotificationFactory,
+    "pets:pet-detail": PetFactory,
+    "bookings:pet-reports": PetFactory,
+    "bookings:booking-detail": BookingFactory,
+    "bookings:booking-cancel": BookingFactory,
+    "bookings:booking-qr": BookingFactory,
+    "bookings:booking-prescriptions": BookingFactory,
+    "bookings:report-detail": _delivered_report,
+    "bookings:report-download": _delivered_report,
+}
+
+
+def _routes_with_ids(patterns=None, namespace=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _routes_with_ids(pattern.url_patterns, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            keys = set(pattern.pattern.regex.groupindex)
+            if keys & {"pk", "pet_id"}:
+                yield f"{namespace}{pattern.name}", keys
+
+
+def fingerprint():
+    """Row counts and the latest change of every table of our apps."""
+    state = {}
+    for label in ("accounts", "pets", "bookings", "billing", "promotions"):
+        for model in apps.get_app_config(label).get_models():
+            rows = model.objects.order_by("-updated_at").values_list("updated_at", flat=True)
+            state[model.__name__] = (model.objects.count(), rows.first())
+    return state
+
+
+def test_every_route_with_an_id_is_covered():
+    found = {name for name, _ in _routes_with_ids() if name.split(":")[0] in {"accounts", "pets", "bookings"}}
+    assert found - NOT_CUSTOMER_OWNED == set(OWNED_OBJECT), "list new routes with ids in OWNED_OBJECT"
+
+
+@pytest.mark.parametrize("route", sorted(OWNED_OBJECT))
+def test_other_customers_object_is_404_for_every_method(route):
+    owner, intruder = UserFactory(), UserFactory()
+    obj = OWNED_OBJECT[route](user=owner)
+    kwargs = {"pet_id": obj.pk} if route == "bookings:pet-reports" else {"pk": obj.pk}
+    url = reverse(route, kwargs=kwargs)
+    client = client_for(intruder)
+    before = fingerprint()
+    statuses = {}
+    for method in ("get", "patch", "put", "delete", "post"):
+        body = {"file": io.BytesIO(b"%PDF-1.4\n%%EOF\n")} if route == "bookings:booking-prescriptions" else {}
+        fmt = "multipart" if body else "json"
+        statuses[method] = getattr(client, method)(url, body, format=fmt).status_code
+    # 405 only where the route has no such method at all; every method it has answers 404.
+    assert set(statuses.values()) <= {404, 405}, statuses
+    assert 404 in statuses.values(), statuses
+    assert fingerprint() == before
+    # The owner does reach it (the 404 is about ownership, not a broken route).
+    owner_status = client_for(owner).get(url).status_code
+    assert owner_status in (200, 405), owner_status
