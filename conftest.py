@@ -29,6 +29,12 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
+def admin_user(db):
+    """A superuser for admin_client (pytest-django's default has no valid phone number, our login id)."""
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
 def customer(db):
     return UserFactory()
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,8 @@ pytestmark = [
 @pytest.fixture
 def worker(tmp_path):
     """A Celery worker on the test database, and this process publishing to the same broker."""
-    redis.Redis.from_url(BROKER).flushdb()
+    # A queue of this run's own: another test run sharing the broker must not take our messages.
+    queue = f"test-{uuid.uuid4().hex}"
     db = connection.settings_dict
     env = dict(
         os.environ,
@@ -51,14 +53,18 @@ def worker(tmp_path):
     )
     log = tmp_path / "worker.log"
     process = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [sys.executable, "-m", "celery", "-A", "diagnopet", "worker", "--pool=solo", "--loglevel=INFO"],
+        [sys.executable, "-m", "celery", "-A", "diagnopet", "worker", "--pool=solo", "--loglevel=INFO", "-Q", queue],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
-    app.conf.update(broker_url=BROKER, task_always_eager=False)
+    saved = {
+        "broker_url": app.conf.broker_url,
+        "task_always_eager": app.conf.task_always_eager,
+        "task_default_queue": app.conf.task_default_queue,
+    }
+    app.conf.update(broker_url=BROKER, task_always_eager=False, task_default_queue=queue)
     try:
         yield process, log
     finally:
@@ -85,7 +91,7 @@ def test_report_delivery_reaches_the_worker(worker):
             break
         assert process.poll() is None, "the worker exited"
         time.sleep(0.5)
-    assert notification.delivery_status == "sent"
+    assert notification.delivery_status == "sent", log.read_text()[-3000:]
     assert notification.delivery_attempts == 1
     # It was the worker process that sent it, not an in-process (eager) run.
     assert "accounts.tasks.notification_deliver" in log.read_text()

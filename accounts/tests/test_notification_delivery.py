@@ -51,10 +51,14 @@ def test_created_once_per_event_and_sent_after_commit(outbox, django_capture_on_
 
 def test_not_created_when_the_transaction_rolls_back(outbox, django_capture_on_commit_callbacks):
     user = UserFactory()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notify(user)
-            raise RuntimeError("the booking failed")
+
+    @transaction.atomic
+    def failing_booking():
+        notify(user)
+        raise RuntimeError("the booking failed")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        failing_booking()
     assert Notification.objects.count() == 0
     assert callbacks == []
     assert outbox == []

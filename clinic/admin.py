@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.db import models
+
+from clinic.models import ClinicHoliday, ClinicInfo
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+@admin.register(ClinicInfo)
+class ClinicInfoAdmin(admin.ModelAdmin):
+    """The one clinic row: it can be added while none exists, then only edited, never deleted."""
+
+    list_display = ("name", "whatsapp_number", "phone", "opening_time", "closing_time", "updated_at")
+    search_fields = ("name", "address")
+    readonly_fields = ("whatsapp_link", "updated_by", *TIMESTAMPS)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (None, {"fields": ("name", "whatsapp_number", "whatsapp_link", "phone", "email")}),
+        ("Location", {"fields": ("address", "google_maps_link", "latitude", "longitude", "road_factor")}),
+        (
+            "Hours and slots",
+            {
+                "fields": (
+                    "opening_time",
+                    "closing_time",
+                    "slot_minutes",
+                    "home_slot_capacity",
+                    "lab_slot_capacity",
+                    "cancellation_cutoff_hours",
+                )
+            },
+        ),
+        ("Record", {"fields": ("updated_by", *TIMESTAMPS)}),
+    )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ClinicInfo.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ClinicHoliday)
+class ClinicHolidayAdmin(admin.ModelAdmin):
+    list_display = ("date", "name")
+    search_fields = ("name",)
+    date_hierarchy = "date"
+    readonly_fields = TIMESTAMPS

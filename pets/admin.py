@@ -1,0 +1,14 @@
+from django.contrib import admin
+
+from pets.models import Pet
+
+
+@admin.register(Pet)
+class PetAdmin(admin.ModelAdmin):
+    list_display = ("name", "species", "breed", "sex", "user", "is_active", "is_deceased", "created_at")
+    list_select_related = ("user",)
+    list_filter = ("species", "sex", "neutered", "is_active", "is_deceased")
+    search_fields = ("name", "breed", "microchip_id", "user__phone", "user__full_name")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at", "updated_at")

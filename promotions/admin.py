@@ -1,0 +1,159 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from promotions.models import Coupon, CouponRedemption, Offer
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+class CouponForm(forms.ModelForm):
+    """``current_uses`` is not on the form, so the database check ``current_uses ≤ max_uses`` would only
+    fail at save time; say it here instead."""
+
+    class Meta:
+        model = Coupon
+        fields = ("code", "offer", "start_at", "end_at", "is_active", "max_uses", "max_uses_per_user")
+
+    def clean_max_uses(self):
+        max_uses = self.cleaned_data.get("max_uses")
+        used = self.instance.current_uses if self.instance.pk else 0
+        if max_uses is not None and max_uses < used:
+            raise forms.ValidationError(f"This coupon has already been used {used} times.", code="below_current_uses")
+        return max_uses
+
+
+class CouponInline(admin.TabularInline):
+    model = Coupon
+    form = CouponForm
+    fields = ("code", "start_at", "end_at", "is_active", "max_uses", "max_uses_per_user", "current_uses")
+    readonly_fields = ("current_uses",)
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "event_tag",
+        "discount_type",
+        "discount_value",
+        "applies_to",
+        "start_date",
+        "end_date",
+        "is_active",
+        "auto_apply",
+        "coupon_count",
+    )
+    list_filter = ("is_active", "auto_apply", "discount_type", "applies_to", "event_tag")
+    ordering = ("-start_date", "name")
+    search_fields = ("name", "event_tag", "description")
+    date_hierarchy = "start_date"
+    autocomplete_fields = ("applicable_tests",)
+    readonly_fields = ("created_by", *TIMESTAMPS)
+    inlines = [CouponInline]
+    fieldsets = (
+        (None, {"fields": ("name", "description", "event_tag", "is_active", "auto_apply")}),
+        (
+            "Discount",
+            {
+                "fields": (
+                    "applies_to",
+                    "discount_type",
+                    "discount_value",
+                    "max_discount_amount",
+                    "minimum_order_value",
+                    "applicable_tests",
+                )
+            },
+        ),
+        ("Validity", {"fields": ("start_date", "end_date")}),
+        ("Record", {"fields": ("created_by", *TIMESTAMPS)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(coupon_count=Count("coupons", distinct=True))
+
+    @admin.display(description="coupons", ordering="coupon_count")
+    def coupon_count(self, obj) -> int:
+        return obj.coupon_count
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for coupon in formset.save(commit=False):
+            if coupon.pk is None:
+                coupon.created_by = request.user
+            coupon.save()
+        formset.save_m2m()
+        for coupon in formset.deleted_objects:
+            coupon.delete()
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    form = CouponForm
+    list_display = (
+        "code",
+        "offer",
+        "start_at",
+        "end_at",
+        "is_active",
+        "max_uses",
+        "current_uses",
+        "active_redemptions",
+        "max_uses_per_user",
+    )
+    list_select_related = ("offer",)
+    list_filter = ("is_active", "offer")
+    ordering = ("-created_at", "-id")
+    search_fields = ("code", "offer__name")
+    date_hierarchy = "start_at"
+    autocomplete_fields = ("offer",)
+    readonly_fields = ("current_uses", "created_by", *TIMESTAMPS)
+
+    def get_queryset(self, request):
+        # Redemptions not released by a cancellation: what current_uses should count.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_redemptions=Count("redemptions", filter=Q(redemptions__released_at__isnull=True), distinct=True)
+            )
+        )
+
+    @admin.display(description="redemptions", ordering="active_redemptions")
+    def active_redemptions(self, obj) -> int:
+        return obj.active_redemptions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CouponRedemption)
+class CouponRedemptionAdmin(admin.ModelAdmin):
+    """Read-only: redemptions are written and released by the booking flow, together with the coupon's
+    ``current_uses``; editing one here would put the two out of step."""
+
+    list_display = ("coupon", "booking", "user", "discount_amount", "redeemed_at", "released_at")
+    list_select_related = ("coupon", "booking", "user")
+    list_filter = (("released_at", admin.EmptyFieldListFilter),)
+    search_fields = ("coupon__code", "booking__code", "user__phone", "user__full_name")
+    date_hierarchy = "redeemed_at"
+    fields = ("coupon", "booking", "user", "discount_amount", "redeemed_at", "released_at", *TIMESTAMPS)
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
