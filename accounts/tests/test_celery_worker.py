@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 import time
-import uuid
+import zlib
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from bookings.services import report_deliver, report_upload, report_verify
 from bookings.tests.factories import BookingFactory, BookingItemFactory
 from diagnopet.celery import app
 
-BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+BROKER = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379")
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -37,15 +37,33 @@ pytestmark = [
 ]
 
 
+def _broker_for_this_run() -> str:
+    """A Redis database of this test database's own (1–15), emptied: two test runs on one machine (different test
+    databases) do not take each other's messages."""
+    number = 1 + zlib.crc32(connection.settings_dict["NAME"].encode()) % 15
+    url = f"{BROKER.rstrip('/')}/{number}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def _configure(**conf) -> None:
+    """Point this process's Celery app at another broker. Connection pools made earlier (e.g. by eager runs, with
+    the default broker) are dropped so that publishing uses the new one."""
+    app.conf.update(**conf)
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def worker(tmp_path):
     """A Celery worker on the test database, and this process publishing to the same broker."""
-    # A queue of this run's own: another test run sharing the broker must not take our messages.
-    queue = f"test-{uuid.uuid4().hex}"
+    broker = _broker_for_this_run()
     db = connection.settings_dict
     env = dict(
         os.environ,
-        CELERY_BROKER_URL=BROKER,
+        CELERY_BROKER_URL=broker,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         DEBUG="0",
@@ -53,22 +71,18 @@ def worker(tmp_path):
     )
     log = tmp_path / "worker.log"
     process = subprocess.Popen(  # noqa: S603 - our own worker, fixed arguments
-        [sys.executable, "-m", "celery", "-A", "diagnopet", "worker", "--pool=solo", "--loglevel=INFO", "-Q", queue],
+        [sys.executable, "-m", "celery", "-A", "diagnopet", "worker", "--pool=solo", "--loglevel=INFO"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
-    saved = {
-        "broker_url": app.conf.broker_url,
-        "task_always_eager": app.conf.task_always_eager,
-        "task_default_queue": app.conf.task_default_queue,
-    }
-    app.conf.update(broker_url=BROKER, task_always_eager=False, task_default_queue=queue)
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    _configure(broker_url=broker, task_always_eager=False)
     try:
         yield process, log
     finally:
-        app.conf.update(**saved)
+        _configure(**saved)
         process.terminate()
         process.wait(timeout=20)
         if process.returncode not in (0, -15):
