@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "auditlog",
     "accounts",
     "pets",
     "catalog",
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records who made each audited change (admin and API requests).
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,7 +147,7 @@ else:
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "diagnopet.api.authentication.AuditedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -199,6 +202,25 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodEnum": "billing.models.Payment.Method",
     },
 }
+
+# --- Audit trail ----------------------------------------------------------------------------------
+# Every change to money-affecting and report rows: who, when, which fields from what to what (django-auditlog),
+# visible from each object's admin page. Counter updates done with QuerySet.update() (slot places, coupon uses)
+# are not row saves and are not logged; the rows they belong to log their own changes.
+_AUDIT_SKIP = ["created_at", "updated_at"]
+AUDITLOG_INCLUDE_TRACKING_MODELS = [
+    {"model": "bookings.Booking", "exclude_fields": _AUDIT_SKIP},
+    {"model": "bookings.BookingItem", "exclude_fields": _AUDIT_SKIP},
+    {"model": "bookings.TestReport", "exclude_fields": _AUDIT_SKIP},
+    {"model": "promotions.Offer", "exclude_fields": _AUDIT_SKIP, "m2m_fields": ["applicable_tests"]},
+    {"model": "promotions.Coupon", "exclude_fields": _AUDIT_SKIP},
+    {"model": "billing.BillingRecord", "exclude_fields": _AUDIT_SKIP},
+    {"model": "billing.Payment", "exclude_fields": _AUDIT_SKIP},
+    {"model": "billing.DistancePricingConfig", "exclude_fields": _AUDIT_SKIP},
+    {"model": "clinic.ClinicInfo", "exclude_fields": _AUDIT_SKIP},
+    {"model": "catalog.LabTest", "exclude_fields": _AUDIT_SKIP},
+]
+AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # --- Celery ---------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
