@@ -11,20 +11,18 @@ from diagnopet.errors import ValidationFailed
 from pets.models import Pet
 
 # What an owner may change; ``user`` and ``is_active`` are not among them.
-PET_EDITABLE_FIELDS = frozenset(
-    {
-        "name",
-        "species",
-        "breed",
-        "sex",
-        "date_of_birth",
-        "age_years",
-        "weight_kg",
-        "neutered",
-        "microchip_id",
-        "medical_history",
-        "is_deceased",
-    }
+PET_EDITABLE_FIELDS = (
+    "name",
+    "species",
+    "breed",
+    "sex",
+    "date_of_birth",
+    "age_years",
+    "weight_kg",
+    "neutered",
+    "microchip_id",
+    "medical_history",
+    "is_deceased",
 )
 
 
@@ -77,7 +75,7 @@ def pet_create(
 @transaction.atomic
 def pet_update(*, pet: Pet, data: dict[str, Any]) -> Pet:
     """Change the given fields (any of ``PET_EDITABLE_FIELDS``) of ``pet``."""
-    unknown = set(data) - PET_EDITABLE_FIELDS
+    unknown = set(data) - set(PET_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"pet_update cannot change {sorted(unknown)}")
     for field, value in data.items():

@@ -9,6 +9,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import Address, Notification, User
 from accounts.phone import normalize_phone
+from accounts.services import ADDRESS_FIELDS
 
 
 def _phone(value: str) -> str:
@@ -133,19 +134,7 @@ class AddressSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Address
-        fields = [
-            "id",
-            "label",
-            "line1",
-            "line2",
-            "landmark",
-            "city",
-            "state",
-            "postal_code",
-            "latitude",
-            "longitude",
-            "is_default",
-        ]
+        fields = ["id", *ADDRESS_FIELDS, "is_default"]
         read_only_fields = ["id"]
 
 

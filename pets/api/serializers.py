@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from pets.models import Pet
+from pets.services import PET_EDITABLE_FIELDS
 
 
 class PetSerializer(serializers.ModelSerializer):
@@ -11,20 +12,6 @@ class PetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Pet
-        fields = [
-            "id",
-            "name",
-            "species",
-            "breed",
-            "sex",
-            "date_of_birth",
-            "age_years",
-            "weight_kg",
-            "neutered",
-            "microchip_id",
-            "medical_history",
-            "is_deceased",
-            "is_active",
-        ]
+        fields = ["id", *PET_EDITABLE_FIELDS, "is_active"]
         read_only_fields = ["id", "is_active"]
         extra_kwargs = {"microchip_id": {"help_text": "Text, not a number: leading zeros are kept."}}
