@@ -28,7 +28,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts.models import Address, Notification, PhoneOTP, User
 from accounts.phone import normalize_phone
 from accounts.selectors import user_get_by_login
-from accounts.sms import send_sms
+from accounts.tasks import sms_send_task
 from diagnopet.errors import DomainError, ValidationFailed
 
 
@@ -295,7 +295,7 @@ def otp_request(*, phone: str) -> PhoneOTP:
     if user is not None:
         minutes = max(1, settings.OTP_TTL_SECONDS // 60)
         message = f"{code} is your DiagnoPet login code. It expires in {minutes} minutes. Do not share it."
-        transaction.on_commit(partial(send_sms, phone=phone, message=message))
+        transaction.on_commit(partial(sms_send_task.delay, phone, message), robust=True)
     return otp
 
 

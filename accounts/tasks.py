@@ -1,8 +1,13 @@
 """Notification delivery: thin Celery tasks around ``accounts.delivery``."""
 
+import datetime
+
 from celery import shared_task
+from django.utils import timezone
 
 from accounts.delivery import DeliveryFailed, notification_send
+from accounts.models import PhoneOTP
+from accounts.sms import send_sms
 
 MAX_RETRIES = 5
 
@@ -15,3 +20,18 @@ def notification_deliver(self, notification_id: int) -> str:
         return notification_send(notification_id=notification_id, final_attempt=self.request.retries >= MAX_RETRIES)
     except DeliveryFailed as exc:
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+
+
+@shared_task(acks_late=True)
+def sms_send_task(phone: str, message: str) -> bool:
+    """Send one text (a one-time code) off the request path, so the response time does not tell whether the phone
+    is registered. Failures are logged by ``send_sms``; a code is not worth retrying after it expired."""
+    return send_sms(phone=phone, message=message)
+
+
+@shared_task(acks_late=True)
+def otp_purge_task(older_than_hours: int = 24) -> int:
+    """Delete one-time codes older than a day (they are dead after minutes; the rows only feed the cooldown)."""
+    cutoff = timezone.now() - datetime.timedelta(hours=older_than_hours)
+    deleted, _ = PhoneOTP.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
