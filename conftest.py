@@ -1,7 +1,11 @@
 """Fixtures shared by every app's tests."""
 
+import socket
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -49,3 +53,25 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def customer_client(customer) -> APIClient:
     return client_for(customer)
+
+
+@pytest.fixture
+def refused_port():
+    """A local TCP port that refuses connections: bound (so nobody else takes it meanwhile) but not listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@contextmanager
+def database_at(host: str, port: int):
+    """Reconnect the default connection to ``host:port`` inside the block (a real outage, not a mock); restore the
+    real one afterwards. Use with ``django_db(transaction=True)`` so the connection can really be closed."""
+    original = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
+    connection.close()
+    connection.settings_dict.update(HOST=host, PORT=str(port))
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)

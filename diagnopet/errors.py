@@ -5,8 +5,14 @@ bodies ``{"detail": "...", "code": "..."}`` with the error's HTTP status (409 fo
 400 for a rule the input broke, 404 for something that is not the caller's).
 """
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from rest_framework import status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -43,10 +49,21 @@ class NotFound(DomainError):
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, plus DomainError → ``{"detail", "code"}`` (and the field when one is named)."""
+    """DRF's handler, plus DomainError → ``{"detail", "code"}`` (and the field when one is named), and a lost
+    database → 503 with a clear body instead of an HTML 500 (the request wrote nothing: every write is one
+    transaction)."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("Database unavailable: %s", exc)
+        response = Response(
+            {
+                "detail": "The service is temporarily unavailable. Please try again shortly.",
+                "code": "service_unavailable",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "5"
+        return response
     if isinstance(exc, DomainError):
-        from rest_framework.response import Response
-
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
             body = {exc.field: [exc.message], "detail": exc.message, "code": exc.code}
