@@ -74,7 +74,8 @@ def distance_charge_compute(*, distance_km: Decimal, on: date) -> DistanceCharge
     return DistanceCharge(distance_km=distance_km, charge=charge, config=config)
 
 
-@transaction.atomic
+# savepoint=False: called inside the booking transaction; a failure here fails the whole booking anyway.
+@transaction.atomic(savepoint=False)
 def billing_record_create_draft(*, booking, test_ids: list[int]) -> BillingRecord:
     """Snapshot a booking's money as a draft billing record (called inside the booking transaction)."""
     record = BillingRecord.objects.create(
@@ -88,11 +89,14 @@ def billing_record_create_draft(*, booking, test_ids: list[int]) -> BillingRecor
         billing_period=f"{booking.booking_date:%Y-%m}",
         status=BillingRecord.Status.DRAFT,
     )
-    record.tests.set(test_ids)
+    # One INSERT for the test links (the record is new: nothing to compare with).
+    BillingRecord.tests.through.objects.bulk_create(
+        BillingRecord.tests.through(billingrecord_id=record.pk, labtest_id=test_id) for test_id in test_ids
+    )
     return record
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def billing_record_void(*, booking) -> BillingRecord | None:
     """Void the booking's billing record when the booking is cancelled. Only unpaid, uninvoiced records can be
     voided; anything else needs a refund first."""
@@ -110,7 +114,7 @@ def billing_record_void(*, booking) -> BillingRecord | None:
     return record
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def billing_record_finalize(*, booking) -> BillingRecord | None:
     """Mark the booking's draft bill final (the booking is completed); later states are left as they are."""
     record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
