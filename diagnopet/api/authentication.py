@@ -1,4 +1,7 @@
+import contextlib
+
 from auditlog.context import auditlog_value
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 
@@ -13,8 +16,13 @@ class AuditedJWTAuthentication(JWTAuthentication):
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None:
-            try:
+            # Outside a request there is no audit context (LookupError): nothing to fill in.
+            with contextlib.suppress(LookupError):
                 auditlog_value.get()["actor"] = result[0]
-            except LookupError:  # outside a request (no audit context)
-                pass
         return result
+
+
+class AuditedJWTScheme(SimpleJWTScheme):
+    """OpenAPI: the same bearer-JWT security scheme as simplejwt's own class."""
+
+    target_class = "diagnopet.api.authentication.AuditedJWTAuthentication"
