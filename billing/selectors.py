@@ -12,6 +12,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum, Val
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 
 from billing.models import BillingRecord
+from diagnopet.db_routers import reads_from_replica
 from diagnopet.errors import ValidationFailed
 from diagnopet.money import ZERO
 
@@ -59,6 +60,8 @@ def _finish(row: dict) -> dict:
     return row
 
 
+# Figures that tolerate a few seconds of replication lag: read from the replica when one is configured.
+@reads_from_replica()
 def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.date) -> BillingSummary:
     """Bookings, base, discount, distance charge, final, paid and outstanding per day or month in
     [date_from, date_to], with the split by collection type and the tests' gross amount by category."""

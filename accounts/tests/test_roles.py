@@ -360,7 +360,7 @@ def test_collector_sees_only_bookings_assigned_to_them():
     BookingFactory(collection_staff=StaffUserFactory())
     BookingFactory()
 
-    response = _client(collector).get(reverse("admin:bookings_booking_changelist"))
+    response = _client(collector).get(reverse("admin:bookings_booking_changelist"), {"day": "all"})
 
     assert [b.pk for b in response.context["cl"].result_list] == [mine.pk]
 

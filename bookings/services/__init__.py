@@ -13,6 +13,7 @@ from bookings.services.lifecycle import (
     report_upload,
     report_verify,
 )
+from bookings.services.no_show import booking_mark_no_show
 from bookings.services.slots import slot_generate
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "booking_confirm",
     "booking_create",
     "booking_mark_collected",
+    "booking_mark_no_show",
     "booking_quote",
     "item_receive",
     "item_reject",
