@@ -1,6 +1,7 @@
 # DiagnoPet — the two commands a newcomer needs:
 #   make run    venv + install + migrate + demo data + server on http://127.0.0.1:8000 (SQLite unless DATABASE_URL)
 #   make test   the test suite against PostgreSQL (DATABASE_URL, default: local postgres)
+# Production: make serve (migrate, collectstatic, gunicorn), make worker, make beat; see README "Deployment".
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/diagnopet
 PORT ?= 8000
 
-.PHONY: install run test lint format check clean worker beat
+.PHONY: install run test lint format check clean worker beat serve scale-check backup restore
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,25 @@ check: install
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Production web server: production settings (DEBUG off; SECRET_KEY, ALLOWED_HOSTS... from the environment or
+# .env), migrations, static files for whitenoise, then gunicorn with gunicorn.conf.py (PORT/BIND, WEB_CONCURRENCY).
+serve: install
+	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v 0
+	DEBUG=0 exec $(VENV)/bin/gunicorn diagnopet.wsgi
+
+# Two gunicorn instances on one PostgreSQL and one Redis: a booking, a one-use coupon and a full slot seen from both.
+scale-check: install
+	$(PY) scripts/scale_out_check
+
+# Backups: pg_dump of DATABASE_URL + tar of MEDIA_ROOT into backups/<UTC timestamp>/; restore one with BACKUP=dir.
+backup:
+	scripts/backup
+
+restore:
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<timestamp>"; exit 2; }
+	scripts/restore "$(BACKUP)"
 
 # Celery (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0; without it tasks run in-process).
 worker: install

@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from diagnopet.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its response, carry the request id.
+    "diagnopet.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +93,18 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Optional read replica for reporting reads (diagnopet/db_routers.py); writes and everything else use default.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests read their own test database
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # Seconds to wait for a PostgreSQL connection (libpq's minimum is 2), so a dead server fails fast.
+        _database.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+DATABASE_ROUTERS = ["diagnopet.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------------
@@ -141,6 +157,9 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 CACHE_URL = env.str("CACHE_URL", default=env.str("REDIS_URL", default=""))
 if CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # A dead Redis fails a request in about a second instead of hanging it.
+        CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -209,7 +228,8 @@ SPECTACULAR_SETTINGS = {
 # are not row saves and are not logged; the rows they belong to log their own changes.
 _AUDIT_SKIP = ["created_at", "updated_at"]
 AUDITLOG_INCLUDE_TRACKING_MODELS = [
-    {"model": "bookings.Booking", "exclude_fields": _AUDIT_SKIP},
+    # Reverse one-to-ones are not the booking's own fields (and reading them would cost a query per save).
+    {"model": "bookings.Booking", "exclude_fields": [*_AUDIT_SKIP, "billing_record", "coupon_redemption"]},
     {"model": "bookings.BookingItem", "exclude_fields": _AUDIT_SKIP},
     {"model": "bookings.TestReport", "exclude_fields": _AUDIT_SKIP},
     {"model": "promotions.Offer", "exclude_fields": _AUDIT_SKIP, "m2m_fields": ["applicable_tests"]},
@@ -248,21 +268,23 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Production values (what `manage.py check --deploy` wants) are in deploy/production.env.example. Redirecting to
+# HTTPS stays off by default: the TLS proxy in front usually redirects, and the test client speaks plain HTTP.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# Cookies only over HTTPS unless DEBUG (local development over plain HTTP).
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging --------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# To stdout: plain text, or JSON lines with LOG_FORMAT=json; each line has the request id (diagnopet/logging.py).
+LOGGING = logging_config(log_format=env.str("LOG_FORMAT", default="plain"), level=env.str("LOG_LEVEL", default="INFO"))
+
+# --- Health check ---------------------------------------------------------------------------------
+# Seconds each /healthz probe (cache, broker, database query) may take.
+HEALTHZ_TIMEOUT = 1

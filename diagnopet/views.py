@@ -1,14 +1,77 @@
-from django.db import connection
+"""``GET /healthz`` for load balancers and monitoring.
+
+Reports the database and, when configured, the shared cache (``CACHE_URL``) and the Celery broker
+(``CELERY_BROKER_URL``); a part that is not configured is ``"not_configured"``. Each probe gives up after
+``HEALTHZ_TIMEOUT`` seconds (1 s).
+
+- database down: **503** ``"unavailable"`` — nothing works without it; a load balancer takes the instance out.
+- cache down: **503** ``"unavailable"`` too — the API cannot answer without it (rate limits and cached catalog
+  responses read it on every request, and a Redis error is not swallowed).
+- broker down, the rest up: **200** ``"degraded"`` — bookings, payments and reports still work: a notification is
+  stored first and published after commit (a failed publish is logged, not raised), and the
+  ``redeliver-notifications`` beat task re-sends pending ones once the broker is back. The instance stays in
+  rotation; monitoring alerts on ``"degraded"``.
+- everything configured answers: 200 ``"ok"``.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
+from kombu import Connection
+
+logger = logging.getLogger(__name__)
+
+OK, DOWN, NOT_CONFIGURED = "ok", "down", "not_configured"
 
 
-def healthz(request):
-    """200 when the database answers a trivial query, 503 when it does not."""
+def _database() -> str:
+    """``SELECT 1`` under a statement timeout (PostgreSQL); connecting is bounded by ``DATABASE_CONNECT_TIMEOUT``."""
     try:
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Local to this probe's transaction: the persistent connection keeps its own settings.
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{settings.HEALTHZ_TIMEOUT}s"])
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        logger.warning("healthz: database is down", exc_info=True)
+        return DOWN
+    return OK
+
+
+def _cache() -> str:
+    if not settings.CACHE_URL:
+        return NOT_CONFIGURED
+    try:
+        cache.get("healthz:probe")  # one round trip to the shared cache (socket timeouts set in settings)
+    except Exception:  # noqa: BLE001 - any backend error means the cache is not usable
+        logger.warning("healthz: cache is down", exc_info=True)
+        return DOWN
+    return OK
+
+
+def _broker() -> str:
+    url = settings.CELERY_BROKER_URL
+    if not url:
+        return NOT_CONFIGURED
+    timeout = settings.HEALTHZ_TIMEOUT
+    options = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    try:
+        with Connection(url, connect_timeout=timeout, transport_options=options) as broker:
+            broker.ensure_connection(max_retries=0, timeout=timeout)
+    except Exception:  # noqa: BLE001 - kombu raises transport-specific errors
+        logger.warning("healthz: broker is down", exc_info=True)
+        return DOWN
+    return OK
+
+
+def healthz(request):
+    parts = {"database": _database(), "cache": _cache(), "broker": _broker()}
+    if DOWN in (parts["database"], parts["cache"]):
+        return JsonResponse({"status": "unavailable", **parts}, status=503)
+    status = "degraded" if DOWN in parts.values() else "ok"
+    return JsonResponse({"status": status, **parts})

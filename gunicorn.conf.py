@@ -1,0 +1,62 @@
+"""gunicorn settings for DiagnoPet (read automatically from the working directory: ``gunicorn diagnopet.wsgi``).
+
+Each value comes from the environment variable read beside it, with a production default.
+
+Worker class — measured with scripts/bench_workers on this project's 2-core machine (PostgreSQL and Redis local,
+DEBUG=0, seeded demo data, Redis cache; 5 workers; ``wrk -t2 -c16 -d10s``), requests/s in six rounds. The machine was
+shared with other test runs (load average 6-16), so single numbers are noisy; the pattern held:
+
+    endpoint                                 sync (5 processes)                  gthread (5 processes x 4 threads)
+    GET /api/v1/catalog/tests/ (public)      174, 53, 125, 59, 54, 28  (med 56)  227, 76, 253, 246, 53, 80  (med 154)
+    GET /api/v1/bookings/ (customer JWT)      71, 25,  19, 17, 22, 11  (med 21)   34, 45,  31,  17, 20, 21  (med 26)
+
+Chosen: ``gthread`` (faster in 5 of 6 catalog rounds and 4 of 6 bookings rounds; median latency of the catalog
+~50-180 ms vs ~70-480 ms). Threads keep connections alive and overlap the waits on PostgreSQL and Redis; sync
+workers close every connection and hold a whole process per request. ``WORKER_CLASS=sync`` switches back.
+Each thread has its own database connection (kept for CONN_MAX_AGE), so PostgreSQL sees up to
+workers x threads connections per instance: size ``max_connections`` (or use pgbouncer).
+"""
+
+import multiprocessing
+import os
+
+# Where to listen: BIND wins, else PORT on every interface (containers, PaaS), else localhost:8000.
+if os.environ.get("BIND"):
+    bind = os.environ["BIND"]
+elif os.environ.get("PORT"):
+    bind = f"0.0.0.0:{os.environ['PORT']}"
+else:
+    bind = "127.0.0.1:8000"
+
+# 2 x cores + 1 processes unless WEB_CONCURRENCY says otherwise.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = os.environ.get("WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", 4)) if worker_class == "gthread" else 1
+
+# A request running longer than this is killed (and its worker replaced); uploads are at most 10 MB.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
+
+# Recycle each worker after about this many requests (the jitter spreads the restarts) to bound slow leaks.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 100))
+
+# Logs to stdout/stderr for the process manager to collect; the access line carries the request id.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s "%(a)s"'
+
+# The TLS proxy in front sets X-Forwarded-Proto; trust it only from the addresses listed (default: localhost).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# gunicorn 25+ opens a control socket at one fixed path per user, which a second instance on the same machine would
+# take over; off unless GUNICORN_CONTROL_SOCKET names a path for this instance.
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET")
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+
+# Load the app once in the master and fork: faster start, less memory. Database connections are opened lazily in
+# each worker (none exist at import), so nothing is shared across the fork.
+preload_app = True
