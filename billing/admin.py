@@ -1,22 +1,40 @@
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
-from django.http import HttpResponseRedirect
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path
+from django.utils import timezone
 
 from accounts.roles import staff_is_collector
+from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.models import BillingRecord, DistancePricingConfig, InvoiceSequence, Payment
-from billing.services import payment_record
+from billing.services import distance_pricing_active, invoice_assign_number, payment_record
 from diagnopet.errors import DomainError
 
 TIMESTAMPS = ("created_at", "updated_at")
 
 
+class AuditHistory(AuditlogHistoryAdminMixin):
+    """django-auditlog's history page and changelist link; a bill outside the user's rows (a collector's view is
+    scoped to their visits) answers 404, not an empty page."""
+
+    show_auditlog_history_link = True
+
+    def auditlog_history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404("Not found.")
+        return super().auditlog_history_view(request, object_id, extra_context)
+
+
 @admin.register(DistancePricingConfig)
-class DistancePricingConfigAdmin(admin.ModelAdmin):
-    """Rows are the pricing history: newest first, never deleted (end one with ``effective_until``)."""
+class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
+    """Rows are the pricing history: newest first, never deleted (end one with ``effective_until``). The row in
+    force today (``billing.services.distance_pricing_active``) is flagged."""
 
     list_display = (
-        "effective_from",
-        "effective_until",
+        "effective_range",
+        "in_force_today",
         "base_charge",
         "charge_per_km",
         "max_free_distance_km",
@@ -30,6 +48,21 @@ class DistancePricingConfigAdmin(admin.ModelAdmin):
     date_hierarchy = "effective_from"
     ordering = ("-effective_from", "-id")
     readonly_fields = ("updated_by", *TIMESTAMPS)
+
+    def get_queryset(self, request):
+        # One query for the row in force today (the pricing rule lives in the service), then a constant per row.
+        active = distance_pricing_active(on=timezone.localdate())
+        in_force = Case(When(pk=active.pk, then=Value(True)), default=Value(False)) if active else Value(False)
+        return super().get_queryset(request).annotate(in_force=ExpressionWrapper(in_force, output_field=BooleanField()))
+
+    @admin.display(description="effective", ordering="effective_from")
+    def effective_range(self, obj) -> str:
+        until = f"{obj.effective_until:%Y-%m-%d}" if obj.effective_until else "open"
+        return f"{obj.effective_from:%Y-%m-%d} → {until}"
+
+    @admin.display(description="in force today", boolean=True, ordering="in_force")
+    def in_force_today(self, obj) -> bool:
+        return obj.in_force
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -60,9 +93,12 @@ class PaymentInline(admin.TabularInline):
 
 
 @admin.register(BillingRecord)
-class BillingRecordAdmin(admin.ModelAdmin):
-    """Created with the booking and moved on by the billing services; every field here is read-only."""
+class BillingRecordAdmin(AuditHistory, admin.ModelAdmin):
+    """Created with the booking and moved on by the billing services; every field here is read-only. Invoicing
+    and payments are actions that call the services; the report page (``report/``) sums the bills."""
 
+    change_list_template = "admin/billing/billingrecord/change_list.html"
+    actions = ["assign_invoice_number", "record_payment"]
     list_display = (
         "__str__",
         "booking",
@@ -114,9 +150,39 @@ class BillingRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_record_payment_permission(self, request) -> bool:
+        return request.user.has_perm("billing.add_payment")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"show_billing_report": billing_report_allowed(request, self), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        report = self.admin_site.admin_view(lambda request: billing_report_view(request, self))
+        # Before the stock URLs: "<path:object_id>/" would take "report/" for an object id.
+        return [path("report/", report, name="billing_billingrecord_report"), *super().get_urls()]
+
+    @admin.action(description="Assign invoice numbers", permissions=["change"])
+    def assign_invoice_number(self, request, queryset):
+        """Each bill on its own (one refusal does not undo the others); refusals are listed by bill."""
+        invoiced = 0
+        for record in queryset.order_by("billing_date", "id"):
+            try:
+                numbered = invoice_assign_number(record=record)
+            except DomainError as exc:
+                self.message_user(request, f"{record}: {exc.message}", messages.ERROR)
+                continue
+            invoiced += numbered.invoice_number != record.invoice_number
+        if invoiced:
+            self.message_user(request, f"{invoiced} bill(s) invoiced.", messages.SUCCESS)
+
+    @admin.action(description="Record a payment or refund", permissions=["record_payment"])
+    def record_payment(self, request, queryset):
+        return record_payment_view(request, self, queryset)
+
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(AuditHistory, admin.ModelAdmin):
     """Payments are entered through ``billing.services.payment_record`` (which keeps the bill's paid amount and
     status in step); afterwards only the reference and notes can be corrected. A wrong payment is answered by a
     refund, never by editing or deleting the row."""

@@ -231,7 +231,8 @@ class BookingItem(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.booking_id}/{self.sequence} {self.test_id}"
+        # Ids only: a string that needs no query, even in lists of many items.
+        return f"Item {self.sequence} of booking #{self.booking_id}"
 
 
 def report_upload_to(instance, filename: str) -> str:

@@ -1,6 +1,9 @@
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import path
 
+from catalog.admin_views import catalog_export_view, catalog_import_view
 from catalog.models import LabTest, TestCategory, TestTag
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -40,7 +43,11 @@ class TestTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabTest)
-class LabTestAdmin(admin.ModelAdmin):
+class LabTestAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``)."""
+
+    show_auditlog_history_link = True
+    change_list_template = "admin/catalog/labtest/change_list.html"
     list_display = (
         "code",
         "name",
@@ -76,3 +83,18 @@ class LabTestAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": TIMESTAMPS}),
     )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"show_csv_links": self.has_change_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(lambda request: function(request, self))
+
+        # Before the stock URLs: "<path:object_id>/" would take these for an object id.
+        return [
+            path("import/", view(catalog_import_view), name="catalog_labtest_import"),
+            path("export/", view(catalog_export_view), name="catalog_labtest_export"),
+            *super().get_urls(),
+        ]

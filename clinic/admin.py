@@ -1,5 +1,8 @@
+from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
 from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from clinic.models import ClinicHoliday, ClinicInfo
 
@@ -7,9 +10,11 @@ TIMESTAMPS = ("created_at", "updated_at")
 
 
 @admin.register(ClinicInfo)
-class ClinicInfoAdmin(admin.ModelAdmin):
-    """The one clinic row: it can be added while none exists, then only edited, never deleted."""
+class ClinicInfoAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """The one clinic row: it can be added while none exists, then only edited, never deleted. The list is skipped:
+    it opens the row's change page (or the add page while there is none)."""
 
+    show_auditlog_history_link = True
     list_display = ("name", "whatsapp_number", "phone", "opening_time", "closing_time", "updated_at")
     search_fields = ("name", "address")
     readonly_fields = ("whatsapp_link", "updated_by", *TIMESTAMPS)
@@ -38,6 +43,16 @@ class ClinicInfoAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "GET" or not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)  # actions; or the stock 403
+        clinic = ClinicInfo.objects.only("pk").first()
+        if clinic is not None:
+            return HttpResponseRedirect(reverse("admin:clinic_clinicinfo_change", args=[clinic.pk]))
+        if self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:clinic_clinicinfo_add"))
+        return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user

@@ -1,8 +1,17 @@
-from django import forms
-from django.contrib import admin
-from django.db.models import Count, Q
+import csv
 
+from auditlog.mixins import AuditlogHistoryAdminMixin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from diagnopet.errors import DomainError
 from promotions.models import Coupon, CouponRedemption, Offer
+from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -32,8 +41,29 @@ class CouponInline(admin.TabularInline):
     show_change_link = True
 
 
+class GenerateCouponsForm(forms.Form):
+    count = forms.IntegerField(min_value=1, max_value=COUPONS_GENERATE_MAX, initial=10)
+    prefix = forms.CharField(
+        max_length=CODE_PREFIX_MAX, required=False, help_text="Optional, e.g. DIWALI-. Letters, digits and dashes."
+    )
+    max_uses = forms.IntegerField(min_value=1, initial=1, label="Uses per code")
+
+
+def _coupons_csv(offer: Offer, coupons: list[Coupon]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="coupons-offer-{offer.pk}.csv"'
+    writer = csv.writer(response, lineterminator="\n")
+    writer.writerow(["code", "offer", "start_at", "end_at", "max_uses"])
+    for coupon in coupons:
+        start, end = timezone.localtime(coupon.start_at), timezone.localtime(coupon.end_at)
+        writer.writerow([coupon.code, offer.name, start.isoformat(), end.isoformat(), coupon.max_uses])
+    return response
+
+
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    show_auditlog_history_link = True
+    actions = ["generate_coupons"]
     list_display = (
         "name",
         "event_tag",
@@ -45,6 +75,7 @@ class OfferAdmin(admin.ModelAdmin):
         "is_active",
         "auto_apply",
         "coupon_count",
+        "coupon_uses",
     )
     list_filter = ("is_active", "auto_apply", "discount_type", "applies_to", "event_tag")
     ordering = ("-start_date", "name")
@@ -73,11 +104,52 @@ class OfferAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(coupon_count=Count("coupons", distinct=True))
+        # Both over the one coupons join (no other multi-valued join here, so the sum is not inflated).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                coupon_count=Count("coupons", distinct=True),
+                coupon_uses=Coalesce(Sum("coupons__current_uses"), 0),
+            )
+        )
 
     @admin.display(description="coupons", ordering="coupon_count")
     def coupon_count(self, obj) -> int:
         return obj.coupon_count
+
+    @admin.display(description="uses", ordering="coupon_uses")
+    def coupon_uses(self, obj) -> int:
+        return obj.coupon_uses
+
+    def has_generate_coupons_permission(self, request) -> bool:
+        return request.user.has_perm("promotions.add_coupon")
+
+    @admin.action(description="Generate single-use coupon codes (CSV)", permissions=["generate_coupons"])
+    def generate_coupons(self, request, queryset):
+        """Intermediate page (how many, prefix) → ``promotions.services.coupons_generate`` → the codes as CSV."""
+        offers = list(queryset[:2])
+        if len(offers) != 1:
+            self.message_user(request, "Select exactly one offer to generate codes for.", messages.ERROR)
+            return None
+        offer = offers[0]
+        form = GenerateCouponsForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                coupons = coupons_generate(offer=offer, by=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return _coupons_csv(offer, coupons)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Generate coupon codes for {offer}",
+            "opts": self.model._meta,
+            "offer": offer,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/promotions/offer/generate_coupons.html", context)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -95,7 +167,8 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    show_auditlog_history_link = True
     form = CouponForm
     list_display = (
         "code",

@@ -5,16 +5,19 @@ whichever is better for the customer. A tests offer discounts the eligible subto
 a collection-charge offer discounts the home-collection charge. A discount is never more than what it applies to.
 """
 
+import re
+import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from catalog.models import LabTest
-from diagnopet.errors import Conflict
+from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from promotions.locks import lock_coupon
 from promotions.models import Coupon, CouponRedemption, Offer
@@ -195,7 +198,8 @@ def discount_choose(*, user, cart: Cart, coupon_code: str | None, now: datetime 
     return DiscountDecision(discount=chosen, coupon_verdict=verdict)
 
 
-@transaction.atomic
+# savepoint=False: runs inside the booking transaction; if it refuses, the whole booking is refused.
+@transaction.atomic(savepoint=False)
 def coupon_redeem(*, coupon_id: int, booking, user, discount_amount: Decimal, now=None) -> CouponRedemption:
     """Record one use of a coupon by ``booking``, race-free.
 
@@ -215,7 +219,7 @@ def coupon_redeem(*, coupon_id: int, booking, user, discount_amount: Decimal, no
     return redemption
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def coupon_release(*, booking) -> CouponRedemption | None:
     """Give a cancelled booking's coupon use back. The redemption row stays as history (``released_at`` set)."""
     redemption = CouponRedemption.objects.filter(booking=booking, released_at__isnull=True).first()
@@ -232,3 +236,83 @@ def coupon_release(*, booking) -> CouponRedemption | None:
         )
     redemption.released_at = now
     return redemption
+
+
+# Generated coupon codes: no 0/O, 1/I/L, so a code read aloud or off paper is typed right.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_RANDOM_LENGTH = 8  # 31**8 ≈ 8.5e11 codes: collisions are rare, and retried when they happen
+CODE_PREFIX_MAX = 20
+COUPONS_GENERATE_MAX = 1000
+_PREFIX_RE = re.compile(r"^[A-Z0-9-]*$")
+
+
+def _random_code(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_RANDOM_LENGTH))
+
+
+def _fresh_codes(prefix: str, count: int) -> list[str]:
+    """``count`` new random codes, unique among themselves and against every stored code (case-insensitively)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        wanted = {_random_code(prefix) for _ in range(count - len(codes))} - codes
+        taken = set(Coupon.objects.annotate(key=Upper("code")).filter(key__in=wanted).values_list("key", flat=True))
+        codes |= wanted - taken
+    return sorted(codes)
+
+
+@transaction.atomic(durable=True)
+def coupons_generate(
+    *,
+    offer: Offer,
+    count: int,
+    prefix: str = "",
+    max_uses: int = 1,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
+    by=None,
+) -> list[Coupon]:
+    """Create ``count`` (1–1000) coupons with random codes for ``offer``, all or none, in one transaction.
+
+    Codes are ``prefix`` (upper-cased letters, digits and dashes) + 8 characters from an alphabet without look-alike
+    characters, unique regardless of case: codes already stored are drawn again, and if a concurrent writer takes
+    one first (the database's unique index refuses it) the whole batch is drawn again. Validity defaults to the
+    offer's dates, from the start of its first day to the end of its last day in the clinic's time zone.
+    """
+    if not 1 <= count <= COUPONS_GENERATE_MAX:
+        raise ValidationFailed(
+            f"Generate between 1 and {COUPONS_GENERATE_MAX} codes at a time.", code="invalid_count", field="count"
+        )
+    prefix = (prefix or "").strip().upper()
+    if len(prefix) > CODE_PREFIX_MAX or not _PREFIX_RE.match(prefix):
+        raise ValidationFailed(
+            f"The prefix may have up to {CODE_PREFIX_MAX} letters, digits and dashes.",
+            code="invalid_prefix",
+            field="prefix",
+        )
+    if max_uses < 1:
+        raise ValidationFailed("Each code must be usable at least once.", code="invalid_max_uses", field="max_uses")
+    clinic_tz = timezone.get_default_timezone()
+    start_at = start_at or timezone.make_aware(datetime.combine(offer.start_date, time.min), clinic_tz)
+    end_at = end_at or timezone.make_aware(datetime.combine(offer.end_date, time.max), clinic_tz)
+    if end_at < start_at:
+        raise ValidationFailed("The codes' validity ends before it starts.", code="invalid_dates", field="end_at")
+
+    for _attempt in range(3):
+        coupons = [
+            Coupon(
+                code=code,
+                offer=offer,
+                start_at=start_at,
+                end_at=end_at,
+                max_uses=max_uses,
+                max_uses_per_user=1,
+                created_by=by,
+            )
+            for code in _fresh_codes(prefix, count)
+        ]
+        try:
+            with transaction.atomic():  # a savepoint: a lost race rolls back this batch only, then we redraw
+                return Coupon.objects.bulk_create(coupons)
+        except IntegrityError:
+            continue
+    raise Conflict("Could not draw unique codes; please try again.", code="codes_exhausted")

@@ -1,0 +1,202 @@
+"""Back-office billing pages: the day/month report (table, chart, CSV) and the record-payment form.
+
+The report is built only from ``billing.selectors.billing_summary`` (three aggregate queries, whatever the number
+of bills); this module arranges its figures for people: splits, per-group totals, the bar chart's geometry.
+"""
+
+import calendar
+import csv
+import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from accounts.roles import staff_is_collector
+from billing.models import Payment
+from billing.selectors import FIGURES, billing_summary
+from billing.services import payment_record
+from diagnopet.errors import DomainError
+from diagnopet.money import ZERO
+
+CSV_COLUMNS = ("section", "period", "group", "bookings", *FIGURES, "items", "amount")
+# Bar chart geometry, in SVG user units (the SVG scales to the page width).
+CHART_HEIGHT = 200
+CHART_TOP = 10
+CHART_BOTTOM = 40  # room for the period labels
+CHART_LEFT = 70  # room for the axis labels
+SLOT_WIDTH = 40  # per period: two bars and a gap
+
+
+def _this_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    last = calendar.monthrange(today.year, today.month)[1]
+    return today.replace(day=1), today.replace(day=last)
+
+
+class ReportForm(forms.Form):
+    period = forms.ChoiceField(choices=[("day", "Per day"), ("month", "Per month")], initial="day")
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    @classmethod
+    def from_query(cls, query):
+        """Bound to the query string; a missing field falls back to this month, per day."""
+        date_from, date_to = _this_month(timezone.localdate())
+        data = {"period": "day", "date_from": date_from, "date_to": date_to}
+        data.update({key: query[key] for key in ("period", "date_from", "date_to") if query.get(key)})
+        return cls(data)
+
+
+class PaymentForm(forms.Form):
+    """What a person recording a payment (or refund) against one bill types in."""
+
+    kind = forms.ChoiceField(choices=Payment.Kind.choices, initial=Payment.Kind.PAYMENT)
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    method = forms.ChoiceField(choices=Payment.Method.choices)
+    reference = forms.CharField(max_length=100, required=False, help_text="UPI/card/gateway reference.")
+
+
+def _group_totals(rows: list[dict], key: str, figures: tuple[str, ...]) -> list[dict]:
+    """Sum ``figures`` of the split rows per ``key`` over all periods (in the order groups first appear)."""
+    totals: dict = {}
+    for row in rows:
+        group = totals.setdefault(row[key], {key: row[key], **dict.fromkeys(figures, 0)})
+        for figure in figures:
+            group[figure] += row[figure]
+    return list(totals.values())
+
+
+def _chart(rows: list[dict], period: str) -> dict:
+    """Bars of the final and paid amount per period, scaled to the largest final amount."""
+    top = max((max(row["final"], row["paid"]) for row in rows), default=ZERO)
+    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    baseline = CHART_TOP + plot
+
+    def height(value: Decimal) -> float:
+        return round(float(value / top) * plot, 1) if top > 0 else 0.0
+
+    bars = []
+    for index, row in enumerate(rows):
+        x = CHART_LEFT + index * SLOT_WIDTH
+        label = f"{row['period']:%d %b}" if period == "day" else f"{row['period']:%b %Y}"
+        final_h, paid_h = height(row["final"]), height(row["paid"])
+        bars.append(
+            {
+                "label": label,
+                "label_x": x + SLOT_WIDTH / 2 - 4,
+                "final": row["final"],
+                "paid": row["paid"],
+                "final_x": x + 4,
+                "final_y": round(baseline - final_h, 1),
+                "final_h": final_h,
+                "paid_x": x + 18,
+                "paid_y": round(baseline - paid_h, 1),
+                "paid_h": paid_h,
+            }
+        )
+    return {
+        "bars": bars,
+        "width": CHART_LEFT + max(len(rows), 1) * SLOT_WIDTH + 10,
+        "height": CHART_HEIGHT,
+        "baseline": baseline,
+        "top_y": CHART_TOP,
+        "top": top,
+        "left": CHART_LEFT,
+        "label_y": baseline + 14,
+    }
+
+
+def _csv_response(summary) -> HttpResponse:
+    """Every figure of the page, one flat table: a ``section`` column says which part a row belongs to."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"billing-{summary.period}-{summary.date_from:%Y%m%d}-{summary.date_to:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.DictWriter(response, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in summary.rows:
+        writer.writerow({"section": "period", **row})
+    for row in summary.by_collection_type:
+        writer.writerow({"section": "collection_type", "group": row["collection_type"], **row})
+    for row in summary.by_category:
+        writer.writerow({"section": "category", "group": row["category"] or "", **row})
+    writer.writerow({"section": "total", "period": "", **summary.totals})
+    return response
+
+
+def billing_report_allowed(request, model_admin: admin.ModelAdmin) -> bool:
+    """Those who may view billing records (analysts, admins) — not collectors, who may view their own visits'
+    bills (to record door payments) but not the whole lab's money."""
+    return model_admin.has_view_permission(request) and not staff_is_collector(request.user)
+
+
+def billing_report_view(request, model_admin: admin.ModelAdmin):
+    """The billing report over a date range, per day or month: totals, rows, splits, a chart; ``?format=csv``
+    answers the same figures as a CSV file (see ``billing_report_allowed`` for who may)."""
+    if not billing_report_allowed(request, model_admin):
+        raise PermissionDenied
+    form = ReportForm.from_query(request.GET)
+    summary = None
+    if form.is_valid():
+        try:
+            summary = billing_summary(
+                period=form.cleaned_data["period"],
+                date_from=form.cleaned_data["date_from"],
+                date_to=form.cleaned_data["date_to"],
+            )
+        except DomainError as exc:
+            # The selector names the input it refuses: "from" is the form's date_from, "to" its date_to.
+            field = {"from": "date_from", "to": "date_to"}.get(exc.field, exc.field)
+            form.add_error(field if field in form.fields else None, exc.message)
+    if summary is not None and request.GET.get("format") == "csv":
+        return _csv_response(summary)
+
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Billing report",
+        "opts": model_admin.model._meta,
+        "form": form,
+        "summary": summary,
+        "figures": FIGURES,
+    }
+    if summary is not None:
+        csv_query = {**{key: str(value) for key, value in form.cleaned_data.items()}, "format": "csv"}
+        context.update(
+            csv_query=urlencode(csv_query),
+            chart=_chart(summary.rows, summary.period),
+            type_totals=_group_totals(summary.by_collection_type, "collection_type", ("bookings", *FIGURES)),
+            category_totals=_group_totals(summary.by_category, "category", ("items", "amount")),
+        )
+    return TemplateResponse(request, "admin/billing/billingrecord/report.html", context)
+
+
+def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
+    """The "record payment" action's intermediate page: one bill, a payment or refund through
+    ``billing.services.payment_record``. Returns None (back to the list) when done or refused."""
+    records = list(queryset[:2])
+    if len(records) != 1:
+        model_admin.message_user(request, "Select exactly one bill to record a payment for.", level="error")
+        return None
+    record = records[0]
+    form = PaymentForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        try:
+            payment = payment_record(record=record, by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            model_admin.message_user(request, f"{record}: {exc.message}", level="error")
+            return None
+        model_admin.message_user(request, f"{record}: {payment} recorded.", level="success")
+        return None
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Record a payment for {record}",
+        "opts": model_admin.model._meta,
+        "record": record,
+        "form": form,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/billing/billingrecord/record_payment.html", context)

@@ -1,0 +1,360 @@
+"""Billing in the back-office: the report pages (table, chart, CSV), invoice and payment actions, pricing history."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import StaffRole
+from accounts.roles import roles_setup, staff_set_role
+from accounts.tests.factories import StaffProfileFactory
+from billing.models import BillingRecord, DistancePricingConfig, Payment
+from billing.services import payment_record
+from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory
+from bookings.tests.factories import BookingFactory, BookingItemFactory
+from catalog.tests.factories import LabTestFactory, TestCategoryFactory
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+REPORT = reverse("admin:billing_billingrecord_report")
+CHANGELIST = reverse("admin:billing_billingrecord_changelist")
+MARCH = {"period": "day", "date_from": "2026-03-01", "date_to": "2026-03-31"}
+
+
+def staff_client(role: str) -> Client:
+    roles_setup()
+    user = StaffProfileFactory(role=role).user
+    staff_set_role(user=user, role=role)  # the role's group, as create_staff gives it
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def record_on(day, *, status="finalized", subtotal="1000.00", discount="100.00", distance="50.00", kind="home"):
+    lab = {"address": None, "address_text": ""} if kind == "lab" else {}
+    booking = BookingFactory(
+        booking_date=day,
+        subtotal=D(subtotal),
+        discount_amount=D(discount),
+        distance_charge=D(distance),
+        collection_type=kind,
+        **lab,
+    )
+    return BillingRecordFactory(booking=booking, status=status)
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def march():
+    """Bills on two March days (one lab visit, one paid), plus a void bill and one in April that do not count."""
+    first = record_on(datetime.date(2026, 3, 2))
+    lab = record_on(datetime.date(2026, 3, 2), kind="lab", subtotal="400.00", discount="0.00", distance="0.00")
+    later = record_on(datetime.date(2026, 3, 20), subtotal="250.00", discount="25.00", distance="0.00")
+    record_on(datetime.date(2026, 3, 20), status="void")
+    record_on(datetime.date(2026, 4, 1))
+    category = TestCategoryFactory(name="Haematology")
+    BookingItemFactory(booking=first.booking, test=LabTestFactory(category=category), unit_price=D("450.00"))
+    payment_record(record=first, amount=D("600.00"), method="cash")
+    return [first, lab, later]
+
+
+class TestReportPage:
+    def test_day_report_totals_equal_the_records(self, admin_client, march):
+        response = admin_client.get(REPORT, MARCH)
+
+        assert response.status_code == 200
+        summary = response.context["summary"]
+        assert summary.totals["bookings"] == 3
+        assert summary.totals["final"] == sum(r.final_amount for r in march) == D("1575.00")
+        assert summary.totals["base"] == sum(r.base_amount for r in march)
+        assert summary.totals["paid"] == D("600.00")
+        assert summary.totals["outstanding"] == D("975.00")
+        assert [row["period"] for row in summary.rows] == [datetime.date(2026, 3, 2), datetime.date(2026, 3, 20)]
+        html = response.content.decode()
+        assert "1575.00" in html
+        assert "975.00" in html
+        assert html.count('<rect class="final"') == 2 + 1  # a bar per day, and the legend
+        # The split by collection type, summed over the range.
+        types = {row["collection_type"]: row["final"] for row in response.context["type_totals"]}
+        assert types == {"home": D("1175.00"), "lab": D("400.00")}
+        categories = {row["category"]: row["amount"] for row in response.context["category_totals"]}
+        assert categories["Haematology"] == D("450.00")
+        # The page's export link asks for the same range and period.
+        csv_link = f"?{response.context['csv_query']}"
+        assert csv_link == "?period=day&date_from=2026-03-01&date_to=2026-03-31&format=csv"
+        assert admin_client.get(REPORT + csv_link)["Content-Type"].startswith("text/csv")
+
+    def test_month_report(self, admin_client, march):
+        response = admin_client.get(REPORT, {**MARCH, "period": "month"})
+
+        rows = response.context["summary"].rows
+        assert [(row["period"], row["bookings"], row["final"]) for row in rows] == [
+            (datetime.date(2026, 3, 1), 3, D("1575.00"))
+        ]
+
+    def test_defaults_to_this_month_per_day(self, admin_client):
+        today = timezone.localdate()
+        record_on(today, subtotal="300.00", discount="0.00", distance="0.00")
+
+        response = admin_client.get(REPORT)
+
+        form = response.context["form"]
+        assert form.cleaned_data["period"] == "day"
+        assert form.cleaned_data["date_from"] == today.replace(day=1)
+        assert form.cleaned_data["date_to"].month == today.month
+        assert response.context["summary"].totals["final"] == D("300.00")
+
+    def test_bad_range_is_shown_on_the_form(self, admin_client):
+        response = admin_client.get(REPORT, {**MARCH, "date_from": "2026-04-01"})
+
+        assert response.status_code == 200
+        assert response.context["summary"] is None
+        assert "must not be after" in response.content.decode()
+        response = admin_client.get(REPORT, {**MARCH, "date_to": "not-a-date"})
+        assert response.context["form"].errors["date_to"]
+
+    def test_csv_has_the_same_figures(self, admin_client, march):
+        response = admin_client.get(REPORT, {**MARCH, "format": "csv"})
+
+        assert response["Content-Type"].startswith("text/csv")
+        assert "attachment" in response["Content-Disposition"]
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        periods = [row for row in rows if row["section"] == "period"]
+        assert [(row["period"], row["bookings"], row["final"]) for row in periods] == [
+            ("2026-03-02", "2", "1350.00"),
+            ("2026-03-20", "1", "225.00"),
+        ]
+        (total,) = [row for row in rows if row["section"] == "total"]
+        assert (total["bookings"], total["final"], total["paid"], total["outstanding"]) == (
+            "3",
+            "1575.00",
+            "600.00",
+            "975.00",
+        )
+        assert {row["group"] for row in rows if row["section"] == "collection_type"} == {"home", "lab"}
+        assert [row["amount"] for row in rows if row["section"] == "category" and row["group"] == "Haematology"] == [
+            "450.00"
+        ]
+
+    def test_changelist_links_to_the_report(self, admin_client):
+        assert REPORT in admin_client.get(CHANGELIST).content.decode()
+        assert REPORT not in staff_client(StaffRole.COLLECTOR).get(CHANGELIST).content.decode()
+
+    @pytest.mark.parametrize("period", ["day", "month"])
+    def test_query_count_does_not_grow_with_bills(self, admin_client, period):
+        query = {**MARCH, "period": period}
+        for n in range(3):
+            record_on(datetime.date(2026, 3, 1 + n))
+        admin_client.get(REPORT, query)  # warm-up: session, content types
+        with CaptureQueriesContext(connection) as few:
+            admin_client.get(REPORT, query)
+        for n in range(40):
+            record_on(datetime.date(2026, 3, 1 + n % 28), kind="lab" if n % 2 else "home")
+        with CaptureQueriesContext(connection) as many:
+            response = admin_client.get(REPORT, query)
+        assert response.context["summary"].totals["bookings"] == 43
+        assert len(many) == len(few)
+
+
+class TestReportAccess:
+    def test_analyst_may_view_report_and_csv(self, march):
+        client = staff_client(StaffRole.ANALYST)
+
+        assert client.get(REPORT, MARCH).status_code == 200
+        assert client.get(REPORT, {**MARCH, "format": "csv"}).status_code == 200
+
+    @pytest.mark.parametrize("role", [StaffRole.LAB_TECH, StaffRole.COLLECTOR])
+    def test_lab_tech_and_collector_may_not(self, role):
+        # A collector may view bills (to record door payments on their own visits) but not the whole lab's money.
+        client = staff_client(role)
+
+        assert client.get(REPORT, MARCH).status_code == 403
+        assert client.get(REPORT, {**MARCH, "format": "csv"}).status_code == 403
+
+    def test_anonymous_is_sent_to_login(self, client):
+        response = client.get(REPORT)
+        assert response.status_code == 302
+        assert reverse("admin:login") in response["Location"]
+
+
+def _action(client, action: str, records, **extra):
+    data = {"action": action, admin.helpers.ACTION_CHECKBOX_NAME: [r.pk for r in records], **extra}
+    return client.post(CHANGELIST, data)
+
+
+class TestInvoiceAction:
+    def test_assigns_numbers_and_reports_refusals(self, admin_client):
+        finalized = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+        draft = BillingRecordFactory(status=BillingRecord.Status.DRAFT)
+
+        response = _action(admin_client, "assign_invoice_number", [finalized, draft])
+
+        assert response.status_code == 302
+        finalized.refresh_from_db()
+        draft.refresh_from_db()
+        assert finalized.status == BillingRecord.Status.INVOICED
+        assert finalized.invoice_number == f"INV-{timezone.localdate().year}-000001"
+        assert draft.invoice_number is None
+        assert draft.status == BillingRecord.Status.DRAFT
+        messages = _messages(response)
+        assert "1 bill(s) invoiced." in messages
+        assert any("Only finalized bills can be invoiced" in m for m in messages)
+
+    def test_analyst_is_not_offered_the_actions(self):
+        client = staff_client(StaffRole.ANALYST)
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+
+        action_form = client.get(CHANGELIST).context["action_form"]
+        choices = dict(action_form.fields["action"].choices) if action_form else {}
+        assert "assign_invoice_number" not in choices
+        assert "record_payment" not in choices
+        _action(client, "assign_invoice_number", [record])
+        record.refresh_from_db()
+        assert record.invoice_number is None
+
+
+class TestRecordPaymentAction:
+    def test_form_then_payment_through_the_service(self, admin_client, admin_user):
+        record = BillingRecordFactory(status=BillingRecord.Status.INVOICED, invoice_number="INV-2026-000009")
+
+        page = _action(admin_client, "record_payment", [record])
+        assert page.status_code == 200
+        assert "form" in page.context
+        assert page.context["record"] == record
+        response = _action(
+            admin_client,
+            "record_payment",
+            [record],
+            apply="Record",
+            kind="payment",
+            amount="500.00",
+            method="upi",
+            reference="UPI-123",
+        )
+
+        assert response.status_code == 302
+        payment = Payment.objects.get(billing_record=record)
+        assert (payment.amount, payment.method, payment.reference) == (D("500.00"), "upi", "UPI-123")
+        assert payment.received_by == admin_user
+        record.refresh_from_db()
+        assert record.amount_paid == D("500.00")
+        assert record.status == BillingRecord.Status.PAID  # the service settles a covered invoice
+        assert any("recorded" in m for m in _messages(response))
+
+    def test_collector_records_a_door_payment_on_their_own_visit_only(self):
+        roles_setup()
+        collector = StaffProfileFactory(role=StaffRole.COLLECTOR).user
+        staff_set_role(user=collector, role=StaffRole.COLLECTOR)
+        client = Client()
+        client.force_login(collector)
+        mine = BillingRecordFactory(booking=BookingFactory(collection_staff=collector))
+        other = BillingRecordFactory()
+
+        choices = dict(client.get(CHANGELIST).context["action_form"].fields["action"].choices)
+        assert "record_payment" in choices
+        assert "assign_invoice_number" not in choices
+        form = dict(apply="Record", kind="payment", amount="100.00", method="cash")
+        _action(client, "record_payment", [other], **form)
+        _action(client, "record_payment", [mine], **form)
+
+        assert list(Payment.objects.values_list("billing_record", "received_by")) == [(mine.pk, collector.pk)]
+
+    def test_refusal_is_a_message_and_writes_nothing(self, admin_client):
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+
+        response = _action(
+            admin_client, "record_payment", [record], apply="Record", kind="refund", amount="10.00", method="cash"
+        )
+
+        assert response.status_code == 302
+        assert not Payment.objects.exists()
+        assert any("cannot exceed what was paid" in m for m in _messages(response))
+
+    def test_invalid_amount_redisplays_the_form(self, admin_client):
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+
+        response = _action(
+            admin_client, "record_payment", [record], apply="Record", kind="payment", amount="-5", method="cash"
+        )
+
+        assert response.status_code == 200
+        assert response.context["form"].errors["amount"]
+        assert not Payment.objects.exists()
+
+    def test_one_bill_at_a_time(self, admin_client):
+        records = [BillingRecordFactory(status=BillingRecord.Status.FINALIZED) for _ in range(2)]
+
+        response = _action(admin_client, "record_payment", records)
+
+        assert response.status_code == 302
+        assert "Select exactly one bill to record a payment for." in _messages(response)
+
+
+class TestDistancePricingHistory:
+    def test_history_is_ordered_and_flags_the_config_in_force(self, admin_client):
+        today = timezone.localdate()
+        old = DistancePricingConfigFactory(
+            effective_from=today - datetime.timedelta(days=400), effective_until=today - datetime.timedelta(days=31)
+        )
+        current = DistancePricingConfigFactory(effective_from=today - datetime.timedelta(days=30))
+        future = DistancePricingConfigFactory(effective_from=today + datetime.timedelta(days=30))
+
+        response = admin_client.get(reverse("admin:billing_distancepricingconfig_changelist"))
+
+        rows = list(response.context["cl"].result_list)
+        assert rows == [future, current, old]
+        assert [row.in_force for row in rows] == [False, True, False]
+        html = response.content.decode()
+        assert f"{old.effective_from:%Y-%m-%d} → {old.effective_until:%Y-%m-%d}" in html
+        assert f"{current.effective_from:%Y-%m-%d} → open" in html
+
+    def test_no_config_in_force(self, admin_client):
+        DistancePricingConfigFactory(is_active=False)
+
+        response = admin_client.get(reverse("admin:billing_distancepricingconfig_changelist"))
+
+        assert [row.in_force for row in response.context["cl"].result_list] == [False]
+        assert DistancePricingConfig.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("url_name", "make"),
+    [
+        ("billing_billingrecord_auditlog", lambda: BillingRecordFactory()),
+        ("billing_payment_auditlog", lambda: payment_record(record=BillingRecordFactory(), amount=1, method="cash")),
+        ("billing_distancepricingconfig_auditlog", lambda: DistancePricingConfigFactory()),
+    ],
+)
+def test_audit_history_pages(admin_client, url_name, make):
+    obj = make()
+
+    response = admin_client.get(reverse(f"admin:{url_name}", args=[obj.pk]))
+
+    assert response.status_code == 200
+    assert list(response.context["log_entries"])  # the create entry
+
+
+def test_audit_history_of_another_collectors_bill_is_404():
+    roles_setup()
+    collector = StaffProfileFactory(role=StaffRole.COLLECTOR).user
+    staff_set_role(user=collector, role=StaffRole.COLLECTOR)
+    client = Client()
+    client.force_login(collector)
+    mine = BillingRecordFactory(booking=BookingFactory(collection_staff=collector))
+    other = BillingRecordFactory()
+
+    assert client.get(reverse("admin:billing_billingrecord_auditlog", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("admin:billing_billingrecord_auditlog", args=[other.pk])).status_code == 404

@@ -1,0 +1,110 @@
+"""Clinic info in the back-office: one object, edited in place, with its audit history."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import StaffRole
+from accounts.roles import roles_setup, staff_set_role
+from accounts.tests.factories import StaffProfileFactory
+from clinic.models import ClinicInfo
+from clinic.tests.factories import ClinicInfoFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:clinic_clinicinfo_changelist")
+ADD = reverse("admin:clinic_clinicinfo_add")
+
+
+def staff_client(role: str) -> Client:
+    roles_setup()
+    user = StaffProfileFactory(role=role).user
+    staff_set_role(user=user, role=role)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _form(clinic: ClinicInfo, **changes) -> dict:
+    data = {
+        "name": clinic.name,
+        "whatsapp_number": clinic.whatsapp_number,
+        "phone": clinic.phone,
+        "email": clinic.email,
+        "address": clinic.address,
+        "google_maps_link": clinic.google_maps_link,
+        "latitude": str(clinic.latitude),
+        "longitude": str(clinic.longitude),
+        "road_factor": str(clinic.road_factor),
+        "opening_time": clinic.opening_time.strftime("%H:%M:%S"),
+        "closing_time": clinic.closing_time.strftime("%H:%M:%S"),
+        "slot_minutes": clinic.slot_minutes,
+        "home_slot_capacity": clinic.home_slot_capacity,
+        "lab_slot_capacity": clinic.lab_slot_capacity or "",
+        "cancellation_cutoff_hours": clinic.cancellation_cutoff_hours,
+        "_save": "Save",
+    }
+    return data | changes
+
+
+def test_changelist_opens_the_one_row(admin_client):
+    clinic = ClinicInfoFactory()
+
+    response = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
+
+
+def test_changelist_opens_the_add_page_while_there_is_no_row(admin_client):
+    response = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 302
+    assert response["Location"] == ADD
+    assert admin_client.get(ADD).status_code == 200
+
+
+def test_no_second_row_and_no_delete(admin_client):
+    clinic = ClinicInfoFactory()
+
+    assert admin_client.get(ADD).status_code == 403
+    assert admin_client.post(ADD, _form(clinic, name="Second clinic")).status_code == 403
+    assert admin_client.get(reverse("admin:clinic_clinicinfo_delete", args=[clinic.pk])).status_code == 403
+    assert list(ClinicInfo.objects.values_list("name", flat=True)) == [clinic.name]
+
+
+def test_edit_in_place_records_who_and_what(admin_client, admin_user):
+    clinic = ClinicInfoFactory()
+    url = reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
+
+    response = admin_client.post(url, _form(clinic, cancellation_cutoff_hours=4))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    clinic.refresh_from_db()
+    assert clinic.cancellation_cutoff_hours == 4
+    assert clinic.updated_by == admin_user
+    entry = LogEntry.objects.get_for_object(clinic).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == admin_user
+    assert entry.changes_dict["cancellation_cutoff_hours"] == ["2", "4"]
+    history = admin_client.get(reverse("admin:clinic_clinicinfo_auditlog", args=[clinic.pk]))
+    assert entry in list(history.context["log_entries"])
+
+
+@pytest.mark.parametrize("role", [StaffRole.ANALYST, StaffRole.LAB_TECH, StaffRole.COLLECTOR])
+def test_only_clinic_admins_see_clinic_info(role):
+    clinic = ClinicInfoFactory()
+    client = staff_client(role)
+
+    assert client.get(CHANGELIST).status_code == 403
+    assert client.get(reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])).status_code == 403
+
+
+def test_admin_role_edits_clinic_info():
+    clinic = ClinicInfoFactory()
+    client = staff_client(StaffRole.ADMIN)
+
+    response = client.get(CHANGELIST, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
+    assert response.status_code == 200
