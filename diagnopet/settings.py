@@ -104,6 +104,9 @@ for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql":
         # Seconds to wait for a PostgreSQL connection (libpq's minimum is 2), so a dead server fails fast.
         _database.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+        # JIT compilation costs more than it saves on our short OLTP and report queries (bench/README.md).
+        if not env.bool("DATABASE_JIT", default=False):
+            _database["OPTIONS"]["options"] = "-c jit=off"
 DATABASE_ROUTERS = ["diagnopet.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,73 @@
+"""The floor server of bench/run: /floor/ paths answer from the bare views, every other path is the real app."""
+
+import datetime
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import RequestFactory
+
+from billing.selectors import billing_summary
+from billing.tests.factories import BillingRecordFactory
+from catalog.tests.factories import LabTestFactory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import floor_app  # noqa: E402
+
+
+def call(path: str, **extra) -> tuple[str, dict, bytes]:
+    """Run ``path`` through the floor server's WSGI application."""
+    request = RequestFactory().get(path, **extra)
+    answer = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer["status"], answer["headers"] = status, dict(headers)
+
+    # Like Django's test client: keep the test's connection (and its transaction) open across the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(floor_app.application(request.environ, start_response))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer["status"], answer["headers"], body
+
+
+@pytest.mark.django_db
+def test_floor_paths_answer_from_the_bare_views():
+    test = LabTestFactory(price=Decimal("450.00"))
+
+    status, _headers, body = call(f"/floor/catalog/{test.pk}")
+
+    assert status.startswith("200")
+    assert json.loads(body)["code"] == test.code
+
+
+@pytest.mark.django_db
+def test_other_paths_are_the_real_application():
+    status, _headers, body = call("/healthz")
+    assert status.startswith("200")
+
+    status, _headers, _body = call("/api/v1/bookings/")
+    assert status.startswith("401")  # the real API, with its authentication
+
+
+@pytest.mark.django_db
+def test_bare_summary_sums_the_same_rows_as_the_selector():
+    day = datetime.date(2026, 3, 14)
+    BillingRecordFactory(billing_date=day, billing_period="2026-03")
+    BillingRecordFactory(billing_date=day, billing_period="2026-03")
+    BillingRecordFactory(billing_date=day, billing_period="2026-03", status="void")
+
+    bare = floor_app.billing_summary_bare(period="month", date_from=day, date_to=day)
+    summary = billing_summary(period="month", date_from=day, date_to=day)
+
+    assert len(bare) == 1
+    assert bare[0][1] == summary.totals["bookings"] == 2
+    assert bare[0][5] == summary.totals["final"]
