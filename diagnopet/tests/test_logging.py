@@ -95,7 +95,12 @@ def test_json_formatter_writes_one_object_per_line_with_extra_fields_and_the_exc
         raise ValueError("boom")
     except ValueError:
         record.exc_info = sys.exc_info()
-    RequestIdFilter().filter(record)
+    # Outside any request (an earlier test's streamed response may not have been closed, leaving its id set).
+    token = request_id_var.set(NO_REQUEST)
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id_var.reset(token)
 
     line = JsonFormatter().format(record)
 
