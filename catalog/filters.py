@@ -4,6 +4,7 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from catalog.querysets import LabTestQuerySet
+from diagnopet.api.filters import StrictBooleanFilter
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -25,8 +26,8 @@ class LabTestFilter(filters.FilterSet):
     max_price = filters.NumberFilter(
         field_name="current_price", lookup_expr="lte", help_text="Price paid (discounted if set) at most this."
     )
-    fasting_required = filters.BooleanFilter()
-    is_package = filters.BooleanFilter()
+    fasting_required = StrictBooleanFilter()
+    is_package = StrictBooleanFilter()
     species = filters.CharFilter(method="filter_species", help_text="Tests offered for this species, e.g. dog.")
     ordering = StableOrderingFilter(
         fields=(("name", "name"), ("current_price", "price"), ("tat_hours", "tat_hours")),

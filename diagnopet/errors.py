@@ -69,6 +69,9 @@ def api_exception_handler(exc, context):
             body = {exc.field: [exc.message], "detail": exc.message, "code": exc.code}
         return Response(body, status=exc.status_code)
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (e.g. a NUL in ?search=) becomes the usual error object.
+        response.data = {"detail": " ".join(str(message) for message in response.data), "code": "invalid"}
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
         response.data.setdefault("code", getattr(detail, "code", "error"))

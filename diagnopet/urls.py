@@ -19,6 +19,9 @@ api_v1 = [
     path("", include("bookings.api.urls")),
 ]
 
+handler404 = "diagnopet.views.not_found"
+handler500 = "diagnopet.views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),

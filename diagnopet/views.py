@@ -21,6 +21,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as django_server_error
 from kombu import Connection
 
 logger = logging.getLogger(__name__)
@@ -75,3 +77,19 @@ def healthz(request):
         return JsonResponse({"status": "unavailable", **parts}, status=503)
     status = "degraded" if DOWN in parts.values() else "ok"
     return JsonResponse({"status": status, **parts})
+
+
+def not_found(request, exception=None):
+    """404 for any path no view matched: a JSON error object under /api/ (what API clients parse), Django's page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: a JSON error object under /api/, Django's page elsewhere. (The details are in the log, with the request
+    id.)"""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error. Please try again later.", "code": "server_error"}, status=500)
+    return django_server_error(request)

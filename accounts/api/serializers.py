@@ -176,6 +176,12 @@ def validation_error_serializer(serializer_class: type[serializers.Serializer]) 
     fields = {name: messages() for name, field in serializer_class().fields.items() if not field.read_only}
     fields[api_settings.NON_FIELD_ERRORS_KEY] = messages()
     fields["detail"] = serializers.CharField(required=False)
-    fields["code"] = serializers.CharField(required=False)
+    if "code" in fields:
+        # An input field named "code" (the one-time code): its messages (a list) or the error's code (a string).
+        fields["code"] = serializers.JSONField(
+            required=False, help_text="Messages about the `code` field, or the error's code."
+        )
+    else:
+        fields["code"] = serializers.CharField(required=False)
     name = serializer_class.__name__.removesuffix("Serializer")
     return inline_serializer(name=f"{name}ValidationError", fields=fields)

@@ -4,11 +4,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
+from diagnopet.api.schema import LocalTimeField
 
 
 class SlotSerializer(serializers.ModelSerializer):
-    start = serializers.TimeField(source="start_time")
-    end = serializers.TimeField(source="end_time")
+    start = LocalTimeField(source="start_time")
+    end = LocalTimeField(source="end_time")
     remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
     lab_remaining = serializers.SerializerMethodField(help_text="Lab-visit places left; null means no limit.")
 
@@ -81,6 +82,12 @@ class BookingItemSerializer(serializers.ModelSerializer):
     test_code = serializers.CharField(source="test.code", read_only=True)
     test_name = serializers.CharField(source="test.name", read_only=True)
     tube_type = serializers.CharField(source="test.tube_type", read_only=True)
+    rejection_reason = serializers.ChoiceField(
+        choices=BookingItem.RejectionReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty unless rejected.",
+    )
 
     class Meta:
         model = BookingItem
@@ -111,7 +118,7 @@ class BookingSerializer(serializers.ModelSerializer):
     """A booking as its customer sees it. Every field is read-only: bookings change through actions."""
 
     pet_name = serializers.CharField(source="pet.name", read_only=True)
-    slot = SlotSerializer(read_only=True)
+    slot = SlotSerializer(read_only=True, allow_null=True, help_text="Null for a booking without a slot yet.")
     discount = serializers.DecimalField(source="discount_amount", max_digits=12, decimal_places=2, read_only=True)
     distance_km = serializers.DecimalField(
         source="estimated_distance_km", max_digits=7, decimal_places=2, read_only=True, allow_null=True

@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -55,7 +54,7 @@ class VisitCustomerSerializer(serializers.Serializer):
 class VisitSerializer(serializers.ModelSerializer):
     """What a collector needs at the door."""
 
-    slot = SlotSerializer()
+    slot = SlotSerializer(allow_null=True)
     pet = VisitPetSerializer()
     customer = VisitCustomerSerializer(source="user")
     items = VisitItemSerializer(many=True)
@@ -95,11 +94,11 @@ class VisitSerializer(serializers.ModelSerializer):
         return record.amount_paid if record else Decimal("0.00")
 
     # Money as decimal strings, like every DecimalField.
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_amount_paid(self, booking) -> str:
         return str(to_money(self._paid(booking)))
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_amount_due(self, booking) -> str:
         return str(to_money(max(booking.total_amount - self._paid(booking), Decimal("0.00"))))
 

@@ -77,7 +77,7 @@ class CollectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def collected(self, request, pk=None):
-        visit = get_object_or_404(self.get_queryset(), pk=pk)
+        visit = self.get_object()
         data = CollectedSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = data.validated_data.get("payment") or {}

@@ -113,7 +113,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=CancelSerializer,
         responses={200: BookingSerializer, **errors(400, 401, 404, 409)},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filter_backends=[])
     def cancel(self, request, pk=None):
         booking = self.get_object()
         data = _validated(CancelSerializer, request.data)
@@ -125,7 +125,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="QR code of the booking code (PNG)",
         responses={(200, "image/png"): OpenApiTypes.BINARY, **errors(401, 404)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def qr(self, request, pk=None):
         booking = self.get_object()
         image = qrcode.make(booking.code, box_size=8, border=2)
@@ -136,7 +136,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return response
 
     @extend_schema(
-        methods=["GET"], summary="Prescriptions of my booking", responses={200: PrescriptionSerializer(many=True)}
+        methods=["GET"],
+        summary="Prescriptions of my booking",
+        responses={200: PrescriptionSerializer(many=True), **errors(401, 404)},
     )
     @extend_schema(
         methods=["POST"],
@@ -150,6 +152,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         url_path="prescriptions/",
         url_name="prescriptions",
         parser_classes=[MultiPartParser, FormParser],
+        # One booking's prescriptions: a plain list, and the bookings filters do not apply.
+        filter_backends=[],
+        pagination_class=None,
     )
     def prescriptions(self, request, pk=None):
         booking = self.get_object()
@@ -199,7 +204,9 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="My delivered reports", responses={200: ReportSerializer(many=True), **errors(401)}),
+    list=extend_schema(
+        summary="My delivered reports", responses={200: ReportSerializer(many=True), **errors(400, 401)}
+    ),
     retrieve=extend_schema(summary="One delivered report", responses={200: ReportSerializer, **errors(401, 404)}),
 )
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -219,7 +226,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Download the report PDF",
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(401, 404)},
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def download(self, request, pk=None):
         report = self.get_object()
         if not report.report_file:

@@ -1,9 +1,12 @@
 from rest_framework import serializers
 
 from clinic.models import ClinicInfo
+from diagnopet.api.schema import LocalTimeField
 
 
 class ClinicInfoSerializer(serializers.ModelSerializer):
+    opening_time = LocalTimeField(read_only=True)
+    closing_time = LocalTimeField(read_only=True)
     whatsapp_link = serializers.URLField(read_only=True, help_text="https://wa.me/<digits>, from whatsapp_number.")
 
     class Meta:

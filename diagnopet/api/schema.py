@@ -1,7 +1,15 @@
 """Shared OpenAPI pieces: the error bodies every endpoint can answer with."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00:00", "description": "Local time."}
+)
+class LocalTimeField(serializers.TimeField):
+    """A time of day in the clinic's time zone, ``HH:MM:SS``. (OpenAPI's ``format: time`` would demand an offset.)"""
+
 
 ErrorSerializer = inline_serializer(
     name="Error",
@@ -39,3 +47,38 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
         )
         for status in statuses
     }
+
+
+def _error_ref(result: dict) -> dict:
+    """The Error component, registered once in the schema."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+            "required": ["detail", "code"],
+        },
+    )
+    return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document_common_errors(result, generator, request, public):
+    """Post-processing hook: answers every operation can give, documented once here instead of on each view.
+
+    - a paginated list answers 404 for a page past the end (``?page=999``) and 400 for a bad ``page_size``;
+    - an operation with a request body answers 415 for a body in a media type it does not read.
+    """
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            names = {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict)}
+            if "page" in names and "404" not in responses:
+                responses["404"] = {"description": "No such page.", **_error_ref(result)}
+            if "page_size" in names and "400" not in responses:
+                responses["400"] = {"description": "Invalid page size.", **_error_ref(result)}
+            if "requestBody" in operation and "415" not in responses:
+                responses["415"] = {"description": "Unsupported media type of the body.", **_error_ref(result)}
+    return result
