@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/diagnopet
 PORT ?= 8000
 
-.PHONY: install run test lint format check clean worker beat serve scale-check backup restore
+.PHONY: install run test lint format check clean worker beat stress serve scale-check backup restore
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ backup:
 restore:
 	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<timestamp>"; exit 2; }
 	scripts/restore "$(BACKUP)"
+
+# Full-strength reliability run: fuzz at 200 examples per operation, concurrency ×3, faults, a soak
+# (SOAK_SECONDS, default 600). Prints one summary; exits non-zero on any failure.
+stress: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} SECRET_KEY=$${SECRET_KEY:-test-only-secret-key-not-for-production-use} \
+		DEBUG=0 stress/run
 
 # Celery (set CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0; without it tasks run in-process).
 worker: install

@@ -14,7 +14,8 @@ def booking_code_new() -> str:
 
 def booking_code_normalize(raw: str) -> str:
     """What a person typed or a scanner read → the stored form (upper case, with the prefix)."""
-    code = (raw or "").strip().upper().replace(" ", "")
+    # Letters, digits and the dash only: anything else a scanner or a person adds (spaces, NULs) is noise.
+    code = "".join(ch for ch in (raw or "").upper() if ch.isascii() and (ch.isalnum() or ch == "-"))
     if not code.startswith(PREFIX):
         code = PREFIX + code.removeprefix("DP")
     return code

@@ -261,6 +261,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis broker: a task taken by a worker that died is handed out again after 10 minutes (kombu's default is an
+# hour); delivery tasks are idempotent, so a redelivery never sends twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "unacked_restore_interval": 10}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "visit-reminders": {"task": "bookings.tasks.reminders_send_task", "schedule": crontab(hour=18, minute=0)},

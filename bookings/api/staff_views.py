@@ -53,7 +53,7 @@ class CollectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if self.action == "list":
             raw = self.request.query_params.get("date")
             try:
-                day = datetime.date.fromisoformat(raw) if raw else timezone.localdate()
+                day = datetime.date.fromisoformat(raw) if raw is not None else timezone.localdate()
             except ValueError as exc:
                 raise ValidationFailed("Use a date like 2026-01-31.", code="invalid_date", field="date") from exc
             visits = visits.filter(booking_date=day).exclude(status=Booking.Status.CANCELLED)

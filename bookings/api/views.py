@@ -190,8 +190,11 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         now = timezone.localtime()
         raw = self.request.query_params.get("date")
-        if raw:
-            day = parse_date(raw) if isinstance(raw, str) else None
+        if raw is not None:
+            try:
+                day = parse_date(raw)
+            except ValueError:  # well formed but impossible, e.g. 2026-02-30
+                day = None
             if day is None:
                 raise ValidationFailed("Use a date like 2026-01-31.", code="invalid_date", field="date")
             days = [day]
