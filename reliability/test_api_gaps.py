@@ -172,6 +172,7 @@ def test_search_with_a_nul_answers_an_error_object(wsgi_world):
     assert response.json()["code"]
 
 
+@fixed("lookup_nul_500", "a NUL character in ?code= reached PostgreSQL, which refuses it: 500")
 def test_lookup_with_a_nul_character_is_a_4xx_not_500(wsgi_world):
     case, response = call(
         wsgi_world["collector"], "GET", "/api/v1/staff/collections/lookup", query={"code": "\x00\x02"}
@@ -179,6 +180,7 @@ def test_lookup_with_a_nul_character_is_a_4xx_not_500(wsgi_world):
     assert response.status_code in (400, 404)
 
 
+# Part of lenient_empty_query (still open for other parameters): an empty ?date= on slots/ is refused now.
 def test_an_empty_date_is_refused(wsgi_world):
     case, response = call(wsgi_world["customer"], "GET", "/api/v1/slots/", query={"date": ""})
     assert response.status_code == 400
