@@ -1,6 +1,8 @@
 """Fixtures shared by every app's tests."""
 
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -61,6 +63,22 @@ def refused_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+def run_concurrently(calls):
+    """Start every call at the same instant (a barrier), each on its own thread and database connection; return
+    their results in order. For race tests with ``django_db(transaction=True)``."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait(timeout=10)
+            return call()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 @contextmanager

@@ -3,14 +3,12 @@ delivered report and notifications; staff of every role), real JWTs, and throttl
 requests in one test measure the API rather than the rate limiter."""
 
 import datetime
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -27,6 +25,7 @@ from bookings.tests.factories import (
 )
 from catalog.tests.factories import LabTestFactory
 from clinic.tests.factories import ClinicInfoFactory
+from conftest import run_concurrently  # noqa: F401 - re-exported for the suites
 from pets.tests.factories import PetFactory
 
 HIGH_RATES = {"anon": "100000/min", "user": "100000/min", "auth": "100000/min", "otp": "100000/min"}
@@ -53,21 +52,6 @@ def bearer(user) -> str:
 
 def staff(role: str):
     return StaffProfileFactory(role=role).user
-
-
-def run_concurrently(calls):
-    """Start every call at the same instant (a barrier), each on its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=10)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def make_world() -> dict:

@@ -12,9 +12,7 @@ start, cleanup at the end) runs as in production. The slow fault (a worker kille
 
 import base64
 import json
-import socket
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 from io import BytesIO
 
@@ -29,6 +27,7 @@ from accounts.notifications import notifications_enqueue_pending
 from billing.models import BillingRecord
 from bookings.models import Booking, BookingItem, CollectionSlot
 from bookings.services.lifecycle import booking_assign_collector
+from conftest import database_at
 from diagnopet.celery import app as celery_app
 from diagnopet.wsgi import application
 from reliability.conftest import bearer, make_world
@@ -39,11 +38,9 @@ REDIS_RETURNED = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
-def closed_port():
-    """A local TCP port that refuses connections: bound (so nobody else takes it meanwhile) but not listening."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
+def closed_port(refused_port):
+    """A local TCP port that refuses connections (the root conftest's ``refused_port``)."""
+    return refused_port
 
 
 def wsgi(method: str, path: str, *, user=None, body=None, headers=None):
@@ -64,18 +61,6 @@ def wsgi(method: str, path: str, *, user=None, body=None, headers=None):
     kind = captured["headers"].get("Content-Type", "")
     parsed = json.loads(content) if kind.startswith("application/json") and content else content
     return captured["status"], captured["headers"], parsed
-
-
-@contextmanager
-def database_at(host: str, port: int):
-    original = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
-    connection.close()
-    connection.settings_dict.update(HOST=host, PORT=str(port))
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.update(original)
 
 
 def rows():

@@ -1,16 +1,12 @@
 """Race-free money and capacity: real threads, real PostgreSQL transactions, exact outcomes."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from accounts.tests.factories import AddressFactory, UserFactory
 from bookings.models import Booking, CollectionSlot
 from bookings.tests.conftest import booking_payload
-from conftest import client_for
+from conftest import client_for, run_concurrently
 from pets.tests.factories import PetFactory
 from promotions.models import Coupon, CouponRedemption
 from promotions.tests.factories import CouponFactory
@@ -18,21 +14,6 @@ from promotions.tests.factories import CouponFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BOOKINGS = reverse("bookings:booking-list")
-
-
-def run_concurrently(calls):
-    """Start every call at the same instant (a barrier), each on its own thread and database connection."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=10)
-            return call()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def customer_setup(setup):

@@ -5,35 +5,13 @@ Failures are real, not mocked: the connection is pointed at a local port where n
 """
 
 import os
-import socket
 import time
-from contextlib import contextmanager
 
 import pytest
 import redis
-from django.db import connection
 from django.test import override_settings
 
-
-@pytest.fixture
-def refused_port():
-    """A local TCP port that refuses connections: bound (so nobody else takes it meanwhile) but not listening."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
-@contextmanager
-def database_at(host: str, port: int):
-    """Reconnect the default connection to ``host:port`` inside the block; restore the real one afterwards."""
-    original = {key: connection.settings_dict[key] for key in ("HOST", "PORT")}
-    connection.close()
-    connection.settings_dict.update(HOST=host, PORT=str(port))
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.update(original)
+from conftest import database_at
 
 
 @pytest.mark.django_db
