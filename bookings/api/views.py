@@ -117,7 +117,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def cancel(self, request, pk=None):
         booking = self.get_object()
         data = _validated(CancelSerializer, request.data)
-        booking_cancel(booking=booking, by=request.user, reason=data.get("reason", ""))
+        booking_cancel(booking=booking, by=request.user, reason=data.get("reason", ""), as_staff=False)
         booking = self.get_queryset().get(pk=booking.pk)
         return Response(self.get_serializer(booking).data)
 

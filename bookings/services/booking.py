@@ -135,15 +135,17 @@ def cancellation_deadline(booking: Booking) -> datetime.datetime | None:
 
 
 @transaction.atomic(durable=True)
-def booking_cancel(*, booking: Booking, by, reason: str = "") -> Booking:
+def booking_cancel(*, booking: Booking, by, reason: str = "", as_staff: bool | None = None) -> Booking:
     """Cancel a pending or confirmed booking: give back the slot place and the coupon use, void the draft bill,
     cancel the items, and tell the customer.
 
     A customer may cancel only their own booking, until the cancellation cutoff before the slot; staff may cancel
-    any pending or confirmed booking. The booking row is locked, so two cancellations cannot both succeed.
+    any pending or confirmed booking. ``as_staff`` defaults to ``by.is_staff``; the customer API passes False, so a
+    staff member booking for their own pet follows the customer's rules there. The booking row is locked, so two
+    cancellations cannot both succeed.
     """
     booking = lock_booking(booking_id=booking.pk)
-    as_staff = bool(by.is_staff)
+    as_staff = bool(by.is_staff) if as_staff is None else as_staff
     if not as_staff and booking.user_id != by.pk:
         raise NotFound("Booking not found.")
     check_transition("booking", booking.status, Booking.Status.CANCELLED)

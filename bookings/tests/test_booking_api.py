@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from accounts.tests.factories import AddressFactory, UserFactory
+from accounts.tests.factories import AddressFactory, StaffUserFactory, UserFactory
 from billing.models import BillingRecord
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
 from bookings.tests.conftest import booking_payload
@@ -374,3 +374,23 @@ class TestPrescriptions:
         assert customer_client.post(self.url(theirs.id), {"file": upload}, format="multipart").status_code == 404
         assert customer_client.get(self.url(theirs.id)).status_code == 404
         assert PrescriptionUpload.objects.count() == 0
+
+
+def test_staff_cancelling_their_own_booking_in_the_customer_api_follow_customer_rules(booking_setup):
+    """The customer API applies the customer's cutoff even to a staff member's own booking."""
+    staff_customer = StaffUserFactory()
+    setup = dict(booking_setup, pet=PetFactory(user=staff_customer), address=AddressFactory(user=staff_customer))
+    setup["address"].latitude, setup["address"].longitude = (
+        booking_setup["address"].latitude,
+        booking_setup["address"].longitude,
+    )
+    setup["address"].save()
+    client = client_for(staff_customer)
+    soon = timezone.localtime() + datetime.timedelta(hours=1)
+    CollectionSlot.objects.filter(pk=booking_setup["slot"].pk).update(
+        date=soon.date(), start_time=soon.time().replace(microsecond=0), end_time=datetime.time(23, 59, 59)
+    )
+    booking = client.post(BOOKINGS, booking_payload(setup), format="json").json()
+    response = client.post(reverse("bookings:booking-cancel", args=[booking["id"]]), {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "cancellation_cutoff_passed"
