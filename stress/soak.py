@@ -78,6 +78,8 @@ def ensure_database(url: str) -> None:
 def seed(url: str) -> dict:
     """Migrate, empty and seed the soak database in this process; return what the load needs."""
     os.environ["DATABASE_URL"] = url
+    # The tokens minted here must outlive the soak's first 10 minutes (the same lifetime the server is given).
+    os.environ["JWT_ACCESS_MINUTES"] = "15"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diagnopet.settings")
     import django
 
