@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
-from billing.models import BillingRecord, DistancePricingConfig, InvoiceSequence, Payment
+from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
 from billing.services import distance_pricing_active, invoice_assign_number, payment_record
 from diagnopet.errors import DomainError
 
@@ -118,7 +118,7 @@ class BillingRecordAdmin(AuditHistory, admin.ModelAdmin):
     date_hierarchy = "billing_date"
     inlines = [PaymentInline]
     fieldsets = (
-        (None, {"fields": ("booking", "user", "status", "tests")}),
+        (None, {"fields": ("booking", "user", "status", "collection_type", "tests")}),
         (
             "Amounts",
             {
@@ -274,6 +274,28 @@ class InvoiceSequenceAdmin(admin.ModelAdmin):
     list_display = ("year", "last_number", "updated_at")
     search_fields = ("year",)
     fields = ("year", "last_number", *TIMESTAMPS)
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CategoryDayTotal)
+class CategoryDayTotalAdmin(admin.ModelAdmin):
+    """Read-only: the ledger behind the billing report's split by category, kept by the billing services (rows are
+    added and taken back; ``manage.py billing_totals`` folds them per day and checks them against the items)."""
+
+    list_display = ("day", "category", "items", "amount")
+    list_select_related = ("category",)
+    list_filter = ("category",)
+    date_hierarchy = "day"
+    fields = ("day", "category", "items", "amount", "created_at", "updated_at")
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -69,6 +69,8 @@ class BillingRecord(TimeStampedModel):
     amount_paid = money_field(default=0, editable=False)
     billing_date = models.DateField(db_index=True)
     billing_period = models.CharField(max_length=7, db_index=True, help_text="YYYY-MM")
+    # The booking's ("home" or "lab"), copied so that the billing summary reads this table alone.
+    collection_type = models.CharField(max_length=4, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     invoice_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
     invoice_date = models.DateTimeField(null=True, blank=True)
@@ -158,3 +160,25 @@ class InvoiceSequence(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
+
+
+class CategoryDayTotal(TimeStampedModel):
+    """Items and gross amount (unit price × quantity) of the bills that count (not void) per billing day and test
+    category: the billing summary's split by category, without reading millions of booking items.
+
+    An append-only ledger kept by ``billing.services``: a bill adds its items when it is drafted (and when an item is
+    added to it), and takes them back when it is voided; ``category_totals_compact`` folds the rows of a day and
+    category into one. Sums are what count; a single row means nothing on its own.
+    """
+
+    day = models.DateField(db_index=True)
+    category = models.ForeignKey("catalog.TestCategory", on_delete=models.PROTECT, related_name="+")
+    items = models.IntegerField()
+    amount = money_field(max_digits=14)
+
+    class Meta:
+        ordering = ["-day", "category"]
+        verbose_name = "category day total"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category_id}: {self.items} items, {self.amount}"

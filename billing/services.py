@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from billing.models import BillingRecord, DistancePricingConfig
+from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 
@@ -76,8 +76,9 @@ def distance_charge_compute(*, distance_km: Decimal, on: date) -> DistanceCharge
 
 # savepoint=False: called inside the booking transaction; a failure here fails the whole booking anyway.
 @transaction.atomic(savepoint=False)
-def billing_record_create_draft(*, booking, test_ids: list[int]) -> BillingRecord:
-    """Snapshot a booking's money as a draft billing record (called inside the booking transaction)."""
+def billing_record_create_draft(*, booking, items) -> BillingRecord:
+    """Snapshot a booking's money as a draft billing record (called inside the booking transaction, after its
+    items were created; each item's ``test`` is loaded)."""
     record = BillingRecord.objects.create(
         booking=booking,
         user_id=booking.user_id,
@@ -87,13 +88,25 @@ def billing_record_create_draft(*, booking, test_ids: list[int]) -> BillingRecor
         final_amount=booking.total_amount,
         billing_date=booking.booking_date,
         billing_period=f"{booking.booking_date:%Y-%m}",
+        collection_type=booking.collection_type,
         status=BillingRecord.Status.DRAFT,
     )
-    # One INSERT for the test links (the record is new: nothing to compare with).
-    BillingRecord.tests.through.objects.bulk_create(
-        BillingRecord.tests.through(billingrecord_id=record.pk, labtest_id=test_id) for test_id in test_ids
-    )
+    if items:
+        # One INSERT for the test links (the record is new: nothing to compare with).
+        BillingRecord.tests.through.objects.bulk_create(
+            BillingRecord.tests.through(billingrecord_id=record.pk, labtest_id=item.test_id) for item in items
+        )
+        _category_totals_add(record.billing_date, _lines(items))
     return record
+
+
+@transaction.atomic(savepoint=False)
+def billing_record_items_added(*, booking, items) -> None:
+    """Count items added to a booking after its bill was drafted (a free re-collection) in the category totals.
+    Under the record's row lock, so that a concurrent void takes back exactly what was added."""
+    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    if record is not None and record.status != BillingRecord.Status.VOID:
+        _category_totals_add(record.billing_date, _lines(items))
 
 
 @transaction.atomic(savepoint=False)
@@ -111,6 +124,8 @@ def billing_record_void(*, booking) -> BillingRecord | None:
     record.status = BillingRecord.Status.VOID
     record.voided_at = timezone.now()
     record.save(update_fields=["status", "voided_at", "updated_at"])
+    lines = booking.items.values_list("test__category_id", "quantity", "unit_price")
+    _category_totals_add(record.billing_date, lines, sign=-1)
     return record
 
 
@@ -225,3 +240,112 @@ def payment_record(
     )
     record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
     return payment
+
+
+# --- Category totals (the billing summary's split by test category) ---------------------------------------------
+
+
+def _lines(items) -> list[tuple[int, int, Decimal]]:
+    return [(item.test.category_id, item.quantity, item.unit_price) for item in items]
+
+
+def _category_totals_add(day: date, lines, *, sign: int = 1) -> None:
+    """Append one ledger row per category: the number of items and their gross amount, added (or taken back)."""
+    totals: dict[int, list] = {}
+    for category_id, quantity, unit_price in lines:
+        total = totals.setdefault(category_id, [0, ZERO])
+        total[0] += 1
+        total[1] += unit_price * quantity
+    CategoryDayTotal.objects.bulk_create(
+        CategoryDayTotal(day=day, category_id=category_id, items=sign * count, amount=sign * amount)
+        for category_id, (count, amount) in sorted(totals.items())
+    )
+
+
+def category_totals_from_items():
+    """The category totals computed from the bills that count and their booking items (the slow, exact way)."""
+    # Through the record's booking to its items: billing never imports bookings.
+    items = "booking__items__"
+    return (
+        BillingRecord.objects.exclude(status=BillingRecord.Status.VOID)
+        .filter(booking__items__isnull=False)
+        .values(day=F("billing_date"), category=F(f"{items}test__category_id"))
+        .annotate(items=Count(f"{items}id"), amount=Sum(F(f"{items}unit_price") * F(f"{items}quantity")))
+        .order_by("day", "category")
+    )
+
+
+def _ledger_sums():
+    return (
+        CategoryDayTotal.objects.values("day", "category")
+        .annotate(items=Sum("items"), amount=Sum("amount"))
+        .exclude(items=0, amount=0)
+        .order_by("day", "category")
+    )
+
+
+def category_totals_drift() -> list[dict]:
+    """Days and categories where the ledger differs from the items (empty when it is right)."""
+    expected = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in category_totals_from_items()}
+    actual = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in _ledger_sums()}
+    drift = []
+    for day, category in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get((day, category), (0, ZERO)), actual.get((day, category), (0, ZERO))
+        if want != have:
+            drift.append({"day": day, "category": category, "expected": want, "ledger": have})
+    return drift
+
+
+def _lock_ledger() -> None:
+    # Bookings append to the ledger while this runs; on PostgreSQL they wait for it instead of being lost.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {CategoryDayTotal._meta.db_table} IN EXCLUSIVE MODE")
+
+
+@transaction.atomic
+def category_totals_rebuild() -> int:
+    """Recompute the whole ledger from the bills and their items (after a bulk load, or to repair drift); returns
+    the rows written (one per day and category)."""
+    _lock_ledger()
+    CategoryDayTotal.objects.all().delete()
+    rows = [
+        CategoryDayTotal(day=r["day"], category_id=r["category"], items=r["items"], amount=r["amount"])
+        for r in category_totals_from_items()
+    ]
+    CategoryDayTotal.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+def category_totals_compact(*, days_per_transaction: int = 31) -> int:
+    """Fold the ledger rows of each day and category into one (dropping those that add up to nothing); returns the
+    number of rows removed. Safe while bookings are made: only the rows read under lock are replaced."""
+    days = sorted(
+        set(
+            CategoryDayTotal.objects.values("day", "category")
+            .annotate(rows=Count("id"))
+            .filter(rows__gt=1)
+            .values_list("day", flat=True)
+        )
+    )
+    removed = 0
+    for start in range(0, len(days), days_per_transaction):
+        with transaction.atomic():
+            rows = list(
+                CategoryDayTotal.objects.select_for_update()
+                .filter(day__in=days[start : start + days_per_transaction])
+                .values_list("id", "day", "category_id", "items", "amount")
+            )
+            totals: dict[tuple, list] = {}
+            for _, day, category_id, items, amount in rows:
+                total = totals.setdefault((day, category_id), [0, ZERO])
+                total[0] += items
+                total[1] += amount
+            CategoryDayTotal.objects.filter(id__in=[row[0] for row in rows]).delete()
+            kept = CategoryDayTotal.objects.bulk_create(
+                CategoryDayTotal(day=day, category_id=category_id, items=items, amount=amount)
+                for (day, category_id), (items, amount) in sorted(totals.items())
+                if items or amount
+            )
+            removed += len(rows) - len(kept)
+    return removed

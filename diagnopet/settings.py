@@ -273,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookings.tasks.notifications_enqueue_pending_task",
         "schedule": crontab(minute="*/5"),
     },
+    "compact-category-totals": {
+        "task": "billing.tasks.category_totals_compact_task",
+        "schedule": crontab(minute="*/10"),
+    },
     "purge-old-otps": {"task": "accounts.tasks.otp_purge_task", "schedule": crontab(hour=3, minute=45)},
     "flush-expired-tokens": {
         "task": "bookings.tasks.tokens_flush_expired_task",

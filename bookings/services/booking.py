@@ -115,13 +115,13 @@ def _booking_create_once(
     # Lock order: slot, then coupon (bookings.locks).
     if not slot_take(slot_id=quote.slot.id, collection_type=quote.collection_type):
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
-    BookingItem.objects.bulk_create(
+    items = BookingItem.objects.bulk_create(
         BookingItem(booking=booking, sequence=n, test=line.test, quantity=line.quantity, unit_price=line.unit_price)
         for n, line in enumerate(quote.lines, start=1)
     )
     if applied is not None and applied.coupon is not None:
         coupon_redeem(coupon_id=applied.coupon.id, booking=booking, user=user, discount_amount=applied.amount, now=now)
-    billing_record_create_draft(booking=booking, test_ids=quote.test_ids)
+    billing_record_create_draft(booking=booking, items=items)
     return booking
 
 

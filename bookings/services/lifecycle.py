@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Notification, StaffRole
 from accounts.notifications import notification_create
-from billing.services import billing_record_create_draft, billing_record_finalize
+from billing.services import billing_record_create_draft, billing_record_finalize, billing_record_items_added
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking
 from bookings.models import Booking, BookingItem, TestReport
@@ -283,9 +283,10 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
             total_amount=0,
             recollection_of=original,
         )
-        billing_record_create_draft(booking=recollection, test_ids=[])
+        billing_record_create_draft(booking=recollection, items=[])
     sequence = (recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
-    BookingItem.objects.create(booking=recollection, sequence=sequence, test_id=item.test_id, unit_price=0)
+    added = BookingItem.objects.create(booking=recollection, sequence=sequence, test=item.test, unit_price=0)
+    billing_record_items_added(booking=recollection, items=[added])
     _complete_if_done(original, now)
     label = BookingItem.RejectionReason(reason).label.lower()
     notification_create(

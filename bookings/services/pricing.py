@@ -50,10 +50,6 @@ class Quote:
     coupon: CouponVerdict | None = None
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def test_ids(self) -> list[int]:
-        return [line.test.id for line in self.lines]
-
 
 def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
     """The slot's start as an aware datetime in the clinic's time zone."""

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Address, Notification, PhoneOTP, StaffProfile, User
 from accounts.tests import factories as accounts_f
-from billing.models import BillingRecord, DistancePricingConfig, InvoiceSequence, Payment
+from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
 from billing.tests import factories as billing_f
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, TestBatchGroup, TestReport
 from bookings.tests import factories as bookings_f
@@ -65,6 +65,7 @@ MAKERS = {
     BillingRecord: billing_f.BillingRecordFactory,
     Payment: lambda: billing_f.PaymentFactory(received_by=accounts_f.StaffUserFactory()),
     InvoiceSequence: lambda: billing_f.InvoiceSequenceFactory(year=2000 + next(_unique)),
+    CategoryDayTotal: billing_f.CategoryDayTotalFactory,
     CollectionSlot: _slot,
     Booking: lambda: bookings_f.BookingFactory(slot=_slot(), collection_staff=accounts_f.StaffUserFactory()),
     BookingItem: bookings_f.BookingItemFactory,
@@ -79,6 +80,7 @@ ADD_DISABLED = {
     CouponRedemption,
     BillingRecord,
     InvoiceSequence,
+    CategoryDayTotal,
     Booking,
     BookingItem,
     TestReport,

@@ -1,0 +1,121 @@
+"""The billing report's split by test category, read from the ledger the billing services keep (CategoryDayTotal):
+it must follow bookings, cancellations and free re-collections exactly, survive folding, and say when it drifted."""
+
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import StaffRole
+from accounts.tests.factories import StaffProfileFactory
+from billing.models import CategoryDayTotal
+from bookings.models import Booking, BookingItem, CollectionSlot
+from bookings.services.lifecycle import item_reject
+from bookings.tests.conftest import booking_payload
+from bookings.tests.test_concurrency import book, customer_setup
+from conftest import client_for, run_concurrently
+
+BOOKINGS = reverse("bookings:booking-list")
+SUMMARY = reverse("billing:billing-summary")
+
+
+def expected_by_category() -> dict:
+    """Straight from the items of the bookings whose bill is not void (what the ledger must add up to)."""
+    totals = defaultdict(lambda: [0, Decimal("0.00")])
+    items = BookingItem.objects.exclude(booking__billing_record__status="void").select_related("test__category")
+    for item in items.filter(booking__billing_record__isnull=False):
+        total = totals[item.test.category.name]
+        total[0] += 1
+        total[1] += item.unit_price * item.quantity
+    return {name: (count, f"{amount:.2f}") for name, (count, amount) in totals.items() if count}
+
+
+def reported_by_category(slot) -> dict:
+    analyst = StaffProfileFactory(role=StaffRole.ANALYST).user
+    day = slot.date.isoformat()
+    response = client_for(analyst).get(SUMMARY, {"period": "day", "from": day, "to": day})
+    assert response.status_code == 200, response.json()
+    return {row["category"]: (row["items"], row["amount"]) for row in response.json()["by_category"]}
+
+
+def check_command() -> str:
+    out = io.StringIO()
+    call_command("billing_totals", "--check", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_split_by_category_follows_bookings_cancellations_and_recollections(customer_client, booking_setup):
+    tests = booking_setup["tests"]
+    made = []
+    for chosen in ([tests[0], tests[1]], [tests[1], tests[2]], [tests[0], tests[2]]):
+        payload = booking_payload(booking_setup, tests=[t.id for t in chosen])
+        response = customer_client.post(BOOKINGS, payload, format="json")
+        assert response.status_code == 201, response.json()
+        made.append(Booking.objects.get(pk=response.json()["id"]))
+    assert reported_by_category(booking_setup["slot"]) == {
+        tests[0].category.name: (2, "900.00"),
+        tests[1].category.name: (2, "1600.00"),
+        tests[2].category.name: (2, "1300.00"),
+    }
+
+    cancelled = customer_client.post(reverse("bookings:booking-cancel", args=[made[0].id]), {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    # A rejected sample of the second booking: its free re-collection adds an item at ₹0.
+    item = made[1].items.get(test=tests[2])
+    BookingItem.objects.filter(pk=item.pk).update(status=BookingItem.Status.RECEIVED)
+    item.refresh_from_db()
+    recollection = item_reject(item=item, by=StaffProfileFactory(role=StaffRole.LAB_TECH).user, reason="clotted")
+    assert recollection.booking_date == booking_setup["slot"].date
+
+    reported = reported_by_category(booking_setup["slot"])
+    assert reported == expected_by_category()
+    assert reported == {
+        tests[0].category.name: (1, "450.00"),
+        tests[1].category.name: (1, "800.00"),
+        tests[2].category.name: (3, "1300.00"),
+    }
+    assert "match the bills" in check_command()
+
+    # Folding leaves one row per day and category, and the same report.
+    rows_before = CategoryDayTotal.objects.count()
+    call_command("billing_totals", stdout=io.StringIO())
+    assert CategoryDayTotal.objects.count() == 3 < rows_before
+    assert reported_by_category(booking_setup["slot"]) == reported
+    assert "match the bills" in check_command()
+
+
+@pytest.mark.django_db
+def test_check_finds_drift_and_rebuild_repairs_it(customer_client, booking_setup):
+    response = customer_client.post(BOOKINGS, booking_payload(booking_setup), format="json")
+    assert response.status_code == 201, response.json()
+    row = CategoryDayTotal.objects.first()
+    CategoryDayTotal.objects.create(day=row.day, category=row.category, items=1, amount=Decimal("99.00"))
+
+    with pytest.raises(CommandError, match="1 day/category total"):
+        check_command()
+    out = io.StringIO()
+    call_command("billing_totals", "--rebuild", stdout=out)
+    assert "2 day/category row(s)" in out.getvalue()
+    assert "match the bills" in check_command()
+    assert reported_by_category(booking_setup["slot"]) == expected_by_category()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_folding_while_bookings_are_made_loses_nothing(booking_setup):
+    CollectionSlot.objects.filter(pk=booking_setup["slot"].pk).update(capacity=50)
+    calls = []
+    for _ in range(8):
+        user, setup = customer_setup(booking_setup)
+        calls.append(book(user, booking_payload(setup)))
+    for _ in range(4):
+        calls.append(lambda: (call_command("billing_totals", stdout=io.StringIO()), None))
+    results = run_concurrently(calls)
+    assert [status for status, _ in results[:8]] == [201] * 8, results
+    call_command("billing_totals", stdout=io.StringIO())
+    assert "match the bills" in check_command()
+    assert reported_by_category(booking_setup["slot"]) == expected_by_category()
+    assert CategoryDayTotal.objects.count() == 2
