@@ -25,15 +25,15 @@ from benchlib import KNOWN_CUSTOMER_PHONE, django_setup, use_project_venv  # noq
 
 use_project_venv()
 
-# The selector's two queries, written by hand: bills per period and collection type (a column of the bill), and
+# The selector's two queries, written by hand: bills per day and collection type (a column of the bill), and
 # the per-category ledger (billing.models.CategoryDayTotal) per period.
 BARE_SELECTOR = [
     """
-    SELECT date_trunc(%(p)s, r.billing_date) AS period, r.collection_type, count(r.id), sum(r.base_amount),
+    SELECT r.billing_date, r.collection_type, count(r.id), sum(r.base_amount),
            sum(r.discount_amount), sum(r.distance_charge), sum(r.final_amount), sum(r.amount_paid)
     FROM billing_billingrecord r
     WHERE r.billing_date BETWEEN %(f)s AND %(t)s AND r.status <> 'void'
-    GROUP BY 1, 2 ORDER BY 1, 2
+    GROUP BY 1, 2
     """,
     """
     SELECT date_trunc(%(p)s, d.day) AS period, c.name, sum(d.items), sum(d.amount)

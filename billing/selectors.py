@@ -1,6 +1,6 @@
 """Billing figures for staff: per day or per month over a date range.
 
-Each part of the summary is one aggregate query (GROUP BY the truncated billing date), never a loop over records:
+Each part of the summary is one aggregate query (GROUP BY the billing date), never a loop over records:
 the bills by collection type (a column of the bill), and the tests by category from the ledger of category totals
 that billing.services keeps (``CategoryDayTotal``), not from millions of booking items. Void bills (cancelled
 bookings) are not revenue and are left out.
@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Sum, Value
+from django.db.models import Count, DecimalField, F, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 
 from billing.models import BillingRecord, CategoryDayTotal
@@ -20,7 +20,8 @@ from diagnopet.money import ZERO
 
 PERIODS = {"day": TruncDay, "month": TruncMonth}
 MONEY = DecimalField(max_digits=14, decimal_places=2)
-FIGURES = ("base", "discount", "distance", "final", "paid", "outstanding")
+SUMMED = ("base", "discount", "distance", "final", "paid")
+FIGURES = (*SUMMED, "outstanding")
 MAX_RANGE_DAYS = 3 * 366
 
 
@@ -56,12 +57,6 @@ def _records(date_from, date_to):
     )
 
 
-def _finish(row: dict) -> dict:
-    _finish_period(row)
-    row["outstanding"] = row["final"] - row["paid"]
-    return row
-
-
 # Figures that tolerate a few seconds of replication lag: read from the replica when one is configured.
 @reads_from_replica()
 def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.date) -> BillingSummary:
@@ -74,15 +69,17 @@ def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.
     if (date_to - date_from).days > MAX_RANGE_DAYS:
         raise ValidationFailed("Choose a range of at most three years.", code="range_too_long", field="to")
     trunc = PERIODS[period]
-    records = _records(date_from, date_to).annotate(period=trunc("billing_date"))
-    by_type = [
-        _finish(r)
-        for r in records.values("period", "collection_type")
+    # Grouped by the stored date (at most 2 × 1,098 rows), then into periods here: cheaper for PostgreSQL than
+    # grouping every bill by an expression.
+    by_day = (
+        _records(date_from, date_to)
+        .values("collection_type", period=F("billing_date"))
         .annotate(**_figures())
-        .order_by("period", "collection_type")
-    ]
+        .order_by()
+    )
+    by_type = _add_up(by_day, period=period, keys=("collection_type",))
     # The per-period rows are the per-type rows added up: one query less over the whole range.
-    rows = _sum_by_period(by_type)
+    rows = _add_up(by_type, period=period, keys=())
     by_category = _by_category(trunc, date_from, date_to)
     totals = {"bookings": sum(r["bookings"] for r in rows)}
     for key in FIGURES:
@@ -98,14 +95,26 @@ def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.
     )
 
 
-def _sum_by_period(by_type: list[dict]) -> list[dict]:
-    rows: dict = {}
-    for row in by_type:
-        total = rows.setdefault(row["period"], {"period": row["period"], "bookings": 0, **dict.fromkeys(FIGURES, ZERO)})
+def _period_start(day: datetime.date, period: str) -> datetime.date:
+    return day.replace(day=1) if period == "month" else day
+
+
+def _add_up(rows, *, period: str, keys: tuple[str, ...]) -> list[dict]:
+    """Rows (per day or period, and ``keys``) added up per period and ``keys``, sorted, with ``outstanding``."""
+    totals: dict = {}
+    for row in rows:
+        start = _period_start(row["period"], period)
+        group = (start, *(row[key] for key in keys))
+        total = totals.get(group)
+        if total is None:
+            total = totals[group] = {"period": start, **{key: row[key] for key in keys}, "bookings": 0}
+            total.update(dict.fromkeys(SUMMED, ZERO))
         total["bookings"] += row["bookings"]
-        for key in FIGURES:
+        for key in SUMMED:
             total[key] += row[key]
-    return [rows[key] for key in sorted(rows)]
+    for total in totals.values():
+        total["outstanding"] = total["final"] - total["paid"]
+    return [totals[group] for group in sorted(totals)]
 
 
 def _by_category(trunc, date_from, date_to) -> list[dict]:
