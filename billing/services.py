@@ -9,25 +9,36 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
+from diagnopet.reference_cache import reference_cached
 
 EARTH_RADIUS_KM = 6371.0088
 
 
+DISTANCE_PRICING_CACHE = "distance-pricing"
+
+
 def distance_pricing_active(*, on: date) -> DistancePricingConfig | None:
     """The config in force on ``on``: the latest ``effective_from`` ≤ ``on`` whose ``effective_until`` is empty or ≥
-    ``on`` (among active rows)."""
-    return (
-        DistancePricingConfig.objects.filter(is_active=True, effective_from__lte=on)
-        .filter(Q(effective_until__isnull=True) | Q(effective_until__gte=on))
-        .order_by("-effective_from", "-id")
-        .first()
-    )
+    ``on`` (among active rows).
+
+    The active rows come from the shared cache (``billing.signals`` invalidates it on every save and delete); the
+    date rule is applied here, on each call, so a cached row is never used outside its dates.
+    """
+    for config in reference_cached(DISTANCE_PRICING_CACHE, _distance_pricing_rows):
+        if config.effective_from <= on and (config.effective_until is None or config.effective_until >= on):
+            return config
+    return None
+
+
+def _distance_pricing_rows() -> list[DistancePricingConfig]:
+    # Newest first: the first row whose dates contain the day is the one in force.
+    return list(DistancePricingConfig.objects.filter(is_active=True).order_by("-effective_from", "-id"))
 
 
 def road_distance_km(*, origin: tuple, destination: tuple, road_factor: Decimal) -> Decimal:

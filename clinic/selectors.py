@@ -2,6 +2,9 @@
 
 from clinic.models import ClinicInfo
 from diagnopet.errors import NotFound
+from diagnopet.reference_cache import reference_cached
+
+CLINIC_INFO_CACHE = "clinic-info"
 
 
 def clinic_info_get() -> ClinicInfo:
@@ -10,3 +13,9 @@ def clinic_info_get() -> ClinicInfo:
     if clinic is None:
         raise NotFound("The clinic's details have not been set up yet.", code="clinic_not_configured")
     return clinic
+
+
+def clinic_info_cached() -> ClinicInfo | None:
+    """The clinic's single row (None before it is set up) from the shared cache, for reads on every quote and
+    booking (coordinates, road factor). ``clinic.signals`` invalidates it whenever the row is saved or deleted."""
+    return reference_cached(CLINIC_INFO_CACHE, ClinicInfo.objects.first)

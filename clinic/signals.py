@@ -1,4 +1,5 @@
-"""Cache invalidation for the public clinic API (not business logic: nothing here changes data).
+"""Cache invalidation for the public clinic API and the clinic row quotes read (not business logic: nothing here
+changes data).
 
 Connected when this module is imported; ``ClinicConfig.ready()`` imports it.
 """
@@ -7,7 +8,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from clinic.models import ClinicInfo
+from clinic.selectors import CLINIC_INFO_CACHE
 from diagnopet.api.caching import invalidate_cached_responses
+from diagnopet.reference_cache import reference_cache_invalidate
 
 CLINIC_CACHE = "clinic"
 
@@ -16,3 +19,4 @@ CLINIC_CACHE = "clinic"
 @receiver(post_delete, sender=ClinicInfo, dispatch_uid="clinic_cache_info_deleted")
 def clinic_info_changed(**kwargs) -> None:
     invalidate_cached_responses(CLINIC_CACHE)
+    reference_cache_invalidate(CLINIC_INFO_CACHE)

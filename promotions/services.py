@@ -12,15 +12,17 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
-from django.db.models.functions import Upper
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 from catalog.models import LabTest
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
+from diagnopet.reference_cache import reference_cached
 from promotions.locks import lock_coupon
 from promotions.models import Coupon, CouponRedemption, Offer
+from promotions.querysets import offer_is_active_on
 
 # Rejection reasons, in the order they are checked.
 REASONS = (
@@ -79,16 +81,23 @@ class CouponVerdict:
         return "Coupon applied." if self.applied else "Coupon is valid."
 
 
-def _offers_with_tests(queryset):
-    # Applicable test ids are needed for every offer evaluated: one extra query for all of them.
-    return queryset.prefetch_related(Prefetch("applicable_tests", queryset=LabTest.objects.only("id")))
+AUTO_OFFERS_CACHE = "auto-offers"
+
+
+def _applicable_test_ids(offer: Offer) -> frozenset[int]:
+    """The tests the offer is limited to (empty: every test). Cached offers carry them (``_auto_offer_rows``);
+    others read them from ``applicable_tests`` (prefetched by the caller)."""
+    ids = getattr(offer, "applicable_test_ids", None)
+    if ids is None:
+        ids = frozenset(t.id for t in offer.applicable_tests.all())
+    return ids
 
 
 def offer_eligible_amount(*, offer: Offer, cart: Cart) -> Decimal:
     """The part of the cart the offer discounts."""
     if offer.applies_to == Offer.Target.COLLECTION_CHARGE:
         return cart.distance_charge
-    applicable = {t.id for t in offer.applicable_tests.all()}
+    applicable = _applicable_test_ids(offer)
     if not applicable:
         return cart.subtotal
     return sum((amount for test_id, amount in cart.lines if test_id in applicable), ZERO)
@@ -110,13 +119,30 @@ def _meets_minimum(offer: Offer, cart: Cart) -> bool:
     return offer.minimum_order_value is None or cart.subtotal >= offer.minimum_order_value
 
 
+def _auto_offer_rows() -> list[Offer]:
+    """Every switched-on automatic offer (whatever its dates) with its applicable test ids, oldest first."""
+    offers = list(Offer.objects.filter(is_active=True, auto_apply=True).order_by("id"))
+    links = Offer.applicable_tests.through.objects.filter(offer__in=offers).values_list("offer_id", "labtest_id")
+    tests_of: dict[int, set[int]] = {}
+    for offer_id, test_id in links:
+        tests_of.setdefault(offer_id, set()).add(test_id)
+    for offer in offers:
+        offer.applicable_test_ids = frozenset(tests_of.get(offer.id, ()))
+    return offers
+
+
+def auto_offers_cached() -> list[Offer]:
+    """The automatic offers from the shared cache. ``promotions.signals`` invalidates it whenever an offer, its
+    applicable tests or a test is saved or deleted; the validity dates are checked by the caller on each use."""
+    return reference_cached(AUTO_OFFERS_CACHE, _auto_offer_rows)
+
+
 def auto_offer_best(*, cart: Cart, today=None) -> Discount | None:
     """The automatic offer that saves the customer most on this cart (ties: the older offer)."""
     today = today or timezone.localdate()
-    offers = _offers_with_tests(Offer.objects.active_on(today).filter(auto_apply=True).order_by("id"))
     best = None
-    for offer in offers:
-        if not _meets_minimum(offer, cart):
+    for offer in auto_offers_cached():
+        if not offer_is_active_on(offer, today) or not _meets_minimum(offer, cart):
             continue
         amount, eligible = offer_discount_amount(offer=offer, cart=cart)
         if amount > ZERO and (best is None or amount > best.amount):
@@ -132,6 +158,8 @@ def coupon_evaluate(*, code: str, user, cart: Cart, now: datetime | None = None)
     coupon = (
         Coupon.objects.select_related("offer")
         .prefetch_related(Prefetch("offer__applicable_tests", queryset=LabTest.objects.only("id")))
+        # The customer's uses in the same query (booking_create re-counts them under the coupon's row lock).
+        .annotate(user_redemptions=_user_redemptions_subquery(user))
         .filter(code__iexact=code)
         .first()
         if code
@@ -151,7 +179,7 @@ def coupon_evaluate(*, code: str, user, cart: Cart, now: datetime | None = None)
         verdict.reason = "expired"
     elif coupon.max_uses is not None and coupon.current_uses >= coupon.max_uses:
         verdict.reason = "exhausted"
-    elif _user_redemptions(coupon_id=coupon.id, user=user) >= coupon.max_uses_per_user:
+    elif coupon.user_redemptions >= coupon.max_uses_per_user:
         verdict.reason = "per_user_limit"
     elif not _meets_minimum(offer, cart):
         verdict.reason = "min_order_not_met"
@@ -169,6 +197,20 @@ def _user_redemptions(*, coupon_id: int, user) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return CouponRedemption.objects.filter(coupon_id=coupon_id, user=user, released_at__isnull=True).count()
+
+
+def _user_redemptions_subquery(user):
+    """``_user_redemptions`` as an expression on a coupon query: the user's unreleased uses of the coupon."""
+    if user is None or not user.is_authenticated:
+        return Value(0)
+    uses = (
+        CouponRedemption.objects.filter(coupon=OuterRef("pk"), user=user, released_at__isnull=True)
+        .order_by()
+        .values("coupon")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(uses), Value(0))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from accounts.notifications import notification_create
 from billing.services import billing_record_create_draft, billing_record_void
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, slot_release, slot_take
-from bookings.models import Booking, BookingItem
+from bookings.models import Booking, BookingItem, CollectionType
 from bookings.services.pricing import Quote, booking_quote, slot_starts_at
 from bookings.states import check_transition
 from clinic.models import ClinicInfo
@@ -38,7 +38,8 @@ def booking_create(
 
     Prices come from ``booking_quote`` (the same function the quote endpoint uses). With an ``idempotency_key``,
     the same key from the same user returns the booking the first request made (also under concurrency: the unique
-    (user, key) index decides). The returned booking has ``was_replayed`` set to say which happened.
+    (user, key) index decides). The returned booking has ``was_replayed`` set to say which happened; a new one
+    comes with its pet, slot, coupon and items (with their tests) loaded, so showing it needs no query.
     """
     idempotency_key = (idempotency_key or "").strip() or None
     for attempt in range(_CREATE_ATTEMPTS):
@@ -115,6 +116,11 @@ def _booking_create_once(
     # Lock order: slot, then coupon (bookings.locks).
     if not slot_take(slot_id=quote.slot.id, collection_type=quote.collection_type):
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
+    # The loaded slot counts the place just taken, as the row now does (the UPDATE added 1 with F()).
+    if quote.collection_type == CollectionType.HOME:
+        quote.slot.booked += 1
+    else:
+        quote.slot.lab_booked += 1
     items = BookingItem.objects.bulk_create(
         BookingItem(booking=booking, sequence=n, test=line.test, quantity=line.quantity, unit_price=line.unit_price)
         for n, line in enumerate(quote.lines, start=1)
@@ -122,7 +128,17 @@ def _booking_create_once(
     if applied is not None and applied.coupon is not None:
         coupon_redeem(coupon_id=applied.coupon.id, booking=booking, user=user, discount_amount=applied.amount, now=now)
     billing_record_create_draft(booking=booking, items=items)
+    _items_loaded(booking, items)
     return booking
+
+
+def _items_loaded(booking: Booking, items: list[BookingItem]) -> None:
+    """Let ``booking.items.all()`` answer the items just created (in sequence order) without a query, the way
+    ``prefetch_related`` fills its cache."""
+    queryset = booking.items.all()
+    queryset._result_cache = list(items)
+    queryset._prefetch_done = True
+    booking._prefetched_objects_cache = {"items": queryset}
 
 
 def cancellation_deadline(booking: Booking) -> datetime.datetime | None:

@@ -9,13 +9,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Address
 from billing.services import distance_charge_compute, road_distance_km
 from bookings.models import CollectionSlot, CollectionType
 from catalog.models import LabTest
-from clinic.models import ClinicHoliday, ClinicInfo
+from clinic.models import ClinicHoliday
+from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from pets.models import Pet
@@ -81,12 +83,19 @@ def _tests(test_ids) -> list[LabTest]:
 
 
 def _slot(slot_id, collection_type: str, *, now) -> CollectionSlot:
-    slot = CollectionSlot.objects.filter(pk=slot_id, is_active=True).first() if slot_id else None
+    slot = (
+        # The holiday check rides on the slot's query.
+        CollectionSlot.objects.filter(pk=slot_id, is_active=True)
+        .annotate(on_holiday=Exists(ClinicHoliday.objects.filter(date=OuterRef("date"))))
+        .first()
+        if slot_id
+        else None
+    )
     if slot is None:
         raise ValidationFailed("Choose an available collection slot.", code="invalid_slot", field="slot")
     if slot_starts_at(slot) <= now:
         raise ValidationFailed("This slot has already started; choose a later one.", code="slot_in_past", field="slot")
-    if ClinicHoliday.objects.filter(date=slot.date).exists():
+    if slot.on_holiday:
         raise ValidationFailed("The clinic is closed on this day.", code="slot_unavailable", field="slot")
     if collection_type == CollectionType.HOME:
         full = slot.booked >= slot.capacity
@@ -121,6 +130,10 @@ def booking_quote(
     × quantity; distance = haversine(clinic, address) × road factor; charge per the active distance pricing; one
     discount (coupon or automatic offer, the better), never above what it discounts; total = subtotal − discount +
     distance charge. Raises ``ValidationFailed``/``Conflict`` with a code for anything the customer must change.
+
+    Read fresh on every call: the pet, the tests and their prices, the address, the slot (and whether its day is a
+    holiday), the coupon and the customer's uses of it. From the shared cache, invalidated on every change and with
+    their date rules applied here: the clinic's location, the distance pricing and the automatic offers.
     """
     now = now or timezone.now()
     if collection_type not in CollectionType.values:
@@ -137,7 +150,7 @@ def booking_quote(
 
     distance_km, distance_charge = None, ZERO
     if address is not None:
-        clinic = ClinicInfo.objects.first()
+        clinic = clinic_info_cached()
         if clinic is None:
             raise Conflict("The clinic has not been set up yet.", code="clinic_not_configured")
         distance_km = road_distance_km(

@@ -1,0 +1,92 @@
+"""Small reference rows that every quote and booking reads (the clinic, the distance pricing, the automatic offers),
+kept in Django's cache (Redis in production, shared by every instance) so that a booking does not re-read them.
+
+Each name has a version token stored in the cache, and its value is stored under that token. A change to a row
+behind a name calls ``reference_cache_invalidate(name)`` (the apps' ``signals.py``, on every save and delete, the
+admin included), which replaces the token at once and again after commit: a request that read the old rows while
+the change was not committed yet stored them under a token that is already gone. The token is random, never a
+counter, so a token lost to eviction cannot come back. The timeout only bounds memory and what a write that sends
+no signal (``QuerySet.update()``) could leave behind; our code writes these rows with ``save()``.
+
+Values are the rows as they are; callers still apply date rules (an offer's validity, a pricing's effective dates)
+when they use them, so a cached row never outlives the day it applied to.
+
+A transaction that changed a name's rows reads them from the database, not the cache, until it ends: it must see its
+own uncommitted change, and no other request may see it before the commit (nor ever, on a rollback).
+"""
+
+import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 3600
+_MISSING = object()
+# Per connection: name → the outermost atomic block of the transaction that changed it (not committed yet).
+_CHANGED_ATTR = "reference_cache_changed"
+
+
+def _version_key(name: str) -> str:
+    return f"reference-cache:{name}:version"
+
+
+def _version(name: str) -> str:
+    key = _version_key(name)
+    version = cache.get(key)
+    if version is None:
+        # add() is atomic: of two instances racing here, both end up with the token that won.
+        cache.add(key, secrets.token_hex(8), timeout=None)
+        version = cache.get(key)
+    return version
+
+
+def _bump(name: str) -> None:
+    cache.set(_version_key(name), secrets.token_hex(8), timeout=None)
+
+
+def _changed_here(name: str) -> bool:
+    """True while the current transaction has changed ``name``'s rows and not committed them."""
+    connection = transaction.get_connection()
+    changed = getattr(connection, _CHANGED_ATTR, None)
+    if not changed or name not in changed:
+        return False
+    if connection.atomic_blocks and changed[name] is connection.atomic_blocks[0]:
+        return True
+    del changed[name]  # that transaction has ended (committed or rolled back)
+    return False
+
+
+def reference_cached(name: str, load: Callable[[], T], *, timeout: int = DEFAULT_TIMEOUT) -> T:
+    """``load()``'s result, from the cache when it holds the current version for ``name`` (``None`` is a value)."""
+    if _changed_here(name):
+        return load()
+    # The version is read before the database: rows committed after that read are stored under a replaced token.
+    key = f"reference-cache:{name}:{_version(name)}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = load()
+        cache.set(key, value, timeout)
+    return value
+
+
+def reference_cache_invalidate(name: str) -> None:
+    """Make ``name``'s cached value stale: now, and again when the current transaction commits."""
+    _bump(name)
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    changed = getattr(connection, _CHANGED_ATTR, None)
+    if changed is None:
+        changed = {}
+        setattr(connection, _CHANGED_ATTR, changed)
+    changed[name] = connection.atomic_blocks[0]
+
+    def after_commit() -> None:
+        changed.pop(name, None)
+        _bump(name)
+
+    transaction.on_commit(after_commit)
