@@ -46,6 +46,7 @@ check: install
 # .env), migrations, static files for whitenoise, then gunicorn with gunicorn.conf.py (PORT/BIND, WEB_CONCURRENCY).
 serve: install
 	DEBUG=0 $(PY) manage.py migrate --noinput
+	DEBUG=0 $(PY) manage.py setup_roles
 	DEBUG=0 $(PY) manage.py collectstatic --noinput -v 0
 	DEBUG=0 exec $(VENV)/bin/gunicorn diagnopet.wsgi
 

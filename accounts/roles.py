@@ -35,7 +35,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "catalog": ("testcategory", "testtag", "labtest"),
     "clinic": ("clinicinfo", "clinicholiday"),
     "promotions": ("offer", "coupon", "couponredemption"),
-    "billing": ("distancepricingconfig", "billingrecord", "payment", "invoicesequence"),
+    "billing": ("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
     "bookings": ("collectionslot", "booking", "bookingitem", "testbatchgroup", "testreport", "prescriptionupload"),
 }
 
@@ -78,7 +78,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     # Read-only bookings, billing and what explains the figures (tests, promotions, distance pricing).
     StaffRole.ANALYST.value: {
         "bookings": _view("booking", "bookingitem"),
-        "billing": _view("billingrecord", "payment", "distancepricingconfig"),
+        "billing": _view("billingrecord", "payment", "distancepricingconfig", "categorydaytotal"),
         "promotions": _view("coupon", "offer"),
         "catalog": _view("labtest", "testcategory"),
     },
