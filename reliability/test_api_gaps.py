@@ -149,11 +149,71 @@ def _documented(method: str, path: str) -> set[str]:
     return set(schema.raw_schema["paths"][path][method.lower()]["responses"])
 
 
-@gap("lenient_body", "a JSON number for a string field is coerced to a string instead of refused")
+@fixed("lenient_body", "a JSON number for a string field is coerced to a string instead of refused")
 def test_a_number_for_a_string_field_is_refused(wsgi_world):
     body = {"name": "Rex", "species": "cat", "sex": "male", "medical_history": 0.0}
     response = client_for(wsgi_world["customer"]).post("/api/v1/pets/", body, format="json")
     assert response.status_code == 400
+
+
+@fixed("lenient_body", "whitespace was trimmed before max_length was checked, so an over-long string passed")
+def test_an_over_long_string_with_surrounding_whitespace_is_refused(wsgi_world):
+    booking = wsgi_world["booking"]
+    case, response = call(
+        wsgi_world["customer"],
+        "POST",
+        "/api/v1/bookings/{id}/cancel",
+        path_parameters={"id": booking.id},
+        body={"reason": " " * 501},
+    )
+    assert response.status_code == 400
+    assert_gap_closed("lenient_body", case, response)
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.PENDING
+
+
+@fixed("lenient_empty_query", "an empty value of a declared filter was ignored (no filter)")
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/bookings/", {"date_from": ""}),
+        ("/api/v1/bookings/", {"collection_type": ""}),
+        ("/api/v1/pets/", {"species": ""}),
+        ("/api/v1/pets/", {"is_deceased": ""}),
+        ("/api/v1/catalog/tests/", {"is_package": ""}),
+        ("/api/v1/addresses/", {"page": ""}),
+    ],
+)
+def test_an_empty_query_value_is_refused(wsgi_world, path, query):
+    case, response = call(wsgi_world["customer"], "GET", path, query=query)
+    assert response.status_code == 400
+    assert response.json()["code"] == "empty_parameter"
+    assert_gap_closed("lenient_empty_query", case, response)
+
+
+@fixed("lenient_empty_query", "a repeated single-valued key was read as its last value")
+def test_a_repeated_query_key_is_refused(wsgi_world):
+    response = client_for(wsgi_world["customer"]).get("/api/v1/pets/?page=x&page=2")
+    assert response.status_code == 400
+    assert response.json()["code"] == "repeated_parameter"
+    assert "page" in response.json()["detail"]
+
+
+@fixed("lenient_empty_query", "an unknown query parameter was ignored")
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("customer", "/api/v1/pets/?foo=1"),
+        ("customer", "/api/v1/bookings/?=false"),
+        ("customer", "/api/v1/slots/?foo=1"),
+        ("customer", "/api/v1/me?foo=1"),
+        ("analyst", "/api/v1/staff/billing/summary?from=2026-01-01&to=2026-01-31&foo=1"),
+    ],
+)
+def test_an_unknown_query_parameter_is_refused(wsgi_world, user, path):
+    response = client_for(wsgi_world[user]).get(path)
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_parameter"
+    assert "400" in _documented("GET", path.split("?")[0])
 
 
 @fixed("unsupported_media_415", "a body in a media type the API does not read answers 415, undocumented")
@@ -180,7 +240,7 @@ def test_lookup_with_a_nul_character_is_a_4xx_not_500(wsgi_world):
     assert response.status_code in (400, 404)
 
 
-# Part of lenient_empty_query (still open for other parameters): an empty ?date= on slots/ is refused now.
+@fixed("lenient_empty_query", "an empty ?date= on slots/ was read as no date")
 def test_an_empty_date_is_refused(wsgi_world):
     case, response = call(wsgi_world["customer"], "GET", "/api/v1/slots/", query={"date": ""})
     assert response.status_code == 400

@@ -10,6 +10,7 @@ from rest_framework.settings import api_settings
 from accounts.models import Address, Notification, User
 from accounts.phone import normalize_phone
 from accounts.services import ADDRESS_FIELDS
+from diagnopet.api.serializers import ModelSerializer, StrictCharField, StrictEmailField, StrictRegexField
 
 
 def _phone(value: str) -> str:
@@ -26,23 +27,21 @@ def _check_password(password: str, *, user: User) -> None:
         raise serializers.ValidationError(exc.messages) from exc
 
 
-def _password_field() -> serializers.CharField:
-    return serializers.CharField(
-        write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"}
-    )
+def _password_field() -> StrictCharField:
+    return StrictCharField(write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"})
 
 
 # --- Users and tokens -----------------------------------------------------------------------------
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "phone", "email", "full_name", "is_verified"]
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(ModelSerializer):
     """The caller's profile: only ``email`` and ``full_name`` can be changed."""
 
     class Meta:
@@ -52,10 +51,10 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32, help_text="Any common format; stored as E.164.")
+    phone = StrictCharField(max_length=32, help_text="Any common format; stored as E.164.")
     password = _password_field()
-    full_name = serializers.CharField(max_length=150)
-    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True, max_length=254)
+    full_name = StrictCharField(max_length=150)
+    email = StrictEmailField(required=False, allow_blank=True, allow_null=True, max_length=254)
 
     def validate_phone(self, value: str) -> str:
         return _phone(value)
@@ -80,16 +79,16 @@ class RegisteredSerializer(TokenPairSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, help_text="Phone number or email address.")
+    username = StrictCharField(max_length=254, help_text="Phone number or email address.")
     password = _password_field()
 
 
 class RefreshTokenSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 class OtpRequestSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32)
+    phone = StrictCharField(max_length=32)
 
     def validate_phone(self, value: str) -> str:
         return _phone(value)
@@ -102,7 +101,7 @@ class OtpRequestedSerializer(serializers.Serializer):
 
 
 class OtpVerifySerializer(OtpRequestSerializer):
-    code = serializers.RegexField(r"^\d{6}$", max_length=6, error_messages={"invalid": "Enter the 6-digit code."})
+    code = StrictRegexField(r"^\d{6}$", max_length=6, error_messages={"invalid": "Enter the 6-digit code."})
 
 
 class PasswordChangeSerializer(serializers.Serializer):
@@ -128,7 +127,7 @@ class CoordinateField(serializers.DecimalField):
         return super().validate_precision(value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
 
 
-class AddressSerializer(serializers.ModelSerializer):
+class AddressSerializer(ModelSerializer):
     latitude = CoordinateField(limit=90, required=False, allow_null=True)
     longitude = CoordinateField(limit=180, required=False, allow_null=True)
 
@@ -138,7 +137,7 @@ class AddressSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     data = serializers.DictField(read_only=True, help_text='Ids of what the message is about, e.g. {"booking": 12}.')
 
     class Meta:

@@ -52,6 +52,7 @@ from accounts.services import (
     user_register,
 )
 from accounts.throttles import AuthIPThrottle, AuthPhoneThrottle, AuthUsernameThrottle, OTPIPThrottle, OTPPhoneThrottle
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors as shared_errors
 
 # The global anon/user rates keep applying where a view adds its own throttles.
@@ -79,7 +80,7 @@ def errors(*codes: int, invalid=None) -> dict[int, OpenApiResponse]:
 # --- Auth -----------------------------------------------------------------------------------------
 
 
-class AuthView(APIView):
+class AuthView(StrictQueryMixin, APIView):
     """An endpoint that logs people in: anyone may call it, and a stale ``Authorization`` header is ignored."""
 
     authentication_classes = ()
@@ -147,7 +148,7 @@ class TokenRefreshView(AuthView):
 
 
 @extend_schema(tags=["auth"])
-class LogoutView(APIView):
+class LogoutView(StrictQueryMixin, APIView):
     throttle_classes = (*GLOBAL_THROTTLES, AuthIPThrottle)
 
     @extend_schema(
@@ -219,7 +220,7 @@ class OtpVerifyView(AuthView):
 
 
 @extend_schema(tags=["me"])
-class MeView(GenericAPIView):
+class MeView(StrictQueryMixin, GenericAPIView):
     serializer_class = MeSerializer
 
     @extend_schema(responses={200: MeSerializer, **errors(401, 429)})
@@ -237,7 +238,7 @@ class MeView(GenericAPIView):
 
 
 @extend_schema(tags=["me"])
-class MePasswordView(APIView):
+class MePasswordView(StrictQueryMixin, APIView):
     throttle_classes = (*GLOBAL_THROTTLES, AuthIPThrottle)
 
     @extend_schema(
@@ -268,7 +269,7 @@ class MePasswordView(APIView):
     ),
     destroy=extend_schema(responses={204: None, **errors(401, 404, 429)}),
 )
-class AddressViewSet(viewsets.ModelViewSet):
+class AddressViewSet(StrictQueryMixin, viewsets.ModelViewSet):
     """The caller's addresses; exactly one is the default once there is any."""
 
     serializer_class = AddressSerializer
@@ -294,7 +295,7 @@ class AddressViewSet(viewsets.ModelViewSet):
 
 @extend_schema(tags=["notifications"])
 @extend_schema_view(list=extend_schema(responses={200: NotificationSerializer, **errors(401, 429)}))
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's in-app notifications, newest first."""
 
     serializer_class = NotificationSerializer

@@ -7,10 +7,11 @@ from accounts.models import StaffRole
 from accounts.permissions import HasStaffRole
 from billing.api.serializers import BillingSummarySerializer, SummaryQuerySerializer
 from billing.selectors import billing_summary
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 
 
-class BillingSummaryView(APIView):
+class BillingSummaryView(StrictQueryMixin, APIView):
     """Billing figures per day or month over a date range (analysts and clinic admins)."""
 
     permission_classes = [HasStaffRole.of(StaffRole.ANALYST, StaffRole.ADMIN)]

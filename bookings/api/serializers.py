@@ -5,9 +5,10 @@ from rest_framework import serializers
 
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
 from diagnopet.api.schema import LocalTimeField
+from diagnopet.api.serializers import ModelSerializer, StrictCharField
 
 
-class SlotSerializer(serializers.ModelSerializer):
+class SlotSerializer(ModelSerializer):
     start = LocalTimeField(source="start_time")
     end = LocalTimeField(source="end_time")
     remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
@@ -32,8 +33,8 @@ class BookingRequestSerializer(serializers.Serializer):
     collection_type = serializers.ChoiceField(choices=CollectionType.choices)
     address = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     slot = serializers.IntegerField(min_value=1)
-    coupon_code = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=40)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    coupon_code = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=40)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=1000, default="")
 
 
 class CouponVerdictSerializer(serializers.Serializer):
@@ -78,7 +79,7 @@ class QuoteSerializer(serializers.Serializer):
         return settings.CURRENCY
 
 
-class BookingItemSerializer(serializers.ModelSerializer):
+class BookingItemSerializer(ModelSerializer):
     test_code = serializers.CharField(source="test.code", read_only=True)
     test_name = serializers.CharField(source="test.name", read_only=True)
     tube_type = serializers.CharField(source="test.tube_type", read_only=True)
@@ -114,7 +115,7 @@ class BookingCouponSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ModelSerializer):
     """A booking as its customer sees it. Every field is read-only: bookings change through actions."""
 
     pet_name = serializers.CharField(source="pet.name", read_only=True)
@@ -170,14 +171,14 @@ class BookingSerializer(serializers.ModelSerializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    reason = StrictCharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class PrescriptionUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="PDF, JPEG or PNG, at most 10 MB.")
 
 
-class PrescriptionSerializer(serializers.ModelSerializer):
+class PrescriptionSerializer(ModelSerializer):
     uploaded_at = serializers.DateTimeField(source="created_at", read_only=True)
     verified = serializers.SerializerMethodField()
 
@@ -196,7 +197,7 @@ class ReportTestSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class ReportSerializer(serializers.ModelSerializer):
+class ReportSerializer(ModelSerializer):
     test = ReportTestSerializer(read_only=True)
     pet_name = serializers.CharField(source="pet.name", read_only=True)
     booking_code = serializers.CharField(source="booking.code", read_only=True)

@@ -6,10 +6,11 @@ from rest_framework import serializers
 from billing.models import Payment
 from bookings.api.serializers import SlotSerializer
 from bookings.models import Booking, BookingItem
+from diagnopet.api.serializers import ModelSerializer, StrictCharField
 from diagnopet.money import to_money
 
 
-class VisitItemSerializer(serializers.ModelSerializer):
+class VisitItemSerializer(ModelSerializer):
     test_code = serializers.CharField(source="test.code")
     test_name = serializers.CharField(source="test.name")
     sample_type = serializers.CharField(source="test.sample_type")
@@ -51,7 +52,7 @@ class VisitCustomerSerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(ModelSerializer):
     """What a collector needs at the door."""
 
     slot = SlotSerializer(allow_null=True)
@@ -106,7 +107,7 @@ class VisitSerializer(serializers.ModelSerializer):
 class DoorPaymentSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     method = serializers.ChoiceField(choices=Payment.Method.choices)
-    reference = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    reference = StrictCharField(required=False, allow_blank=True, max_length=100, default="")
 
 
 class CollectedSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from bookings.api.staff_serializers import CollectedSerializer, VisitSerializer
 from bookings.codes import booking_code_normalize
 from bookings.models import Booking, BookingItem
 from bookings.services.collections import collection_complete
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 from diagnopet.errors import ValidationFailed
 
@@ -41,7 +42,7 @@ def visits_for(user):
         responses={200: VisitSerializer(many=True), **errors(400, 401, 403)},
     )
 )
-class CollectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CollectionViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [HasStaffRole.of(StaffRole.COLLECTOR, StaffRole.ADMIN)]
     serializer_class = VisitSerializer
     filter_backends: list = []

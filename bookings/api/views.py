@@ -29,6 +29,7 @@ from bookings.querysets import bookings_for_customer, reports_for_customer
 from bookings.services import booking_cancel, booking_create, booking_quote
 from bookings.services.prescriptions import prescription_upload
 from clinic.models import ClinicHoliday
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 from diagnopet.errors import ValidationFailed
 from diagnopet.files import private_file_response
@@ -58,7 +59,7 @@ def _service_kwargs(data: dict) -> dict:
     list=extend_schema(summary="My bookings", responses={200: BookingSerializer(many=True), **errors(400, 401)}),
     retrieve=extend_schema(summary="One of my bookings", responses={200: BookingSerializer, **errors(401, 404)}),
 )
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A customer's bookings: quote, book, follow, cancel, show the QR code, attach prescriptions."""
 
     serializer_class = BookingSerializer
@@ -105,7 +106,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             **_service_kwargs(data),
         )
         code = status.HTTP_200_OK if booking.was_replayed else status.HTTP_201_CREATED
-        booking = bookings_for_customer(request.user).get(pk=booking.pk)
+        if booking.was_replayed:
+            booking = bookings_for_customer(request.user).get(pk=booking.pk)
+        # else: a new booking comes back with everything the serializer shows already loaded (booking_create).
         return Response(BookingSerializer(booking, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(
@@ -179,7 +182,7 @@ def _validated(serializer_class, data) -> dict:
         responses={200: SlotSerializer(many=True), **errors(400)},
     )
 )
-class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class SlotViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Upcoming collection windows (not on holidays, not started) and how many places each has left."""
 
     serializer_class = SlotSerializer
@@ -212,7 +215,7 @@ class SlotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ),
     retrieve=extend_schema(summary="One delivered report", responses={200: ReportSerializer, **errors(401, 404)}),
 )
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReportViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Delivered reports of the customer's own pets (current versions only)."""
 
     serializer_class = ReportSerializer
@@ -243,7 +246,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Delivered reports of one of my pets", responses={200: ReportSerializer(many=True), **errors(401, 404)}
     )
 )
-class PetReportViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PetReportViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ReportSerializer
     ordering = ["-delivered_at", "-id"]
     filter_backends: list = []

@@ -1,27 +1,28 @@
 from rest_framework import serializers
 
 from catalog.models import LabTest, TestCategory, TestTag
+from diagnopet.api.serializers import ModelSerializer
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     class Meta:
         model = TestCategory
         fields = ["id", "name", "slug", "description", "display_order"]
 
 
-class CategoryRefSerializer(serializers.ModelSerializer):
+class CategoryRefSerializer(ModelSerializer):
     class Meta:
         model = TestCategory
         fields = ["id", "name", "slug"]
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(ModelSerializer):
     class Meta:
         model = TestTag
         fields = ["id", "name", "slug"]
 
 
-class LabTestSerializer(serializers.ModelSerializer):
+class LabTestSerializer(ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     tags = TagSerializer(many=True, read_only=True)
     species = serializers.ListField(

@@ -10,11 +10,12 @@ from catalog.filters import LabTestFilter
 from catalog.models import LabTest, TestCategory, TestTag
 from catalog.signals import CATALOG_CACHE  # also connects the receivers that invalidate the cache
 from diagnopet.api.caching import IF_NONE_MATCH, NOT_MODIFIED, cached_public_response
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 
 
 @extend_schema(tags=["catalog"])
-class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CategoryViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     serializer_class = CategorySerializer
     queryset = TestCategory.objects.filter(is_active=True).order_by("display_order", "name", "id")
@@ -31,7 +32,7 @@ class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["catalog"])
-class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TagViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     serializer_class = TagSerializer
     queryset = TestTag.objects.order_by("name", "id")
@@ -48,7 +49,7 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["catalog"])
-class LabTestViewSet(viewsets.ReadOnlyModelViewSet):
+class LabTestViewSet(StrictQueryMixin, viewsets.ReadOnlyModelViewSet):
     """Active tests only; an inactive test answers 404."""
 
     permission_classes = [AllowAny]

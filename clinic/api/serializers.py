@@ -2,9 +2,10 @@ from rest_framework import serializers
 
 from clinic.models import ClinicInfo
 from diagnopet.api.schema import LocalTimeField
+from diagnopet.api.serializers import ModelSerializer
 
 
-class ClinicInfoSerializer(serializers.ModelSerializer):
+class ClinicInfoSerializer(ModelSerializer):
     opening_time = LocalTimeField(read_only=True)
     closing_time = LocalTimeField(read_only=True)
     whatsapp_link = serializers.URLField(read_only=True, help_text="https://wa.me/<digits>, from whatsapp_number.")

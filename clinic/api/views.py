@@ -7,11 +7,12 @@ from clinic.api.serializers import ClinicInfoSerializer
 from clinic.selectors import clinic_info_get
 from clinic.signals import CLINIC_CACHE  # also connects the receivers that invalidate the cache
 from diagnopet.api.caching import IF_NONE_MATCH, NOT_MODIFIED, cached_public_response
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 
 
 @extend_schema(tags=["clinic"])
-class ClinicInfoView(GenericAPIView):
+class ClinicInfoView(StrictQueryMixin, GenericAPIView):
     """The clinic's public details. Cached (see diagnopet/api/caching.py)."""
 
     permission_classes = [AllowAny]

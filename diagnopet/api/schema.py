@@ -66,7 +66,9 @@ def _error_ref(result: dict) -> dict:
 def document_common_errors(result, generator, request, public):
     """Post-processing hook: answers every operation can give, documented once here instead of on each view.
 
-    - a paginated list answers 404 for a page past the end (``?page=999``) and 400 for a bad ``page_size``;
+    - a paginated list answers 404 for a page past the end (``?page=999``);
+    - every operation answers 400 for a query parameter it does not read, one given twice or one left empty
+      (``diagnopet.api.filters.query_string_check``), and a list for a bad ``page_size``;
     - an operation with a request body answers 415 for a body in a media type it does not read.
     """
     for path in result.get("paths", {}).values():
@@ -77,8 +79,12 @@ def document_common_errors(result, generator, request, public):
             names = {p.get("name") for p in operation.get("parameters", []) if isinstance(p, dict)}
             if "page" in names and "404" not in responses:
                 responses["404"] = {"description": "No such page.", **_error_ref(result)}
-            if "page_size" in names and "400" not in responses:
-                responses["400"] = {"description": "Invalid page size.", **_error_ref(result)}
+            if "400" not in responses:
+                responses["400"] = {
+                    "description": "Invalid query string: a parameter this operation does not read, or one given "
+                    "twice or empty" + (", or an invalid page size." if "page_size" in names else "."),
+                    **_error_ref(result),
+                }
             if "requestBody" in operation and "415" not in responses:
                 responses["415"] = {"description": "Unsupported media type of the body.", **_error_ref(result)}
     return result

@@ -1,10 +1,9 @@
-from rest_framework import serializers
-
+from diagnopet.api.serializers import ModelSerializer
 from pets.models import Pet
 from pets.services import PET_EDITABLE_FIELDS
 
 
-class PetSerializer(serializers.ModelSerializer):
+class PetSerializer(ModelSerializer):
     """A customer's pet. ``user`` is never part of it; ``is_active`` is read-only (DELETE deactivates).
 
     Rules beyond types (no future birth date, weight above 0) live in ``pets.services``.

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 from pets.api.serializers import PetSerializer
 from pets.filters import PetFilter
@@ -22,7 +23,7 @@ from pets.services import pet_create, pet_deactivate, pet_update
         responses={204: OpenApiResponse(description="Deactivated."), **errors(401, 404)},
     ),
 )
-class PetViewSet(viewsets.ModelViewSet):
+class PetViewSet(StrictQueryMixin, viewsets.ModelViewSet):
     """The caller's active pets. Another customer's pet, or a deactivated one, answers 404."""
 
     serializer_class = PetSerializer

@@ -114,6 +114,29 @@ def test_bad_input_is_refused_with_the_field_named(customer_client, overrides, f
     assert not Pet.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "kind"), [(0.0, "a number"), (12, "a number"), (True, "true or false"), (["a"], "a list")]
+)
+def test_a_string_field_refuses_anything_but_text(customer_client, value, kind):
+    response = customer_client.post(LIST, payload(medical_history=value), format="json")
+
+    assert response.status_code == 400
+    assert response.data["medical_history"] == [f"Send text (a JSON string), not {kind}."]
+    assert not Pet.objects.exists()
+
+
+def test_max_length_counts_the_text_as_sent_and_the_stored_text_is_trimmed(customer_client):
+    # breed: at most 100 characters. 98 letters inside 4 spaces are 102 as sent.
+    too_long = customer_client.post(LIST, payload(breed=f"  {'b' * 98}  "), format="json")
+    assert too_long.status_code == 400
+    assert too_long.data["breed"] == ["Ensure this field has no more than 100 characters."]
+
+    response = customer_client.post(LIST, payload(name="  Rex  ", breed=f" {'b' * 98} "), format="json")
+    assert response.status_code == 201
+    assert Pet.objects.get().name == "Rex"
+    assert Pet.objects.get().breed == "b" * 98
+
+
 def test_birth_date_today_is_accepted_and_tomorrow_is_not(customer_client):
     today = timezone.localdate()
 

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from diagnopet.api.serializers import ModelSerializer
 from promotions.models import Offer
 
 
-class OfferSerializer(serializers.ModelSerializer):
+class OfferSerializer(ModelSerializer):
     """An offer as customers see it. Coupon codes are never shown."""
 
     applicable_tests = serializers.PrimaryKeyRelatedField(

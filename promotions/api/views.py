@@ -5,13 +5,14 @@ from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
 from catalog.models import LabTest
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 from promotions.api.serializers import OfferSerializer
 from promotions.models import Offer
 
 
 @extend_schema(tags=["offers"])
-class OfferViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class OfferViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Offers running today (clinic time zone), soonest to end first."""
 
     permission_classes = [AllowAny]
