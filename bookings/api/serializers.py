@@ -4,11 +4,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
+from diagnopet.api.representation import PlannedRepresentation
 from diagnopet.api.schema import LocalTimeField
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
 
 
-class SlotSerializer(ModelSerializer):
+class SlotSerializer(PlannedRepresentation, ModelSerializer):
     start = LocalTimeField(source="start_time")
     end = LocalTimeField(source="end_time")
     remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
@@ -79,7 +80,7 @@ class QuoteSerializer(serializers.Serializer):
         return settings.CURRENCY
 
 
-class BookingItemSerializer(ModelSerializer):
+class BookingItemSerializer(PlannedRepresentation, ModelSerializer):
     test_code = serializers.CharField(source="test.code", read_only=True)
     test_name = serializers.CharField(source="test.name", read_only=True)
     tube_type = serializers.CharField(source="test.tube_type", read_only=True)
@@ -115,7 +116,7 @@ class BookingCouponSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-class BookingSerializer(ModelSerializer):
+class BookingSerializer(PlannedRepresentation, ModelSerializer):
     """A booking as its customer sees it. Every field is read-only: bookings change through actions."""
 
     pet_name = serializers.CharField(source="pet.name", read_only=True)
