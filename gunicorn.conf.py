@@ -60,3 +60,18 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
 # Load the app once in the master and fork: faster start, less memory. Database connections are opened lazily in
 # each worker (none exist at import), so nothing is shared across the fork.
 preload_app = True
+
+
+def when_ready(server):
+    """In the master, after the app is loaded and before the workers are forked."""
+    if not preload_app:
+        return
+    # The API's query-string rules read the operations' parameters from the OpenAPI schema (about a second to
+    # build): build them here once, so that every forked worker (and each one recycled by max_requests) starts
+    # with them instead of making its first request wait.
+    from django.db import connections
+
+    from diagnopet.api.filters import documented_query_parameters
+
+    documented_query_parameters()
+    connections.close_all()  # nothing opened here may be shared with the forks
