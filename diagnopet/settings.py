@@ -161,6 +161,8 @@ CACHE_URL = env.str("CACHE_URL", default=env.str("REDIS_URL", default=""))
 if CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
     if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Django's backend, reusing its redis-py clients (diagnopet/cache.py).
+        CACHES["default"]["BACKEND"] = "diagnopet.cache.RedisCache"
         # A dead Redis fails a request in about a second instead of hanging it.
         CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
 else:

@@ -56,7 +56,7 @@ def _redis_cache(url: str) -> dict:
     """CACHES as settings build them from CACHE_URL (Redis, 1 s socket timeouts)."""
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "diagnopet.cache.RedisCache",
             "LOCATION": url,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
