@@ -4,11 +4,12 @@ This app never imports ``bookings``; it receives booking objects and reads them 
 """
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
@@ -295,10 +296,43 @@ def _ledger_sums():
     )
 
 
+@transaction.atomic(savepoint=False)
+def category_totals_test_moved(*, test_id: int, old_category_id: int, new_category_id: int) -> None:
+    """A test changed category: its items on the bills that count move with it (the report splits by each test's
+    current category, as ``category_totals_from_items`` does). Called in the transaction that saves the test."""
+    items = "booking__items__"
+    rows = (
+        BillingRecord.objects.exclude(status=BillingRecord.Status.VOID)
+        .filter(booking__items__test_id=test_id)
+        .values(day=F("billing_date"))
+        .annotate(items=Count(f"{items}id"), amount=Sum(F(f"{items}unit_price") * F(f"{items}quantity")))
+        .order_by("day")
+    )
+    CategoryDayTotal.objects.bulk_create(
+        CategoryDayTotal(day=row["day"], category_id=category, items=sign * row["items"], amount=sign * row["amount"])
+        for row in rows
+        for category, sign in ((old_category_id, -1), (new_category_id, 1))
+    )
+
+
+@contextmanager
+def _one_snapshot():
+    """One transaction reading one snapshot of the database (REPEATABLE READ on PostgreSQL), so that bookings made
+    meanwhile are either wholly in what it reads or wholly out of it. Inside another transaction (whose isolation
+    is set already) it is a plain savepoint."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def category_totals_drift() -> list[dict]:
     """Days and categories where the ledger differs from the items (empty when it is right)."""
-    expected = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in category_totals_from_items()}
-    actual = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in _ledger_sums()}
+    with _one_snapshot():
+        expected = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in category_totals_from_items()}
+        actual = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in _ledger_sums()}
     drift = []
     for day, category in sorted(expected.keys() | actual.keys()):
         want, have = expected.get((day, category), (0, ZERO)), actual.get((day, category), (0, ZERO))
@@ -307,25 +341,25 @@ def category_totals_drift() -> list[dict]:
     return drift
 
 
-def _lock_ledger() -> None:
-    # Bookings append to the ledger while this runs; on PostgreSQL they wait for it instead of being lost.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {CategoryDayTotal._meta.db_table} IN EXCLUSIVE MODE")
-
-
-@transaction.atomic
-def category_totals_rebuild() -> int:
+def category_totals_rebuild(*, attempts: int = 3) -> int:
     """Recompute the whole ledger from the bills and their items (after a bulk load, or to repair drift); returns
-    the rows written (one per day and category)."""
-    _lock_ledger()
-    CategoryDayTotal.objects.all().delete()
-    rows = [
-        CategoryDayTotal(day=r["day"], category_id=r["category"], items=r["items"], amount=r["amount"])
-        for r in category_totals_from_items()
-    ]
-    CategoryDayTotal.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+    the rows written (one per day and category). Bookings go on meanwhile: in one snapshot, the rows it deletes
+    and the items it counts are the same moment's, and rows appended after that moment stay. A fold running at the
+    same time makes PostgreSQL refuse the snapshot (serialization failure): then it starts again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with _one_snapshot():
+                CategoryDayTotal.objects.all().delete()
+                rows = [
+                    CategoryDayTotal(day=r["day"], category_id=r["category"], items=r["items"], amount=r["amount"])
+                    for r in category_totals_from_items()
+                ]
+                CategoryDayTotal.objects.bulk_create(rows, batch_size=5000)
+            return len(rows)
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != "40001" or attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def category_totals_compact(*, days_per_transaction: int = 31) -> int:

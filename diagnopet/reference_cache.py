@@ -5,8 +5,9 @@ Each name has a version token stored in the cache, and its value is stored under
 behind a name calls ``reference_cache_invalidate(name)`` (the apps' ``signals.py``, on every save and delete, the
 admin included), which replaces the token at once and again after commit: a request that read the old rows while
 the change was not committed yet stored them under a token that is already gone. The token is random, never a
-counter, so a token lost to eviction cannot come back. The timeout only bounds memory and what a write that sends
-no signal (``QuerySet.update()``) could leave behind; our code writes these rows with ``save()``.
+counter, so a token lost to eviction cannot come back. The timeout (5 minutes) bounds memory and what a write that
+sends no signal (``QuerySet.update()``, a data migration) or a failed invalidation could leave behind; our code
+writes these rows with ``save()``. Without a shared cache (no ``CACHE_URL``) values live 5 seconds.
 
 Values are the rows as they are; callers still apply date rules (an offer's validity, a pricing's effective dates)
 when they use them, so a cached row never outlives the day it applied to.
@@ -19,12 +20,16 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
 T = TypeVar("T")
 
-DEFAULT_TIMEOUT = 3600
+DEFAULT_TIMEOUT = 300
+# A per-process cache (LocMemCache: no CACHE_URL) hears only its own process's invalidations: other workers,
+# Celery and manage.py would keep stale rows, so there they live a few seconds only.
+PER_PROCESS_TIMEOUT = 5
 _MISSING = object()
 # Per connection: name → the outermost atomic block of the transaction that changed it (not committed yet).
 _CHANGED_ATTR = "reference_cache_changed"
@@ -69,7 +74,7 @@ def reference_cached(name: str, load: Callable[[], T], *, timeout: int = DEFAULT
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = load()
-        cache.set(key, value, timeout)
+        cache.set(key, value, PER_PROCESS_TIMEOUT if isinstance(caches["default"], LocMemCache) else timeout)
     return value
 
 

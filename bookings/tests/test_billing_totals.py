@@ -16,6 +16,7 @@ from bookings.models import Booking, BookingItem, CollectionSlot
 from bookings.services.lifecycle import item_reject
 from bookings.tests.conftest import booking_payload
 from bookings.tests.test_concurrency import book, customer_setup
+from catalog.tests.factories import TestCategoryFactory
 from conftest import client_for, run_concurrently
 
 BOOKINGS = reverse("bookings:booking-list")
@@ -105,17 +106,38 @@ def test_check_finds_drift_and_rebuild_repairs_it(customer_client, booking_setup
 
 
 @pytest.mark.django_db(transaction=True)
-def test_folding_while_bookings_are_made_loses_nothing(booking_setup):
+def test_folding_and_rebuilding_while_bookings_are_made_loses_nothing(booking_setup):
     CollectionSlot.objects.filter(pk=booking_setup["slot"].pk).update(capacity=50)
     calls = []
     for _ in range(8):
         user, setup = customer_setup(booking_setup)
         calls.append(book(user, booking_payload(setup)))
-    for _ in range(4):
-        calls.append(lambda: (call_command("billing_totals", stdout=io.StringIO()), None))
+    for args in ([], [], ["--rebuild"], ["--rebuild"]):
+        calls.append(lambda args=args: (call_command("billing_totals", *args, stdout=io.StringIO()), None))
     results = run_concurrently(calls)
     assert [status for status, _ in results[:8]] == [201] * 8, results
     call_command("billing_totals", stdout=io.StringIO())
     assert "match the bills" in check_command()
     assert reported_by_category(booking_setup["slot"]) == expected_by_category()
     assert CategoryDayTotal.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_test_moved_to_another_category_takes_its_totals_along(customer_client, booking_setup):
+    tests = booking_setup["tests"]
+    made = []
+    for _ in range(2):
+        response = customer_client.post(BOOKINGS, booking_payload(booking_setup), format="json")
+        assert response.status_code == 201, response.json()
+        made.append(response.json()["id"])
+    old = tests[0].category.name
+    tests[0].category = TestCategoryFactory(name="Reclassified")
+    tests[0].save()  # as the admin's change form and the catalog import do
+    cancelled = customer_client.post(reverse("bookings:booking-cancel", args=[made[0]]), {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+
+    reported = reported_by_category(booking_setup["slot"])
+    assert reported == expected_by_category()
+    assert reported["Reclassified"] == (1, "450.00")
+    assert old not in reported
+    assert "match the bills" in check_command()

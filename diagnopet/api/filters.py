@@ -114,6 +114,8 @@ def query_string_check(request, *, view) -> None:
     documented = documented_query_parameters().get((type(view), getattr(view, "action", None), method))
     if documented is None:  # not an operation of the schema (OPTIONS, a view left out of it)
         return
+    # The browsable API's filter form sends every field, the untouched ones empty: there, empty means "no filter".
+    from_form = getattr(getattr(request, "accepted_renderer", None), "format", None) == "api"
     for name, values in request.query_params.lists():
         parameter = documented.get(name)
         if parameter is None and name not in FRAMEWORK_PARAMETERS:
@@ -129,7 +131,7 @@ def query_string_check(request, *, view) -> None:
                 field=name,
             )
         # Whitespace counts as empty: Django's form fields strip it and then read "no filter".
-        if name not in EMPTY_ALLOWED and any(not value.strip() for value in values):
+        if name not in EMPTY_ALLOWED and not from_form and any(not value.strip() for value in values):
             raise ValidationFailed(
                 f'The query parameter "{name}" is empty: give a value or leave it out.',
                 code="empty_parameter",

@@ -42,7 +42,9 @@ def _reader(field, model):
         if field.pk_field is None and field.use_pk_only_optimization():
             return attrgetter(model_field.attname)
         return field.get_attribute
-    if model_field.concrete or model_field.is_relation:
+    # A column or forward foreign key, or a reverse foreign key's manager (a nested list serializer calls .all()).
+    # Not many-to-many (DRF reads those differently) nor a reverse one-to-one (missing: DRF shows None).
+    if (model_field.concrete and not model_field.many_to_many) or model_field.one_to_many:
         return attrgetter(field.source)
     return field.get_attribute
 
@@ -53,9 +55,12 @@ def _shower(field):
         return getattr(field.parent, field.method_name)
     if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
         return _identity  # the reader already gives the key
-    if isinstance(field, serializers.CharField | serializers.ChoiceField) and not isinstance(
-        field, serializers.MultipleChoiceField
-    ):
+    text = isinstance(field, serializers.CharField) or (
+        isinstance(field, serializers.ChoiceField)
+        and not isinstance(field, serializers.MultipleChoiceField)
+        and all(type(key) is str for key in field.choices)  # else DRF maps "1" back to the key 1
+    )
+    if text:
         show = field.to_representation
         return lambda value: value if type(value) is str else show(value)
     if type(field) is serializers.IntegerField:
