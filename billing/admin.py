@@ -10,6 +10,7 @@ from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
 from billing.services import distance_pricing_active, invoice_assign_number, payment_record
+from diagnopet.admin_base import ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 
 TIMESTAMPS = ("created_at", "updated_at")
@@ -268,7 +269,7 @@ class PaymentAdmin(AuditHistory, admin.ModelAdmin):
 
 
 @admin.register(InvoiceSequence)
-class InvoiceSequenceAdmin(admin.ModelAdmin):
+class InvoiceSequenceAdmin(ReadOnlyModelAdmin):
     """Read-only: numbers are taken under a row lock by the invoicing service; editing one would leave gaps."""
 
     list_display = ("year", "last_number", "updated_at")
@@ -276,18 +277,9 @@ class InvoiceSequenceAdmin(admin.ModelAdmin):
     fields = ("year", "last_number", *TIMESTAMPS)
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CategoryDayTotal)
-class CategoryDayTotalAdmin(admin.ModelAdmin):
+class CategoryDayTotalAdmin(ReadOnlyModelAdmin):
     """Read-only: the ledger behind the billing report's split by category, kept by the billing services (rows are
     added and taken back; ``manage.py billing_totals`` folds them per day and checks them against the items)."""
 
@@ -297,12 +289,3 @@ class CategoryDayTotalAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
     fields = ("day", "category", "items", "amount", "created_at", "updated_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

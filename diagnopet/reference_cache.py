@@ -16,13 +16,14 @@ A transaction that changed a name's rows reads them from the database, not the c
 own uncommitted change, and no other request may see it before the commit (nor ever, on a rollback).
 """
 
-import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
+
+from diagnopet.api.caching import cache_version, cache_version_bump
 
 T = TypeVar("T")
 
@@ -35,22 +36,17 @@ _MISSING = object()
 _CHANGED_ATTR = "reference_cache_changed"
 
 
-def _version_key(name: str) -> str:
-    return f"reference-cache:{name}:version"
+def _namespace(name: str) -> str:
+    # The version tokens are the API response cache's (diagnopet/api/caching.py), in a namespace of their own.
+    return f"reference:{name}"
 
 
 def _version(name: str) -> str:
-    key = _version_key(name)
-    version = cache.get(key)
-    if version is None:
-        # add() is atomic: of two instances racing here, both end up with the token that won.
-        cache.add(key, secrets.token_hex(8), timeout=None)
-        version = cache.get(key)
-    return version
+    return cache_version(_namespace(name))
 
 
 def _bump(name: str) -> None:
-    cache.set(_version_key(name), secrets.token_hex(8), timeout=None)
+    cache_version_bump(_namespace(name))
 
 
 def _changed_here(name: str) -> bool:

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from diagnopet.admin_base import ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
@@ -210,7 +211,7 @@ class CouponAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(admin.ModelAdmin):
+class CouponRedemptionAdmin(ReadOnlyModelAdmin):
     """Read-only: redemptions are written and released by the booking flow, together with the coupon's
     ``current_uses``; editing one here would put the two out of step."""
 
@@ -221,12 +222,3 @@ class CouponRedemptionAdmin(admin.ModelAdmin):
     date_hierarchy = "redeemed_at"
     fields = ("coupon", "booking", "user", "discount_amount", "redeemed_at", "released_at", *TIMESTAMPS)
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -18,6 +18,7 @@ from bookings.services import booking_quote
 from bookings.tests.conftest import booking_payload
 from catalog.tests.factories import LabTestFactory
 from clinic.models import ClinicHoliday
+from clinic.tests.test_admin_clinic import clinic_form
 from promotions.models import Offer
 from promotions.tests.factories import CouponFactory, OfferFactory
 
@@ -159,24 +160,7 @@ def test_distance_pricing_added_in_the_admin_reaches_the_next_quote(
 def test_clinic_moved_in_the_admin_changes_the_next_distance(admin_client, customer_client, booking_setup):
     clinic = booking_setup["clinic"]
     assert _quote(customer_client, booking_setup)["distance_km"] == "1.11"
-    data = {
-        "name": clinic.name,
-        "whatsapp_number": clinic.whatsapp_number,
-        "phone": clinic.phone,
-        "email": clinic.email,
-        "address": clinic.address,
-        "google_maps_link": clinic.google_maps_link,
-        "latitude": str(clinic.latitude - Decimal("0.01")),  # 1.1 km further south
-        "longitude": str(clinic.longitude),
-        "road_factor": str(clinic.road_factor),
-        "opening_time": clinic.opening_time.strftime("%H:%M:%S"),
-        "closing_time": clinic.closing_time.strftime("%H:%M:%S"),
-        "slot_minutes": clinic.slot_minutes,
-        "home_slot_capacity": clinic.home_slot_capacity,
-        "lab_slot_capacity": clinic.lab_slot_capacity or "",
-        "cancellation_cutoff_hours": clinic.cancellation_cutoff_hours,
-        "_save": "Save",
-    }
+    data = clinic_form(clinic, latitude=str(clinic.latitude - Decimal("0.01")))  # 1.1 km further south
 
     _admin_post(admin_client, "admin:clinic_clinicinfo_change", data, clinic.pk)
 

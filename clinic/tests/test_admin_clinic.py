@@ -26,7 +26,8 @@ def staff_client(role: str) -> Client:
     return client
 
 
-def _form(clinic: ClinicInfo, **changes) -> dict:
+def clinic_form(clinic: ClinicInfo, **changes) -> dict:
+    """The clinic's admin change form as a browser posts it, with ``changes``."""
     data = {
         "name": clinic.name,
         "whatsapp_number": clinic.whatsapp_number,
@@ -69,7 +70,7 @@ def test_no_second_row_and_no_delete(admin_client):
     clinic = ClinicInfoFactory()
 
     assert admin_client.get(ADD).status_code == 403
-    assert admin_client.post(ADD, _form(clinic, name="Second clinic")).status_code == 403
+    assert admin_client.post(ADD, clinic_form(clinic, name="Second clinic")).status_code == 403
     assert admin_client.get(reverse("admin:clinic_clinicinfo_delete", args=[clinic.pk])).status_code == 403
     assert list(ClinicInfo.objects.values_list("name", flat=True)) == [clinic.name]
 
@@ -78,7 +79,7 @@ def test_edit_in_place_records_who_and_what(admin_client, admin_user):
     clinic = ClinicInfoFactory()
     url = reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
 
-    response = admin_client.post(url, _form(clinic, cancellation_cutoff_hours=4))
+    response = admin_client.post(url, clinic_form(clinic, cancellation_cutoff_hours=4))
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     clinic.refresh_from_db()

@@ -55,7 +55,8 @@ def cache_version(namespace: str) -> str:
     return version
 
 
-def _bump(namespace: str) -> None:
+def cache_version_bump(namespace: str) -> None:
+    """Replace the namespace's version token: whatever was stored under the old one is never read again."""
     cache.set(_version_key(namespace), secrets.token_hex(8), timeout=None)
 
 
@@ -65,9 +66,9 @@ def invalidate_cached_responses(namespace: str) -> None:
     Bumped at once, so later reads in this transaction miss, and again after commit: a request running while the
     transaction was open read the old rows and may have cached them under the first new token.
     """
-    _bump(namespace)
+    cache_version_bump(namespace)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: _bump(namespace))
+        transaction.on_commit(lambda: cache_version_bump(namespace))
 
 
 def _entry_key(namespace: str, request) -> str:
