@@ -380,20 +380,16 @@ class BookingAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.action(description="Assign a collector…", permissions=["dispatch"])
     def assign_collector(self, request, queryset):
-        form = admin_views.action_form(admin_views.AssignCollectorForm, request)
-        if not form.is_bound or not form.is_valid():
-            return admin_views.action_form_page(
-                self, request, queryset, form=form, action="assign_collector", title="Assign a collector"
-            )
-        collector = form.cleaned_data["collector"]
-        admin_views.run_each(
+        return admin_views.run_with_form(
             self,
             request,
             queryset,
-            lambda b: booking_assign_collector(booking=b, collector=collector, by=request.user),
-            done=f"Assigned to {collector.get_full_name() or collector.phone}",
+            form_class=admin_views.AssignCollectorForm,
+            action="assign_collector",
+            title="Assign a collector",
+            operation=lambda b, data: booking_assign_collector(booking=b, collector=data["collector"], by=request.user),
+            done=lambda data: f"Assigned to {data['collector'].get_full_name() or data['collector'].phone}",
         )
-        return None
 
     @admin.action(description="Confirm", permissions=["dispatch"])
     def confirm(self, request, queryset):
@@ -482,37 +478,29 @@ class BookingAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.action(description="Cancel…", permissions=["dispatch"])
     def cancel(self, request, queryset):
-        form = admin_views.action_form(admin_views.CancelForm, request)
-        if not form.is_bound or not form.is_valid():
-            return admin_views.action_form_page(
-                self, request, queryset, form=form, action="cancel", title="Cancel bookings"
-            )
-        reason = form.cleaned_data["reason"]
-        admin_views.run_each(
+        return admin_views.run_with_form(
             self,
             request,
             queryset,
-            lambda b: booking_cancel(booking=b, by=request.user, reason=reason),
+            form_class=admin_views.CancelForm,
+            action="cancel",
+            title="Cancel bookings",
+            operation=lambda b, data: booking_cancel(booking=b, by=request.user, reason=data["reason"]),
             done="Cancelled",
         )
-        return None
 
     @admin.action(description="Mark as no-show…", permissions=["visit"])
     def mark_no_show(self, request, queryset):
-        form = admin_views.action_form(admin_views.NoShowForm, request)
-        if not form.is_bound or not form.is_valid():
-            return admin_views.action_form_page(
-                self, request, queryset, form=form, action="mark_no_show", title="Mark as no-show"
-            )
-        reason = form.cleaned_data["reason"]
-        admin_views.run_each(
+        return admin_views.run_with_form(
             self,
             request,
             queryset,
-            lambda b: booking_mark_no_show(booking=b, by=request.user, reason=reason),
+            form_class=admin_views.NoShowForm,
+            action="mark_no_show",
+            title="Mark as no-show",
+            operation=lambda b, data: booking_mark_no_show(booking=b, by=request.user, reason=data["reason"]),
             done="Marked no-show",
         )
-        return None
 
     @admin.action(description="Print tube labels (PDF)", permissions=["labels"])
     def print_tube_labels(self, request, queryset):
@@ -809,17 +797,13 @@ class PrescriptionUploadAdmin(admin.ModelAdmin):
 
     @admin.action(description="Verify…", permissions=["change"])
     def verify(self, request, queryset):
-        form = admin_views.action_form(admin_views.PrescriptionVerifyForm, request)
-        if not form.is_bound or not form.is_valid():
-            return admin_views.action_form_page(
-                self, request, queryset, form=form, action="verify", title="Verify prescriptions"
-            )
-        notes = form.cleaned_data["notes"]
-        admin_views.run_each(
+        return admin_views.run_with_form(
             self,
             request,
             queryset,
-            lambda p: prescription_verify(prescription=p, by=request.user, notes=notes),
+            form_class=admin_views.PrescriptionVerifyForm,
+            action="verify",
+            title="Verify prescriptions",
+            operation=lambda p, data: prescription_verify(prescription=p, by=request.user, notes=data["notes"]),
             done="Verified",
         )
-        return None

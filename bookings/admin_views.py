@@ -77,6 +77,19 @@ def action_form_page(model_admin, request, queryset, *, form, action: str, title
     return TemplateResponse(request, "admin/bookings/action_form.html", context)
 
 
+def run_with_form(model_admin, request, queryset, *, form_class, action: str, title: str, operation, done):
+    """An action that asks for something first: its intermediate page until the form is valid, then
+    ``operation(obj, cleaned_data)`` for each selected row (``run_each``). ``done`` is the success message's start,
+    or a function of the cleaned data that gives it."""
+    form = action_form(form_class, request)
+    if not form.is_bound or not form.is_valid():
+        return action_form_page(model_admin, request, queryset, form=form, action=action, title=title)
+    data = form.cleaned_data
+    label = done(data) if callable(done) else done
+    run_each(model_admin, request, queryset, lambda obj: operation(obj, data), done=label)
+    return None
+
+
 class CollectorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         area = obj.staff_profile.assigned_area
