@@ -21,6 +21,7 @@ from accounts.roles import staff_is_collector
 from billing.models import Payment
 from billing.selectors import FIGURES, billing_summary
 from billing.services import payment_record
+from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.money import ZERO
 
@@ -182,7 +183,7 @@ def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
         model_admin.message_user(request, "Select exactly one bill to record a payment for.", level="error")
         return None
     record = records[0]
-    form = PaymentForm(request.POST if "apply" in request.POST else None)
+    form = action_form(PaymentForm, request)
     if form.is_valid():
         try:
             payment = payment_record(record=record, by=request.user, **form.cleaned_data)
@@ -191,12 +192,14 @@ def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
             return None
         model_admin.message_user(request, f"{record}: {payment} recorded.", level="success")
         return None
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": f"Record a payment for {record}",
-        "opts": model_admin.model._meta,
-        "record": record,
-        "form": form,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/billing/billingrecord/record_payment.html", context)
+    return action_form_page(
+        model_admin,
+        request,
+        [record],
+        form=form,
+        action="record_payment",
+        title=f"Record a payment for {record}",
+        template="admin/billing/billingrecord/record_payment.html",
+        record=record,
+        submit_label="Record",
+    )

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -22,6 +21,7 @@ from bookings.labels import tube_labels_pdf
 from bookings.models import Booking, BookingItem
 from bookings.querysets import booking_status_counts, bookings_for_export, bookings_of_day
 from bookings.services import report_amend, report_upload
+from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError, ValidationFailed
 from diagnopet.files import REPORT_TYPES, private_file_response, upload_check
 
@@ -50,31 +50,6 @@ def run_each(model_admin, request, objects: Iterable, operation: Callable, *, do
 
 
 # --- Intermediate pages of actions ---------------------------------------------------------------------------
-
-APPLY = "apply"
-
-
-def action_form(form_class, request, **kwargs) -> forms.Form:
-    """The action's form, bound when the intermediate page was submitted (the page posts ``apply``)."""
-    data = request.POST if APPLY in request.POST else None
-    return form_class(data, **kwargs)
-
-
-def action_form_page(model_admin, request, queryset, *, form, action: str, title: str) -> TemplateResponse:
-    """The page between choosing an action and running it: the form, and the selected rows carried along."""
-    opts = model_admin.model._meta
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": opts,
-        "form": form,
-        "action": action,
-        "objects": list(queryset),
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "apply": APPLY,
-        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-    }
-    return TemplateResponse(request, "admin/bookings/action_form.html", context)
 
 
 def run_with_form(model_admin, request, queryset, *, form_class, action: str, title: str, operation, done):

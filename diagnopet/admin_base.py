@@ -1,6 +1,13 @@
 """What several apps' admins share."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+# The name of the intermediate page's submit button: an action runs when the POST carries it.
+APPLY = "apply"
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -15,3 +22,31 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def action_form(form_class, request, **kwargs) -> forms.Form:
+    """The action's form, bound when the intermediate page was submitted (the page posts ``apply``)."""
+    data = request.POST if APPLY in request.POST else None
+    return form_class(data, **kwargs)
+
+
+def action_form_page(
+    model_admin, request, objects, *, form, action: str, title: str, template="admin/action_form.html", **extra
+) -> TemplateResponse:
+    """The page between choosing an action and running it: the form, and the selected rows carried along.
+    ``template`` may extend ``admin/action_form.html`` (its ``intro`` block); ``extra`` goes to the context
+    (``submit_label`` names the button)."""
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": opts,
+        "form": form,
+        "action": action,
+        "objects": list(objects),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "apply": APPLY,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        **extra,
+    }
+    return TemplateResponse(request, template, context)

@@ -6,10 +6,9 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from diagnopet.admin_base import ReadOnlyModelAdmin
+from diagnopet.admin_base import ReadOnlyModelAdmin, action_form, action_form_page
 from diagnopet.errors import DomainError
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
@@ -134,7 +133,7 @@ class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             self.message_user(request, "Select exactly one offer to generate codes for.", messages.ERROR)
             return None
         offer = offers[0]
-        form = GenerateCouponsForm(request.POST if "apply" in request.POST else None)
+        form = action_form(GenerateCouponsForm, request)
         if form.is_valid():
             try:
                 coupons = coupons_generate(offer=offer, by=request.user, **form.cleaned_data)
@@ -142,15 +141,17 @@ class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 return _coupons_csv(offer, coupons)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Generate coupon codes for {offer}",
-            "opts": self.model._meta,
-            "offer": offer,
-            "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/promotions/offer/generate_coupons.html", context)
+        return action_form_page(
+            self,
+            request,
+            [offer],
+            form=form,
+            action="generate_coupons",
+            title=f"Generate coupon codes for {offer}",
+            template="admin/promotions/offer/generate_coupons.html",
+            offer=offer,
+            submit_label="Generate",
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

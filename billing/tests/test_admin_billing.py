@@ -234,6 +234,11 @@ class TestRecordPaymentAction:
         assert page.status_code == 200
         assert "form" in page.context
         assert page.context["record"] == record
+        html = page.content.decode()
+        assert f"Final amount <strong>{record.final_amount}</strong>" in html
+        assert 'name="apply" value="Record"' in html
+        assert f'name="_selected_action" value="{record.pk}"' in html
+        assert 'name="action" value="record_payment"' in html
         response = _action(
             admin_client,
             "record_payment",

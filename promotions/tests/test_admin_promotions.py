@@ -129,6 +129,11 @@ class TestGenerateAction:
         page = _generate(admin_client, offer)
         assert page.status_code == 200
         assert page.context["offer"] == offer
+        html = page.content.decode()
+        assert f"New codes for <strong>{offer}</strong>" in html
+        assert 'name="apply" value="Generate"' in html
+        assert f'name="_selected_action" value="{offer.pk}"' in html
+        assert 'name="action" value="generate_coupons"' in html
         response = _generate(admin_client, offer, apply="Generate", count="25", prefix="PET-", max_uses="1")
 
         assert response.status_code == 200
