@@ -10,10 +10,8 @@ from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
 from billing.services import distance_pricing_active, invoice_assign_number, payment_record
-from diagnopet.admin_base import ReadOnlyModelAdmin
+from diagnopet.admin_base import TIMESTAMPS, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
-
-TIMESTAMPS = ("created_at", "updated_at")
 
 
 class AuditHistory(AuditlogHistoryAdminMixin):
@@ -73,24 +71,13 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = ("received_at", "kind", "amount", "method", "status", "reference", "received_by")
     readonly_fields = fields
-    extra = 0
-    show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("received_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BillingRecord)

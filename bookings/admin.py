@@ -41,9 +41,9 @@ from bookings.services import (
 )
 from bookings.services.no_show import booking_mark_no_show
 from bookings.services.prescriptions import prescription_verify
+from diagnopet.admin_base import TIMESTAMPS, ReadOnlyInline
 from diagnopet.errors import Conflict, DomainError
 
-TIMESTAMPS = ("created_at", "updated_at")
 CLOSED_BOOKING_STATUSES = (Booking.Status.COMPLETED, Booking.Status.CANCELLED, Booking.Status.NO_SHOW)
 REJECTABLE_ITEM_STATUSES = (BookingItem.Status.COLLECTED, BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING)
 
@@ -61,20 +61,6 @@ class AuditHistory(AuditlogHistoryAdminMixin):
 
 def _overdue_badge(item: BookingItem, now) -> str:
     return mark_safe('<strong style="color:#ba2121">overdue</strong>') if item_is_overdue(item, now) else ""  # noqa: S308
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BookingItemInline(ReadOnlyInline):

@@ -5,12 +5,22 @@ from django.urls import path
 
 from catalog.admin_views import catalog_export_view, catalog_import_view
 from catalog.models import LabTest, TestCategory, TestTag
+from diagnopet.admin_base import TIMESTAMPS
 
-TIMESTAMPS = ("created_at", "updated_at")
+
+class TestCountMixin:
+    """A "tests" column: how many tests carry the row (one annotated query for the page)."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(test_count=Count("tests"))
+
+    @admin.display(description="tests", ordering="test_count")
+    def test_count(self, obj) -> int:
+        return obj.test_count
 
 
 @admin.register(TestCategory)
-class TestCategoryAdmin(admin.ModelAdmin):
+class TestCategoryAdmin(TestCountMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "display_order", "is_active", "test_count")
     ordering = ("display_order", "name")
     list_filter = ("is_active",)
@@ -18,28 +28,14 @@ class TestCategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = TIMESTAMPS
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(test_count=Count("tests"))
-
-    @admin.display(description="tests", ordering="test_count")
-    def test_count(self, obj) -> int:
-        return obj.test_count
-
 
 @admin.register(TestTag)
-class TestTagAdmin(admin.ModelAdmin):
+class TestTagAdmin(TestCountMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "test_count")
     ordering = ("name",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = TIMESTAMPS
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(test_count=Count("tests"))
-
-    @admin.display(description="tests", ordering="test_count")
-    def test_count(self, obj) -> int:
-        return obj.test_count
 
 
 @admin.register(LabTest)

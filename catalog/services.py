@@ -41,20 +41,7 @@ SPECIES = ("dog", "cat", "bird", "rabbit", "other")
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0", ""})
 # LabTest columns an import writes and compares (category, tags and is_package are handled on their own).
-_FIELDS = (
-    "code",
-    "name",
-    "species",
-    "sample_type",
-    "tube_type",
-    "sample_quantity_ml",
-    "fasting_required",
-    "tat_hours",
-    "price",
-    "discounted_price",
-    "description",
-    "collection_instructions",
-)
+_FIELDS = tuple(column for column in CSV_COLUMNS if column not in ("category", "tags"))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from clinic.models import ClinicHoliday, ClinicInfo
-
-TIMESTAMPS = ("created_at", "updated_at")
+from diagnopet.admin_base import TIMESTAMPS
 
 
 @admin.register(ClinicInfo)

@@ -6,6 +6,8 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+# Every model's timestamps (diagnopet.models.TimeStampedModel), shown read-only.
+TIMESTAMPS = ("created_at", "updated_at")
 # The name of the intermediate page's submit button: an action runs when the POST carries it.
 APPLY = "apply"
 
@@ -15,6 +17,22 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
     changed or deleted by hand."""
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows a parent page shows but only the business flows write (items, reports, payments)."""
+
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):

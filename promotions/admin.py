@@ -8,12 +8,10 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.utils import timezone
 
-from diagnopet.admin_base import ReadOnlyModelAdmin, action_form, action_form_page
+from diagnopet.admin_base import TIMESTAMPS, ReadOnlyModelAdmin, action_form, action_form_page
 from diagnopet.errors import DomainError
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
-
-TIMESTAMPS = ("created_at", "updated_at")
 
 
 class CouponForm(forms.ModelForm):
