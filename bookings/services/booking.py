@@ -14,6 +14,7 @@ from bookings.models import Booking, BookingItem, CollectionType
 from bookings.services.pricing import Quote, booking_quote, slot_starts_at
 from bookings.states import check_transition
 from clinic.models import ClinicInfo
+from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
 from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
 
@@ -145,8 +146,13 @@ def cancellation_deadline(booking: Booking) -> datetime.datetime | None:
     """Until when the customer may cancel: the slot's start minus the clinic's cutoff hours."""
     if booking.slot is None:
         return None
-    clinic = ClinicInfo.objects.first()
-    cutoff_hours = clinic.cancellation_cutoff_hours if clinic else 2
+    clinic = clinic_info_cached()
+    # Without a clinic row yet, the model's own default cutoff.
+    cutoff_hours = (
+        clinic.cancellation_cutoff_hours
+        if clinic
+        else ClinicInfo._meta.get_field("cancellation_cutoff_hours").get_default()
+    )
     return slot_starts_at(booking.slot) - datetime.timedelta(hours=cutoff_hours)
 
 

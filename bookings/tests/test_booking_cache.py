@@ -240,3 +240,24 @@ def test_new_booking_response_is_the_booking_read_back(customer_client, booking_
     assert body["slot"]["remaining"] == booking_setup["slot"].capacity - (1 if kind != "lab" else 0)
     detail = customer_client.get(reverse("bookings:booking-detail", args=[body["id"]]))
     assert created.content == detail.content
+
+
+@committed
+def test_cancellation_cutoff_changed_in_the_admin_applies_to_the_next_cancellation(
+    admin_client, customer_client, booking_setup
+):
+    clinic = booking_setup["clinic"]
+    first = customer_client.post(CREATE, booking_payload(booking_setup), format="json")
+    second = customer_client.post(CREATE, booking_payload(booking_setup), format="json")
+    assert first.status_code == second.status_code == 201
+    cancel = reverse("bookings:booking-cancel", args=[first.json()["id"]])
+    assert customer_client.post(cancel, {}, format="json").status_code == 200  # the 2-hour default: allowed
+
+    # The slot is two days away: a 72-hour cutoff has passed.
+    _admin_post(
+        admin_client, "admin:clinic_clinicinfo_change", clinic_form(clinic, cancellation_cutoff_hours=72), clinic.pk
+    )
+
+    response = customer_client.post(reverse("bookings:booking-cancel", args=[second.json()["id"]]), {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "cancellation_cutoff_passed"
