@@ -141,3 +141,8 @@ def test_a_test_moved_to_another_category_takes_its_totals_along(customer_client
     assert reported["Reclassified"] == (1, "450.00")
     assert old not in reported
     assert "match the bills" in check_command()
+
+
+def test_check_and_rebuild_are_one_or_the_other():
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        call_command("billing_totals", "--check", "--rebuild", stdout=io.StringIO())
