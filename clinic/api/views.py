@@ -6,13 +6,13 @@ from rest_framework.response import Response
 from clinic.api.serializers import ClinicInfoSerializer
 from clinic.selectors import clinic_info_get
 from clinic.signals import CLINIC_CACHE  # also connects the receivers that invalidate the cache
-from diagnopet.api.caching import IF_NONE_MATCH, NOT_MODIFIED, cached_public_response
+from diagnopet.api.caching import IF_NONE_MATCH, NOT_MODIFIED, PublicCacheMixin, cached_public_response
 from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 
 
 @extend_schema(tags=["clinic"])
-class ClinicInfoView(StrictQueryMixin, GenericAPIView):
+class ClinicInfoView(PublicCacheMixin, StrictQueryMixin, GenericAPIView):
     """The clinic's public details. Cached (see diagnopet/api/caching.py)."""
 
     permission_classes = [AllowAny]
@@ -21,7 +21,7 @@ class ClinicInfoView(StrictQueryMixin, GenericAPIView):
     @extend_schema(
         summary="Clinic information",
         parameters=[IF_NONE_MATCH],
-        responses={200: ClinicInfoSerializer, **NOT_MODIFIED, **errors(401, 404)},
+        responses={200: ClinicInfoSerializer, **NOT_MODIFIED, **errors(404)},
     )
     @cached_public_response(CLINIC_CACHE)
     def get(self, request):

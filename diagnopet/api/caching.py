@@ -8,7 +8,16 @@ were stored under.
 
 Only what the JSON renderer produced for a 200 is cached; the browsable API (HTML with per-user content) and
 errors always go to the view. The key holds the full URL (host, path, query string: pagination links are
-absolute) and the negotiated media type, never the user: these responses are the same for everyone.
+absolute) and the negotiated media type, never the user: these responses are the same for everyone. An entry carries
+the version it was made under and is read together with the current version in one round trip (``get_many``).
+
+Views with such handlers inherit ``PublicCacheMixin``: they read no token (the answer does not depend on the
+caller, and an expired token must not break the catalog), and a request that a stored entry answers is served
+from ``dispatch``, before DRF wraps the request, checks permissions and throttles and negotiates content — a hit
+costs one cache round trip. Only plain JSON requests (no ``Accept``, ``*/*`` or ``application/json``) take that
+path; anything else, and every miss, goes through DRF, which fills the cache. Only URLs that passed the view's
+checks (200) are ever stored, so a hit needs no check; throttles apply to misses (per client IP), which is what
+they protect: the database.
 """
 
 import functools
@@ -21,6 +30,7 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.settings import api_settings
 
 # How long clients and shared caches may reuse a response before revalidating with If-None-Match.
 DEFAULT_MAX_AGE = 60
@@ -71,16 +81,40 @@ def invalidate_cached_responses(namespace: str) -> None:
         transaction.on_commit(lambda: cache_version_bump(namespace))
 
 
-def _entry_key(namespace: str, request) -> str:
-    identity = f"{request.accepted_media_type}\n{request.build_absolute_uri()}"
-    digest = hashlib.sha256(identity.encode()).hexdigest()
-    return f"api-cache:{namespace}:{cache_version(namespace)}:{digest}"
+# Accept headers that DRF answers with its JSON renderer as ``application/json``: answered from the cache at once.
+PLAIN_JSON_ACCEPT = frozenset({"", "*/*", "application/json"})
+JSON = "application/json"
+
+
+def _entry_key(namespace: str, media_type: str, uri: str) -> str:
+    digest = hashlib.sha256(f"{media_type}\n{uri}".encode()).hexdigest()
+    return f"api-cache:{namespace}:entry:{digest}"
+
+
+def _lookup(namespace: str, entry_key: str) -> tuple[str | None, tuple | None]:
+    """The namespace's current version and the entry at ``entry_key`` if it was made under that version."""
+    version_key = _version_key(namespace)
+    found = cache.get_many([version_key, entry_key])
+    version, entry = found.get(version_key), found.get(entry_key)
+    if entry is None or version is None or entry[0] != version:
+        return version, None
+    return version, entry
+
+
+def _response(request, entry: tuple, max_age: int):
+    _version, content, content_type, etag = entry
+    response = HttpResponse(content, content_type=content_type)
+    response.headers["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=max_age)
+    # 304 when If-None-Match holds this ETag (it copies ETag and Cache-Control over).
+    return get_conditional_response(request, etag=etag, response=response)
 
 
 def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, timeout: int = DEFAULT_TIMEOUT):
     """Decorate a DRF view's GET handler (``list``, ``retrieve``, ``get``) whose answer is the same for everyone.
 
-    The handler runs after authentication, permissions, throttling and content negotiation, so those still apply.
+    The handler runs after permissions, throttling and content negotiation, so those still apply to a miss; its
+    view inherits ``PublicCacheMixin``, which serves hits earlier.
     """
 
     def decorator(handler):
@@ -88,11 +122,12 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
         def wrapper(view, request, *args, **kwargs):
             if request.accepted_renderer.format != "json":
                 return handler(view, request, *args, **kwargs)
+            key = _entry_key(namespace, request.accepted_media_type, request.build_absolute_uri())
             # The version is read before the view reads the database: a change committed after that read is
-            # stored under a token the change has already replaced.
-            key = _entry_key(namespace, request)
-            entry = cache.get(key)
+            # stored under a version the change has already replaced, so it is never served.
+            version, entry = _lookup(namespace, key)
             if entry is None:
+                version = version or cache_version(namespace)
                 response = handler(view, request, *args, **kwargs)
                 if response.status_code != 200:
                     return response
@@ -100,15 +135,42 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
                 response.accepted_media_type = request.accepted_media_type
                 response.renderer_context = view.get_renderer_context()
                 content = response.render().content
-                entry = (content, response["Content-Type"], quote_etag(hashlib.sha256(content).hexdigest()[:32]))
+                etag = quote_etag(hashlib.sha256(content).hexdigest()[:32])
+                entry = (version, content, response["Content-Type"], etag)
                 cache.set(key, entry, timeout)
-            content, content_type, etag = entry
-            response = HttpResponse(content, content_type=content_type)
-            response.headers["ETag"] = etag
-            patch_cache_control(response, public=True, max_age=max_age)
-            # 304 when If-None-Match holds this ETag (it copies ETag and Cache-Control over).
-            return get_conditional_response(request, etag=etag, response=response)
+            return _response(request, entry, max_age)
 
+        wrapper.public_cache = (namespace, max_age)
         return wrapper
 
     return decorator
+
+
+class PublicCacheMixin:
+    """For a view whose GET handler is ``cached_public_response``: no token is read, and a stored answer is served
+    before DRF's request handling (see the module's docstring)."""
+
+    authentication_classes: tuple = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        response = self._cached_response(request, kwargs)
+        if response is None:
+            return super().dispatch(request, *args, **kwargs)
+        self.args, self.kwargs, self.request = args, kwargs, request
+        self.headers = self.default_response_headers  # Allow, Vary: Accept — as DRF's own responses carry
+        return self.finalize_response(request, response, *args, **kwargs)
+
+    def _cached_response(self, request, kwargs):
+        if request.method not in ("GET", "HEAD") or "format" in kwargs:
+            return None
+        if request.headers.get("Accept", "") not in PLAIN_JSON_ACCEPT:
+            return None
+        if api_settings.URL_FORMAT_OVERRIDE in request.GET:
+            return None
+        action_map = getattr(self, "action_map", None)  # a viewset's method → action
+        handler = getattr(self, action_map.get("get", "") if action_map else "get", None)
+        namespace, max_age = getattr(handler, "public_cache", (None, None))
+        if namespace is None:
+            return None
+        _version, entry = _lookup(namespace, _entry_key(namespace, JSON, request.build_absolute_uri()))
+        return None if entry is None else _response(request, entry, max_age)

@@ -58,6 +58,21 @@ class StrictBooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, which leaves the queryset alone when the query string holds nothing but pagination.
+
+    With no filter value there is nothing to filter by, yet the stock backend still builds the filterset and its
+    form (a deep copy of every filter's form field): about a tenth of an unfiltered customer list request.
+    """
+
+    NOT_FILTERS = frozenset({"page", "page_size", api_settings.URL_FORMAT_OVERRIDE})
+
+    def filter_queryset(self, request, queryset, view):
+        if all(name in self.NOT_FILTERS for name in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 # --- Query string rules ---------------------------------------------------------------------------
 
 _index_lock = threading.Lock()

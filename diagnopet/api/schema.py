@@ -88,3 +88,17 @@ def document_common_errors(result, generator, request, public):
             if "requestBody" in operation and "415" not in responses:
                 responses["415"] = {"description": "Unsupported media type of the body.", **_error_ref(result)}
     return result
+
+
+def doc_excludes() -> list[type]:
+    """Classes whose docstrings never describe an operation or a schema: drf-spectacular's own list, and the bases
+    our views and serializers share (their docstrings are for developers; a view or serializer without a docstring
+    of its own would otherwise show its base's)."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
+
+    from diagnopet.api.caching import PublicCacheMixin
+    from diagnopet.api.filters import StrictQueryMixin
+    from diagnopet.api.representation import PlannedRepresentation
+    from diagnopet.api.serializers import ModelSerializer
+
+    return [*get_lib_doc_excludes(), PublicCacheMixin, StrictQueryMixin, PlannedRepresentation, ModelSerializer]

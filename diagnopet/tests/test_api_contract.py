@@ -189,6 +189,23 @@ def test_every_operation_documents_the_query_string_400(api_client):
     assert missing == []
 
 
+def test_no_operation_or_schema_is_described_by_a_shared_base_class_docstring(api_client):
+    """Views and serializers without a docstring of their own must not show their bases' developer notes."""
+    import inspect
+
+    from diagnopet.api.schema import doc_excludes
+
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    descriptions = [
+        operation.get("description", "") for operations in schema["paths"].values() for operation in operations.values()
+    ] + [component.get("description", "") for component in schema["components"]["schemas"].values()]
+    ours = [cls for cls in doc_excludes() if cls.__module__.startswith("diagnopet.")]
+    first_lines = {inspect.getdoc(cls).splitlines()[0] for cls in ours}
+
+    assert len(ours) == 4
+    assert [d for d in descriptions if any(line in " ".join(d.split()) for line in first_lines)] == []
+
+
 # --- Bodies: strict text fields (diagnopet.api.serializers) --------------------------------------
 
 
