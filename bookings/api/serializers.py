@@ -15,6 +15,8 @@ class SlotSerializer(PlannedRepresentation, ModelSerializer):
     remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
     lab_remaining = serializers.SerializerMethodField(help_text="Lab-visit places left; null means no limit.")
 
+    context_free = True
+
     class Meta:
         model = CollectionSlot
         fields = ["id", "date", "start", "end", "capacity", "remaining", "lab_remaining"]
@@ -91,6 +93,8 @@ class BookingItemSerializer(PlannedRepresentation, ModelSerializer):
         help_text="Empty unless rejected.",
     )
 
+    context_free = True
+
     class Meta:
         model = BookingItem
         fields = [
@@ -129,6 +133,8 @@ class BookingSerializer(PlannedRepresentation, ModelSerializer):
     currency = serializers.SerializerMethodField()
     coupon = serializers.SerializerMethodField()
     items = BookingItemSerializer(many=True, read_only=True)
+
+    context_free = True
 
     class Meta:
         model = Booking

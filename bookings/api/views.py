@@ -76,6 +76,12 @@ class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveMod
             return Booking.objects.all()
         return bookings_for_customer(self.request.user)
 
+    def filter_queryset(self, queryset):
+        # Filters and ordering shape the list; one booking is found by its id alone (its operation reads no query).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     @extend_schema(
         summary="Price a booking (nothing is saved)",
         request=BookingRequestSerializer,

@@ -78,20 +78,24 @@ def _shower(field):
 
 
 class PlannedRepresentation:
-    """Mixin for a read-only ``Serializer``: the same output as DRF, without its per-field overhead."""
+    """Mixin for a read-only ``Serializer``: the same output as DRF, without its per-field overhead.
+
+    A serializer whose output depends on the instance alone — none of its fields or methods reads ``self.context``
+    (the request) — may set ``context_free = True``: its plan is then made once per class, from one instance made
+    for the purpose, instead of once per request. That also spares DRF's ``get_fields`` (a deep copy of the
+    declared fields and the model's field mapping, for the serializer and each nested one) on every request.
+    """
 
     # The comparison test switches it off to get DRF's own output.
     planned = True
+    context_free = False
 
     def to_representation(self, instance):
         if not PlannedRepresentation.planned:
             return super().to_representation(instance)
         plan = self.__dict__.get("_plan")
         if plan is None:
-            model = getattr(getattr(self, "Meta", None), "model", None)
-            plan = self._plan = [
-                (field.field_name, _reader(field, model), _shower(field)) for field in self._readable_fields
-            ]
+            plan = self._plan = self._class_plan() if self.context_free else self._make_plan()
         data = {}
         for name, read, show in plan:
             try:
@@ -100,3 +104,15 @@ class PlannedRepresentation:
                 continue
             data[name] = None if value is None else show(value)
         return data
+
+    def _make_plan(self) -> list[tuple]:
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        return [(field.field_name, _reader(field, model), _shower(field)) for field in self._readable_fields]
+
+    @classmethod
+    def _class_plan(cls) -> list[tuple]:
+        plan = cls.__dict__.get("_shared_plan")  # this class's own, not a parent's
+        if plan is None:
+            plan = cls()._make_plan()
+            cls._shared_plan = plan
+        return plan
