@@ -17,6 +17,7 @@ Each thread has its own database connection (kept for CONN_MAX_AGE), so PostgreS
 workers x threads connections per instance: size ``max_connections`` (or use pgbouncer).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -38,9 +39,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 
-# Recycle each worker after about this many requests (the jitter spreads the restarts) to bound slow leaks.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 100))
+# Recycle each worker after about this many requests (the jitter spreads the restarts) to bound slow leaks. A new
+# worker is not free (its first requests are slow, its memory is copied from the master as it is touched): at 1,000
+# requests the cached catalog list served 674 req/s with p99 170 ms in bench/run, at 10,000 1,489 req/s with p99
+# 12 ms (3 sync workers, 2026-11-23).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 10000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 1000))
 
 # Logs to stdout/stderr for the process manager to collect; the access line carries the request id.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
@@ -75,3 +79,7 @@ def when_ready(server):
 
     documented_query_parameters()
     connections.close_all()  # nothing opened here may be shared with the forks
+    # Everything loaded so far lives as long as the workers: keep it out of the garbage collector, whose passes
+    # would otherwise write to every object and so copy the master's memory into each worker, page by page
+    # (bench/run, catalog list with recycling every 1,000 requests: 674 → 909 req/s).
+    gc.freeze()
