@@ -31,6 +31,8 @@ from catalog.models import LabTest  # noqa: E402
 
 PAGE = 20
 TEST_FIELDS = ("id", "code", "name", "category__name", "price", "discounted_price", "sample_type", "tat_hours")
+# The columns the customer API shows for a booking and its items (bookings.querysets.BOOKING_SHOWN / ITEM_SHOWN):
+# the floor returns the same JSON — same fields, same nesting, the customer's total count — built by hand.
 BOOKING_FIELDS = (
     "id",
     "code",
@@ -38,14 +40,106 @@ BOOKING_FIELDS = (
     "pet_id",
     "pet__name",
     "collection_type",
+    "slot_id",
+    "slot__date",
+    "slot__start_time",
+    "slot__end_time",
+    "slot__capacity",
+    "slot__booked",
+    "slot__lab_capacity",
+    "slot__lab_booked",
     "booking_date",
+    "address_id",
+    "address_text",
+    "notes",
     "subtotal",
     "discount_amount",
+    "estimated_distance_km",
     "distance_charge",
     "total_amount",
+    "coupon__code",
     "created_at",
+    "confirmed_at",
+    "collected_at",
+    "completed_at",
+    "cancelled_at",
+    "cancellation_reason",
 )
-ITEM_FIELDS = ("id", "booking_id", "sequence", "test_id", "test__code", "test__name", "unit_price", "status")
+ITEM_FIELDS = (
+    "id",
+    "booking_id",
+    "sequence",
+    "test_id",
+    "test__code",
+    "test__name",
+    "test__tube_type",
+    "quantity",
+    "unit_price",
+    "status",
+    "rejection_reason",
+    "due_at",
+)
+
+
+def _item(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "sequence": row["sequence"],
+        "test": row["test_id"],
+        "test_code": row["test__code"],
+        "test_name": row["test__name"],
+        "tube_type": row["test__tube_type"],
+        "quantity": row["quantity"],
+        "unit_price": row["unit_price"],
+        "status": row["status"],
+        "rejection_reason": row["rejection_reason"],
+        "due_at": row["due_at"],
+    }
+
+
+def _booking(row: dict, items: list[dict]) -> dict:
+    slot = None
+    if row["slot_id"] is not None:
+        lab_capacity = row["slot__lab_capacity"]
+        slot = {
+            "id": row["slot_id"],
+            "date": row["slot__date"],
+            "start": row["slot__start_time"],
+            "end": row["slot__end_time"],
+            "capacity": row["slot__capacity"],
+            "remaining": max(row["slot__capacity"] - row["slot__booked"], 0),
+            "lab_remaining": None if lab_capacity is None else max(lab_capacity - row["slot__lab_booked"], 0),
+        }
+    coupon = None
+    if row["coupon__code"] is not None:
+        coupon = {"code": row["coupon__code"], "valid": True, "reason": None, "discount": row["discount_amount"]}
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "status": row["status"],
+        "pet": row["pet_id"],
+        "pet_name": row["pet__name"],
+        "collection_type": row["collection_type"],
+        "slot": slot,
+        "booking_date": row["booking_date"],
+        "address": row["address_id"],
+        "address_text": row["address_text"],
+        "notes": row["notes"],
+        "currency": "INR",
+        "subtotal": row["subtotal"],
+        "discount": row["discount_amount"],
+        "distance_km": row["estimated_distance_km"],
+        "distance_charge": row["distance_charge"],
+        "total": row["total_amount"],
+        "coupon": coupon,
+        "items": items,
+        "created_at": row["created_at"],
+        "confirmed_at": row["confirmed_at"],
+        "collected_at": row["collected_at"],
+        "completed_at": row["completed_at"],
+        "cancelled_at": row["cancelled_at"],
+        "cancellation_reason": row["cancellation_reason"],
+    }
 
 
 def _with_items(bookings: list[dict]) -> list[dict]:
@@ -53,10 +147,8 @@ def _with_items(bookings: list[dict]) -> list[dict]:
     for item in (
         BookingItem.objects.filter(booking_id__in=items).order_by("booking_id", "sequence").values(*ITEM_FIELDS)
     ):
-        items[item["booking_id"]].append(item)
-    for booking in bookings:
-        booking["items"] = items[booking["id"]]
-    return bookings
+        items[item["booking_id"]].append(_item(item))
+    return [_booking(booking, items[booking["id"]]) for booking in bookings]
 
 
 @csrf_exempt
@@ -75,9 +167,13 @@ def catalog_detail(request, pk: int):
 
 
 def bookings_list(request):
+    """The first page (20) of the customer's bookings, newest first, with the total count and the next page's link."""
     user = int(request.GET["user"])
-    rows = list(Booking.objects.filter(user_id=user).order_by("-created_at", "-id").values(*BOOKING_FIELDS)[:PAGE])
-    return JsonResponse({"count": len(rows), "results": _with_items(rows)})
+    bookings = Booking.objects.filter(user_id=user)
+    count = bookings.count()
+    rows = list(bookings.order_by("-created_at", "-id").values(*BOOKING_FIELDS)[:PAGE])
+    next_page = request.build_absolute_uri("/api/v1/bookings/?page=2") if count > PAGE else None
+    return JsonResponse({"count": count, "next": next_page, "previous": None, "results": _with_items(rows)})
 
 
 def booking_detail(request, pk: int):
@@ -95,13 +191,42 @@ def quote(request):
 
 
 def reports_list(request):
+    """The first page of the customer's delivered reports, as the API shows them (count, test, download link)."""
     user = int(request.GET["user"])
-    rows = list(
-        TestReport.objects.filter(booking__user_id=user, status="delivered", is_current=True)
-        .order_by("-created_at", "-id")
-        .values("id", "pet_id", "test_id", "booking_id", "status", "version", "delivered_at")[:PAGE]
-    )
-    return JsonResponse({"count": len(rows), "results": rows})
+    reports = TestReport.objects.filter(booking__user_id=user, status="delivered", is_current=True)
+    count = reports.count()
+    rows = reports.order_by("-delivered_at", "-id").values(
+        "id",
+        "pet_id",
+        "pet__name",
+        "test_id",
+        "test__code",
+        "test__name",
+        "booking_id",
+        "booking__code",
+        "status",
+        "version",
+        "findings",
+        "delivered_at",
+    )[:PAGE]
+    results = [
+        {
+            "id": row["id"],
+            "pet": row["pet_id"],
+            "pet_name": row["pet__name"],
+            "test": {"id": row["test_id"], "code": row["test__code"], "name": row["test__name"]},
+            "booking": row["booking_id"],
+            "booking_code": row["booking__code"],
+            "status": row["status"],
+            "version": row["version"],
+            "findings": row["findings"],
+            "delivered_at": row["delivered_at"],
+            "download_url": request.build_absolute_uri(f"/api/v1/reports/{row['id']}/download"),
+        }
+        for row in rows
+    ]
+    next_page = request.build_absolute_uri("/api/v1/reports/?page=2") if count > PAGE else None
+    return JsonResponse({"count": count, "next": next_page, "previous": None, "results": results})
 
 
 BARE_SUMMARY_SQL = """

@@ -71,3 +71,54 @@ def test_bare_summary_sums_the_same_rows_as_the_selector():
     assert len(bare) == 1
     assert bare[0][1] == summary.totals["bookings"] == 2
     assert bare[0][5] == summary.totals["final"]
+
+
+def _shape(value):
+    """The JSON's structure: keys and nesting, with each leaf reduced to null or not."""
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shape(item) for item in value]
+    return value is None
+
+
+@pytest.mark.django_db
+def test_the_bookings_floor_returns_the_same_json_as_the_api(customer_client, customer):
+    from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
+    from promotions.tests.factories import CouponFactory
+
+    home = BookingFactory(user=customer, slot=CollectionSlotFactory(lab_capacity=3), coupon=CouponFactory())
+    BookingItemFactory.create_batch(2, booking=home)
+    lab = BookingFactory(user=customer, collection_type="lab", address=None, slot=None)
+    BookingItemFactory(booking=lab)
+
+    api = customer_client.get("/api/v1/bookings/").json()
+    _status, _headers, body = call(f"/floor/bookings?user={customer.pk}")
+    floor = json.loads(body)
+    _status, _headers, one = call(f"/floor/bookings/{home.pk}")
+
+    assert _shape(floor) == _shape(api)
+    assert [b["id"] for b in floor["results"]] == [b["id"] for b in api["results"]]
+    assert floor["count"] == api["count"] == 2
+    assert _shape(json.loads(one)) == _shape(customer_client.get(f"/api/v1/bookings/{home.pk}/").json())
+
+
+@pytest.mark.django_db
+def test_the_reports_floor_returns_the_same_json_as_the_api(customer_client, customer):
+    from django.utils import timezone
+
+    from bookings.tests.factories import BookingFactory, BookingItemFactory, TestReportFactory
+
+    booking = BookingFactory(user=customer)
+    for _ in range(2):
+        TestReportFactory(
+            booking_item=BookingItemFactory(booking=booking), status="delivered", delivered_at=timezone.now()
+        )
+
+    api = customer_client.get("/api/v1/reports/").json()
+    _status, _headers, body = call(f"/floor/reports?user={customer.pk}", HTTP_HOST="testserver")
+    floor = json.loads(body)
+
+    assert _shape(floor) == _shape(api)
+    assert [r["id"] for r in floor["results"]] == [r["id"] for r in api["results"]]
+    assert [r["download_url"] for r in floor["results"]] == [r["download_url"] for r in api["results"]]
