@@ -17,7 +17,6 @@ Each thread has its own database connection (kept for CONN_MAX_AGE), so PostgreS
 workers x threads connections per instance: size ``max_connections`` (or use pgbouncer).
 """
 
-import gc
 import multiprocessing
 import os
 
@@ -42,7 +41,8 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 # Recycle each worker after about this many requests (the jitter spreads the restarts) to bound slow leaks. A new
 # worker is not free (its first requests are slow, its memory is copied from the master as it is touched): at 1,000
 # requests the cached catalog list served 674 req/s with p99 170 ms in bench/run, at 10,000 1,489 req/s with p99
-# 12 ms (3 sync workers, 2026-11-23).
+# 12 ms (3 sync workers, 2026-11-23). (gc.freeze() in the master before forking, tried against the same cost, made
+# the bookings list 42 % slower: 51 vs 88 req/s.)
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 10000))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 1000))
 
@@ -79,7 +79,3 @@ def when_ready(server):
 
     documented_query_parameters()
     connections.close_all()  # nothing opened here may be shared with the forks
-    # Everything loaded so far lives as long as the workers: keep it out of the garbage collector, whose passes
-    # would otherwise write to every object and so copy the master's memory into each worker, page by page
-    # (bench/run, catalog list with recycling every 1,000 requests: 674 → 909 req/s).
-    gc.freeze()
