@@ -69,11 +69,31 @@ def bookings_for_customer(user):
     )
 
 
+# The columns the customer's reports show (bookings.api.serializers.ReportSerializer) and the download reads.
+REPORT_SHOWN = (
+    "id",
+    "pet",
+    "pet__name",
+    "test",
+    "test__code",
+    "test__name",
+    "booking",
+    "booking__code",
+    "status",
+    "version",
+    "findings",
+    "delivered_at",
+    "report_file",
+)
+
+
 def reports_for_customer(user):
     """Reports a customer may see: delivered, current versions, of their own bookings."""
-    return TestReport.objects.filter(
-        booking__user=user, status=TestReport.Status.DELIVERED, is_current=True
-    ).select_related("test", "pet", "booking")
+    return (
+        TestReport.objects.filter(booking__user=user, status=TestReport.Status.DELIVERED, is_current=True)
+        .select_related("test", "pet", "booking")
+        .only(*REPORT_SHOWN)
+    )
 
 
 # --- Back-office reads ---------------------------------------------------------------------------------------

@@ -198,13 +198,15 @@ class PrescriptionSerializer(ModelSerializer):
         return obj.verified_at is not None
 
 
-class ReportTestSerializer(serializers.Serializer):
+class ReportTestSerializer(PlannedRepresentation, serializers.Serializer):
+    context_free = True
+
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class ReportSerializer(ModelSerializer):
+class ReportSerializer(PlannedRepresentation, ModelSerializer):
     test = ReportTestSerializer(read_only=True)
     pet_name = serializers.CharField(source="pet.name", read_only=True)
     booking_code = serializers.CharField(source="booking.code", read_only=True)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import Booking, BookingItem
-from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
+from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory, TestReportFactory
 from diagnopet.api.representation import PlannedRepresentation
 from promotions.tests.factories import CouponFactory
 
@@ -71,3 +71,20 @@ def test_list_is_what_drf_would_show(customer_client, bookings, monkeypatch):
 def test_detail_is_what_drf_would_show(customer_client, bookings, monkeypatch, which):
     planned, plain = _both(customer_client, reverse("bookings:booking-detail", args=[bookings[which].id]), monkeypatch)
     assert planned == plain
+
+
+def test_reports_are_what_drf_would_show(customer_client, customer, monkeypatch):
+    booking = BookingFactory(user=customer)
+    for findings in ("", "Mild anaemia — recheck in 4 weeks"):
+        TestReportFactory(
+            booking_item=BookingItemFactory(booking=booking),
+            status="delivered",
+            delivered_at=timezone.now(),
+            findings=findings,
+        )
+
+    planned, plain = _both(customer_client, reverse("bookings:report-list"), monkeypatch)
+
+    assert planned == plain
+    assert b"recheck in 4 weeks" in planned
+    assert b"/download" in planned
