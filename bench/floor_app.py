@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
 from bookings.models import Booking, BookingItem, TestReport  # noqa: E402
 from catalog.models import LabTest  # noqa: E402
+from clinic.models import ClinicInfo  # noqa: E402
 
 PAGE = 20
 TEST_FIELDS = ("id", "code", "name", "category__name", "price", "discounted_price", "sample_type", "tat_hours")
@@ -166,6 +167,25 @@ def catalog_detail(request, pk: int):
     return JsonResponse(LabTest.objects.values(*TEST_FIELDS).get(pk=pk))
 
 
+def clinic(request):
+    row = ClinicInfo.objects.values(
+        "name",
+        "whatsapp_number",
+        "phone",
+        "email",
+        "address",
+        "google_maps_link",
+        "latitude",
+        "longitude",
+        "opening_time",
+        "closing_time",
+        "cancellation_cutoff_hours",
+    ).get()
+    digits = "".join(ch for ch in row["whatsapp_number"] if ch.isdigit())
+    row["whatsapp_link"] = f"https://wa.me/{digits}" if digits else ""
+    return JsonResponse(row)
+
+
 def bookings_list(request):
     """The first page (20) of the customer's bookings, newest first, with the total count and the next page's link."""
     user = int(request.GET["user"])
@@ -270,6 +290,7 @@ urlpatterns = [
     path("floor/static", static),
     path("floor/catalog", catalog_list),
     path("floor/catalog/<int:pk>", catalog_detail),
+    path("floor/clinic", clinic),
     path("floor/bookings", bookings_list),
     path("floor/bookings/<int:pk>", booking_detail),
     path("floor/quote", quote),

@@ -122,3 +122,14 @@ def test_the_reports_floor_returns_the_same_json_as_the_api(customer_client, cus
     assert _shape(floor) == _shape(api)
     assert [r["id"] for r in floor["results"]] == [r["id"] for r in api["results"]]
     assert [r["download_url"] for r in floor["results"]] == [r["download_url"] for r in api["results"]]
+
+
+@pytest.mark.django_db
+def test_the_clinic_floor_returns_the_same_json_as_the_api(api_client):
+    from clinic.tests.factories import ClinicInfoFactory
+
+    ClinicInfoFactory()
+
+    _status, _headers, body = call("/floor/clinic")
+
+    assert json.loads(body).keys() == api_client.get("/api/v1/clinic/").json().keys()
