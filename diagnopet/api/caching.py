@@ -15,9 +15,10 @@ Two pieces:
   not break the catalog.
 - ``PublicCacheMiddleware`` sits near the top of ``MIDDLEWARE`` (after the request id and security middleware). On
   the way out it stores a marked 200 with the headers every inner middleware gave it; on the way in it answers a
-  plain JSON GET or HEAD (no ``Accept``, ``*/*`` or ``application/json``; no ``?format=``) from a current entry,
-  with one cache round trip (the entry and every namespace's version in one ``get_many``) and none of the session,
-  authentication, URL routing, DRF, throttling or database work. Only URLs that a view answered 200 are ever
+  plain JSON GET or HEAD (no ``Accept``, ``*/*`` or ``application/json``; no ``?format=``) of a path such a handler
+  answers (found by URL routing once per path) from a current entry, with one cache round trip (the entry and every
+  namespace's version in one ``get_many``) and none of the session, authentication, DRF, throttling or database
+  work. Other paths never touch the cache here. Only URLs that a view answered 200 are ever
   stored, so a hit needs no check; throttles apply to misses (per client IP), which is what they protect.
 
 The key holds the full URL (host, path, query string: pagination links are absolute), never the user. Other media
@@ -29,8 +30,11 @@ import hashlib
 import secrets
 
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
@@ -124,9 +128,30 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
             # 304 when If-None-Match holds this ETag (it copies ETag and Cache-Control over).
             return get_conditional_response(request, etag=etag, response=response)
 
+        wrapper.public_cache_namespace = namespace
         return wrapper
 
     return decorator
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_namespace(path: str, urlconf: str | None) -> str | None:
+    """The namespace of the ``cached_public_response`` handler that answers GET ``path``, or None (URL routing is
+    fixed for the process, so the answer is remembered; one entry per distinct path, at most 4,096)."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    actions = getattr(match.func, "actions", None)  # a viewset's method → action
+    handler = getattr(view_class, actions.get("get", "") if actions else "get", None)
+    return getattr(handler, "public_cache_namespace", None)
+
+
+@receiver(setting_changed, dispatch_uid="diagnopet.api.caching.routes")
+def _forget_routes(*, setting, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _cached_namespace.cache_clear()
 
 
 class PublicCacheMixin:
@@ -147,6 +172,7 @@ class PublicCacheMiddleware:
             request.method not in ("GET", "HEAD")
             or request.headers.get("Accept", "") not in PLAIN_JSON_ACCEPT
             or api_settings.URL_FORMAT_OVERRIDE in request.GET
+            or _cached_namespace(request.path_info, getattr(request, "urlconf", None)) is None
         ):
             return self.get_response(request)
         key = _entry_key(request.build_absolute_uri())

@@ -116,3 +116,16 @@ def test_if_none_match_star_and_lists_are_understood(api_client):
     assert api_client.get(TESTS, HTTP_IF_NONE_MATCH="*").status_code == 304
     assert api_client.get(TESTS, HTTP_IF_NONE_MATCH=f'"old", {etag}').status_code == 304
     assert api_client.get(TESTS, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
+
+
+def test_the_middleware_knows_which_paths_a_cached_handler_answers():
+    from diagnopet.api.caching import _cached_namespace
+
+    assert _cached_namespace("/api/v1/catalog/tests/", None) == "catalog"
+    assert _cached_namespace("/api/v1/catalog/tests/12/", None) == "catalog"
+    assert _cached_namespace("/api/v1/clinic/", None) == "clinic"
+    # Private and unknown paths never touch the cache in the middleware.
+    assert _cached_namespace("/api/v1/bookings/", None) is None
+    assert _cached_namespace("/api/v1/bookings/12/", None) is None
+    assert _cached_namespace("/healthz", None) is None
+    assert _cached_namespace("/no/such/path", None) is None
