@@ -27,59 +27,19 @@ from django.urls import path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
 from bookings.models import Booking, BookingItem, TestReport  # noqa: E402
+from bookings.querysets import BOOKING_SHOWN, ITEM_SHOWN  # noqa: E402
 from catalog.models import LabTest  # noqa: E402
+from clinic.api.serializers import ClinicInfoSerializer  # noqa: E402
 from clinic.models import ClinicInfo  # noqa: E402
 
 PAGE = 20
 TEST_FIELDS = ("id", "code", "name", "category__name", "price", "discounted_price", "sample_type", "tat_hours")
-# The columns the customer API shows for a booking and its items (bookings.querysets.BOOKING_SHOWN / ITEM_SHOWN):
-# the floor returns the same JSON — same fields, same nesting, the customer's total count — built by hand.
-BOOKING_FIELDS = (
-    "id",
-    "code",
-    "status",
-    "pet_id",
-    "pet__name",
-    "collection_type",
-    "slot_id",
-    "slot__date",
-    "slot__start_time",
-    "slot__end_time",
-    "slot__capacity",
-    "slot__booked",
-    "slot__lab_capacity",
-    "slot__lab_booked",
-    "booking_date",
-    "address_id",
-    "address_text",
-    "notes",
-    "subtotal",
-    "discount_amount",
-    "estimated_distance_km",
-    "distance_charge",
-    "total_amount",
-    "coupon__code",
-    "created_at",
-    "confirmed_at",
-    "collected_at",
-    "completed_at",
-    "cancelled_at",
-    "cancellation_reason",
-)
-ITEM_FIELDS = (
-    "id",
-    "booking_id",
-    "sequence",
-    "test_id",
-    "test__code",
-    "test__name",
-    "test__tube_type",
-    "quantity",
-    "unit_price",
-    "status",
-    "rejection_reason",
-    "due_at",
-)
+# The columns the customer API shows for a booking and its items (the API's own lists, plus the two keys its
+# select_related reads through): the floor returns the same JSON — same fields, same nesting, the customer's total
+# count — built by hand.
+BOOKING_FIELDS = (*BOOKING_SHOWN, "slot_id")
+ITEM_FIELDS = (*ITEM_SHOWN, "test_id")
+CLINIC_FIELDS = [name for name in ClinicInfoSerializer.Meta.fields if name != "whatsapp_link"]
 
 
 def _item(row: dict) -> dict:
@@ -168,19 +128,7 @@ def catalog_detail(request, pk: int):
 
 
 def clinic(request):
-    row = ClinicInfo.objects.values(
-        "name",
-        "whatsapp_number",
-        "phone",
-        "email",
-        "address",
-        "google_maps_link",
-        "latitude",
-        "longitude",
-        "opening_time",
-        "closing_time",
-        "cancellation_cutoff_hours",
-    ).get()
+    row = ClinicInfo.objects.values(*CLINIC_FIELDS).get()
     digits = "".join(ch for ch in row["whatsapp_number"] if ch.isdigit())
     row["whatsapp_link"] = f"https://wa.me/{digits}" if digits else ""
     return JsonResponse(row)
