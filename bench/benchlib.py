@@ -40,7 +40,7 @@ def bench_environ(**extra: str) -> dict[str, str]:
     env["DEBUG"] = "0"
     env["DJANGO_SETTINGS_MODULE"] = "diagnopet.settings"
     # The benchmark measures the application, not the rate limiter: one client sends thousands of requests.
-    for name in ("THROTTLE_ANON", "THROTTLE_USER", "THROTTLE_AUTH"):
+    for name in ("THROTTLE_ANON", "THROTTLE_USER", "THROTTLE_AUTH", "THROTTLE_PUBLIC"):
         env[name] = "100000000/min"
     env["LOG_LEVEL"] = env.get("LOG_LEVEL", "WARNING")
     env.update(extra)

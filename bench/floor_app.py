@@ -21,6 +21,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 get_wsgi_application()  # django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -86,7 +87,7 @@ def _booking(row: dict, items: list[dict]) -> dict:
         "address": row["address_id"],
         "address_text": row["address_text"],
         "notes": row["notes"],
-        "currency": "INR",
+        "currency": settings.CURRENCY,
         "subtotal": row["subtotal"],
         "discount": row["discount_amount"],
         "distance_km": row["estimated_distance_km"],

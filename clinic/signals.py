@@ -18,5 +18,7 @@ CLINIC_CACHE = "clinic"
 @receiver(post_save, sender=ClinicInfo, dispatch_uid="clinic_cache_info_saved")
 @receiver(post_delete, sender=ClinicInfo, dispatch_uid="clinic_cache_info_deleted")
 def clinic_info_changed(**kwargs) -> None:
-    invalidate_cached_responses(CLINIC_CACHE)
+    # The reference copy first: a response made between the two would otherwise read the old copy and be stored
+    # under the new response version.
     reference_cache_invalidate(CLINIC_INFO_CACHE)
+    invalidate_cached_responses(CLINIC_CACHE)

@@ -193,6 +193,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
+        # Public cached reference data (catalog, clinic) per client IP, counted on cache misses only: a search box
+        # sends a new URL per keystroke, and many customers may share one address (carrier NAT, clinic Wi-Fi).
+        "public": env.str("THROTTLE_PUBLIC", default="600/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "otp": env.str("THROTTLE_OTP", default="5/min"),

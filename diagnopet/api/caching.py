@@ -30,15 +30,17 @@ import hashlib
 import secrets
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
-from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
+from django.utils.cache import cc_delim_re, get_conditional_response, patch_cache_control, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
 # How long clients and shared caches may reuse a response before revalidating with If-None-Match.
 DEFAULT_MAX_AGE = 60
@@ -107,6 +109,9 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
     def decorator(handler):
         @functools.wraps(handler)
         def wrapper(view, request, *args, **kwargs):
+            if view.authentication_classes:
+                # A stored answer is served to everyone: it must not depend on who asks.
+                raise ImproperlyConfigured(f"{type(view).__name__} caches public answers: inherit PublicCacheMixin.")
             if request.accepted_renderer.format != "json":
                 return handler(view, request, *args, **kwargs)
             # Read before the view reads the database: a change committed after this read has already replaced the
@@ -154,11 +159,21 @@ def _forget_routes(*, setting, **kwargs) -> None:
         _cached_namespace.cache_clear()
 
 
+class PublicRateThrottle(SimpleRateThrottle):
+    """Per client IP, scope ``public``: what reaches the view of a public cached endpoint (its cache misses)."""
+
+    scope = "public"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class PublicCacheMixin:
     """For a view whose GET handler is ``cached_public_response``: the answer is the same for everyone, so no token
-    is read (see the module's docstring)."""
+    is read (see the module's docstring), and its own per-IP rate limit applies to what reaches it."""
 
     authentication_classes: tuple = ()
+    throttle_classes = (PublicRateThrottle,)
 
 
 class PublicCacheMiddleware:
@@ -189,6 +204,13 @@ class PublicCacheMiddleware:
         response = self.get_response(request)
         mark = getattr(response, "public_cache", None)
         if mark is not None and response.status_code == 200:
+            # The session middleware adds "Vary: Cookie" when anything read the session (the audit log's actor);
+            # this answer reads no cookie, and a shared cache (CDN) would keep one copy per cookie.
+            vary = [name for name in cc_delim_re.split(response.get("Vary", "")) if name and name.lower() != "cookie"]
+            if vary:
+                response.headers["Vary"] = ", ".join(vary)
+            else:
+                response.headers.pop("Vary", None)
             namespace, version, timeout = mark
             cache.set(key, (namespace, version, list(response.items()), response.content), timeout)
         return response

@@ -129,3 +129,30 @@ def test_the_middleware_knows_which_paths_a_cached_handler_answers():
     assert _cached_namespace("/api/v1/bookings/12/", None) is None
     assert _cached_namespace("/healthz", None) is None
     assert _cached_namespace("/no/such/path", None) is None
+
+
+def test_public_answers_do_not_vary_on_cookies(api_client, admin_user):
+    LabTestFactory()
+    api_client.force_login(admin_user)  # a session cookie, as a staff member's browser would send
+
+    miss = api_client.get(TESTS)
+    hit = api_client.get(TESTS)
+
+    for response in (miss, hit):
+        assert "cookie" not in response.get("Vary", "").lower()
+        assert "Accept" in response["Vary"]
+
+
+def test_misses_are_rate_limited_per_client_address_and_hits_never(api_client, monkeypatch):
+    from diagnopet.api.caching import PublicRateThrottle
+
+    monkeypatch.setattr(PublicRateThrottle, "THROTTLE_RATES", {**PublicRateThrottle.THROTTLE_RATES, "public": "2/min"})
+    LabTestFactory(name="Canine CBC")
+
+    assert api_client.get(TESTS, {"search": "c"}).status_code == 200
+    assert api_client.get(TESTS, {"search": "ca"}).status_code == 200
+    limited = api_client.get(TESTS, {"search": "can"})
+
+    assert limited.status_code == 429
+    assert api_client.get(TESTS, {"search": "c"}).status_code == 200  # stored: served without reaching the view
+    assert api_client.get(TESTS, {"search": "cani"}, REMOTE_ADDR="10.0.0.9").status_code == 200  # another client
