@@ -2,7 +2,8 @@
 
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (scopes ``auth`` and ``otp``), read when each request is
 throttled rather than cached on the class at import, so a settings change (or a test's override) takes effect.
-Counters live in the default cache, which is Redis in production so that every instance shares them.
+Counters live in the default cache, which is Redis in production so that every instance shares them; they count
+in fixed windows (``diagnopet.api.throttling.CountingThrottle``).
 """
 
 import hashlib
@@ -12,9 +13,10 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.phone import normalize_phone
+from diagnopet.api.throttling import CountingThrottle
 
 
-class _SettingsRateThrottle(SimpleRateThrottle):
+class _SettingsRateThrottle(CountingThrottle, SimpleRateThrottle):
     def get_rate(self) -> str:
         try:
             return api_settings.DEFAULT_THROTTLE_RATES[self.scope]

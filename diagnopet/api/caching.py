@@ -42,6 +42,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from diagnopet.api.throttling import CountingThrottle
+
 # How long clients and shared caches may reuse a response before revalidating with If-None-Match.
 DEFAULT_MAX_AGE = 60
 # How long an entry stays in the server cache. Versioning makes changes visible at once; this only bounds memory
@@ -159,7 +161,7 @@ def _forget_routes(*, setting, **kwargs) -> None:
         _cached_namespace.cache_clear()
 
 
-class PublicRateThrottle(SimpleRateThrottle):
+class PublicRateThrottle(CountingThrottle, SimpleRateThrottle):
     """Per client IP, scope ``public``: what reaches the view of a public cached endpoint (its cache misses)."""
 
     scope = "public"

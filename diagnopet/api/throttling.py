@@ -1,0 +1,47 @@
+"""DRF's rate limits, counted with one cache counter per client and window instead of a list of timestamps.
+
+DRF's ``SimpleRateThrottle`` keeps, per client, the time of every request of the last period: each request reads
+that list from the cache and writes it back, so its cost grows with the rate (600 floats pickled both ways at
+600/min) and two concurrent requests can each write back a list without the other's entry (a lost update lets
+requests through). ``CountingThrottle`` keeps one integer per client and fixed window (``<key>:<window number>``),
+counted with the cache's atomic ``incr`` (Redis ``INCR``) and created with ``add`` (``SET NX``): two small round
+trips, whatever the rate, and no lost updates between instances.
+
+A fixed window lets a client send up to twice the rate across a window boundary (the end of one window, then the
+start of the next); for abuse limits that is the usual trade (django-ratelimit counts the same way). ``Retry-After``
+is the time left in the current window.
+"""
+
+from rest_framework import throttling
+
+
+class CountingThrottle:
+    """Mixin for a ``SimpleRateThrottle``: same rates, scopes and cache keys, counted in fixed windows."""
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        key = f"{self.key}:{window}"
+        try:
+            count = self.cache.incr(key)
+        except ValueError:  # the window's first request (or its counter was evicted)
+            # add() is atomic: of two first requests racing here, one creates the counter and the other counts on it.
+            count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
+        return count <= self.num_requests
+
+    def wait(self) -> float:
+        return max(self.window_ends - self.timer(), 0.0)
+
+
+class AnonRateThrottle(CountingThrottle, throttling.AnonRateThrottle):
+    pass
+
+
+class UserRateThrottle(CountingThrottle, throttling.UserRateThrottle):
+    pass
