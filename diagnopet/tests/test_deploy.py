@@ -103,3 +103,25 @@ def test_gunicorn_reads_port_bind_and_concurrency_from_the_environment(monkeypat
     sync = _gunicorn_config(monkeypatch, WORKER_CLASS="sync")
     assert sync["worker_class"] == "sync"
     assert sync["threads"] == 1
+
+
+@pytest.mark.parametrize(("code", "expected"), [(0, 0), (3, 3)])
+def test_gunicorn_worker_exit_skips_teardown_only_on_a_normal_exit(code, expected):
+    """A recycled worker leaves with os._exit(0) (nothing after it runs); an error exit keeps its code."""
+    script = (
+        "import runpy, sys\n"
+        f"config = runpy.run_path({str(ROOT / 'gunicorn.conf.py')!r})\n"
+        "import django; django.setup()\n"
+        "try:\n"
+        f"    sys.exit({code})\n"
+        "finally:\n"
+        "    config['worker_exit'](None, None)\n"
+        "    print('teardown')\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "diagnopet.settings"}
+    done = subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == expected, done.stderr
+    assert ("teardown" in done.stdout) == (code != 0)
