@@ -28,3 +28,15 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def count_in_window(self, key, timeout, version=None) -> int:
+        """Add 1 to the counter ``key`` (created at 1 when missing) and let it live ``timeout`` seconds from its first
+        count: ``INCR`` and ``EXPIRE … NX`` in one ``MULTI`` — one round trip, where Django's ``incr`` makes two
+        (``EXISTS``, then ``INCR``) and a missing key needs an ``add`` and a third. The counter is a plain integer,
+        which ``get``/``incr`` read as usual."""
+        key = self.make_and_validate_key(key, version=version)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.incr(key)
+        pipeline.expire(key, timeout, nx=True)
+        count, _expiry_set = pipeline.execute()
+        return count

@@ -4,8 +4,9 @@ DRF's ``SimpleRateThrottle`` keeps, per client, the time of every request of the
 that list from the cache and writes it back, so its cost grows with the rate (600 floats pickled both ways at
 600/min) and two concurrent requests can each write back a list without the other's entry (a lost update lets
 requests through). ``CountingThrottle`` keeps one integer per client and fixed window (``<key>:<window number>``),
-counted with the cache's atomic ``incr`` (Redis ``INCR``) and created with ``add`` (``SET NX``): two small round
-trips, whatever the rate, and no lost updates between instances.
+counted with the cache's atomic ``incr`` and created with ``add``; on Redis with ``INCR`` and ``EXPIRE NX`` in one
+``MULTI`` (``diagnopet.cache.RedisCache.count_in_window``): one round trip, whatever the rate, and no lost updates
+between instances.
 
 A fixed window lets a client send up to twice the rate across a window boundary (the end of one window, then the
 start of the next); for abuse limits that is the usual trade (django-ratelimit counts the same way). ``Retry-After``
@@ -28,11 +29,15 @@ class CountingThrottle:
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{self.key}:{window}"
-        try:
-            count = self.cache.incr(key)
-        except ValueError:  # the window's first request (or its counter was evicted)
-            # add() is atomic: of two first requests racing here, one creates the counter and the other counts on it.
-            count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
+        count_in_window = getattr(self.cache, "count_in_window", None)
+        if count_in_window is not None:  # Redis (diagnopet.cache): one round trip
+            count = count_in_window(key, self.duration + 1)
+        else:
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # the window's first request (or its counter was evicted)
+                # add() is atomic: of two first requests racing here, one creates the counter, the other counts on it.
+                count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
         return count <= self.num_requests
 
     def wait(self) -> float:

@@ -1,7 +1,9 @@
 """Rate limits counted in fixed windows (diagnopet/api/throttling.py), through the API."""
 
 import pytest
+import redis
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.tests.factories import UserFactory
@@ -10,14 +12,38 @@ from conftest import client_for
 pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/me"
+# Its own Redis database: the counters of these tests, and nothing else, are flushed there.
+REDIS = "redis://127.0.0.1:6379/14"
 
 
-@pytest.fixture(autouse=True)
-def _three_per_minute(monkeypatch):
-    cache.clear()
+def _redis_up() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+BACKENDS = {
+    # Counted with incr/add (any Django cache).
+    "locmem": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+    # Counted with one MULTI of INCR and EXPIRE NX (diagnopet.cache.RedisCache.count_in_window), as in production.
+    "redis": {"default": {"BACKEND": "diagnopet.cache.RedisCache", "LOCATION": REDIS}},
+}
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[
+        "locmem",
+        pytest.param("redis", marks=pytest.mark.skipif(not _redis_up(), reason=f"no Redis at {REDIS}")),
+    ],
+)
+def backend(request, monkeypatch):
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "user": "3/min"})
-    yield
-    cache.clear()
+    with override_settings(CACHES=BACKENDS[request.param]):
+        cache.clear()
+        yield request.param
+        cache.clear()
 
 
 @pytest.fixture
@@ -49,3 +75,17 @@ def test_each_user_has_their_own_counter(clock):
 
     assert first.get(ME).status_code == 429
     assert second.get(ME).status_code == 200
+
+
+def test_a_redis_counter_lives_one_window(clock, backend):
+    if backend != "redis":
+        pytest.skip("Redis only: how long the counter lives")
+    client = client_for(UserFactory())
+    for _ in range(2):
+        client.get(ME)
+
+    keys = redis.Redis.from_url(REDIS).keys("*throttle_user_*")
+    assert len(keys) == 1
+    assert redis.Redis.from_url(REDIS).get(keys[0]) == b"2"
+    # The window's 60 s and a second of slack, set by the first count and not pushed back by later ones.
+    assert 59 <= redis.Redis.from_url(REDIS).ttl(keys[0]) <= 61
