@@ -57,11 +57,20 @@ ITEM_SHOWN = (
 )
 
 
+# A booking's items as the customer API lists them.
+ITEMS_IN_ORDER = BookingItem.objects.order_by("sequence")
+
+
+def customer_bookings(user):
+    """The bookings a customer may see: their own."""
+    return Booking.objects.filter(user=user)
+
+
 def bookings_for_customer(user):
     """A customer's bookings with everything the API shows, in a fixed number of queries."""
-    items = BookingItem.objects.select_related("test").only(*ITEM_SHOWN).order_by("sequence")
+    items = ITEMS_IN_ORDER.select_related("test").only(*ITEM_SHOWN)
     return (
-        Booking.objects.filter(user=user)
+        customer_bookings(user)
         .select_related("pet", "slot", "coupon")
         .only(*BOOKING_SHOWN)
         # Items and their tests: one query for all bookings of the page.
@@ -87,13 +96,14 @@ REPORT_SHOWN = (
 )
 
 
-def reports_for_customer(user):
+def customer_reports(user):
     """Reports a customer may see: delivered, current versions, of their own bookings."""
-    return (
-        TestReport.objects.filter(booking__user=user, status=TestReport.Status.DELIVERED, is_current=True)
-        .select_related("test", "pet", "booking")
-        .only(*REPORT_SHOWN)
-    )
+    return TestReport.objects.filter(booking__user=user, status=TestReport.Status.DELIVERED, is_current=True)
+
+
+def reports_for_customer(user):
+    """``customer_reports`` with what the API shows and the download reads, in one query."""
+    return customer_reports(user).select_related("test", "pet", "booking").only(*REPORT_SHOWN)
 
 
 # --- Back-office reads ---------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
-from diagnopet.api.representation import PlannedRepresentation
+from diagnopet.api.representation import PlannedRepresentation, reads
 from diagnopet.api.schema import LocalTimeField
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
 
@@ -21,9 +21,11 @@ class SlotSerializer(PlannedRepresentation, ModelSerializer):
         model = CollectionSlot
         fields = ["id", "date", "start", "end", "capacity", "remaining", "lab_remaining"]
 
+    @reads("capacity", "booked")
     def get_remaining(self, slot) -> int:
         return max(slot.capacity - slot.booked, 0)
 
+    @reads("lab_capacity", "lab_booked")
     def get_lab_remaining(self, slot) -> int | None:
         return None if slot.lab_capacity is None else max(slot.lab_capacity - slot.lab_booked, 0)
 
@@ -167,10 +169,12 @@ class BookingSerializer(PlannedRepresentation, ModelSerializer):
         ]
         read_only_fields = fields
 
+    @reads()
     def get_currency(self, booking) -> str:
         return settings.CURRENCY
 
     @extend_schema_field(BookingCouponSerializer(allow_null=True))
+    @reads("coupon_id", "coupon.code", "discount_amount")
     def get_coupon(self, booking):
         if booking.coupon_id is None:
             return None
@@ -229,6 +233,7 @@ class ReportSerializer(PlannedRepresentation, ModelSerializer):
         ]
         read_only_fields = fields
 
+    @reads("pk")
     def get_download_url(self, report) -> str:
         path = reverse("bookings:report-download", kwargs={"pk": report.pk})
         request = self.context.get("request")

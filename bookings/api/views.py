@@ -25,11 +25,18 @@ from bookings.api.serializers import (
 )
 from bookings.filters import BookingFilter, ReportFilter
 from bookings.models import Booking, CollectionSlot
-from bookings.querysets import bookings_for_customer, reports_for_customer
+from bookings.querysets import (
+    ITEMS_IN_ORDER,
+    bookings_for_customer,
+    customer_bookings,
+    customer_reports,
+    reports_for_customer,
+)
 from bookings.services import booking_cancel, booking_create, booking_quote
 from bookings.services.prescriptions import prescription_upload
 from clinic.models import ClinicHoliday
 from diagnopet.api.filters import StrictQueryMixin
+from diagnopet.api.representation import ValuesPlan, ValuesReadMixin
 from diagnopet.api.schema import errors
 from diagnopet.errors import ValidationFailed
 from diagnopet.files import private_file_response
@@ -59,10 +66,14 @@ def _service_kwargs(data: dict) -> dict:
     list=extend_schema(summary="My bookings", responses={200: BookingSerializer(many=True), **errors(400, 401)}),
     retrieve=extend_schema(summary="One of my bookings", responses={200: BookingSerializer, **errors(401, 404)}),
 )
-class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(
+    StrictQueryMixin, ValuesReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """A customer's bookings: quote, book, follow, cancel, show the QR code, attach prescriptions."""
 
     serializer_class = BookingSerializer
+    # List and detail are read as values rows (the hottest customer reads); actions show model instances.
+    values_plan = ValuesPlan(BookingSerializer, many={"items": ITEMS_IN_ORDER})
     filterset_class = BookingFilter
     ordering_fields = ["created_at", "booking_date", "total_amount"]
     ordering = ["-created_at", "-id"]
@@ -75,6 +86,9 @@ class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveMod
             # Staff print and scan any booking's code.
             return Booking.objects.all()
         return bookings_for_customer(self.request.user)
+
+    def get_values_queryset(self):
+        return customer_bookings(self.request.user)
 
     def filter_queryset(self, queryset):
         # Filters and ordering shape the list; one booking is found by its id alone (its operation reads no query).
@@ -221,10 +235,13 @@ class SlotViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewS
     ),
     retrieve=extend_schema(summary="One delivered report", responses={200: ReportSerializer, **errors(401, 404)}),
 )
-class ReportViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReportViewSet(
+    StrictQueryMixin, ValuesReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Delivered reports of the customer's own pets (current versions only)."""
 
     serializer_class = ReportSerializer
+    values_plan = ValuesPlan(ReportSerializer)
     filterset_class = ReportFilter
     ordering_fields = ["delivered_at"]
     ordering = ["-delivered_at", "-id"]
@@ -233,6 +250,9 @@ class ReportViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveMode
         if getattr(self, "swagger_fake_view", False):
             return reports_for_customer(None).none()
         return reports_for_customer(self.request.user)
+
+    def get_values_queryset(self):
+        return customer_reports(self.request.user)
 
     @extend_schema(
         summary="Download the report PDF",

@@ -1,5 +1,7 @@
-"""The customer's bookings are shown through a planned representation (diagnopet/api/representation.py) for speed:
-its output must be byte for byte what DRF's own serializers produce, for bookings in every shape."""
+"""The customer's bookings and reports are shown from values rows (``ValuesPlan``: list and detail) and through a
+planned representation of model instances (``PlannedRepresentation``: actions, create) for speed
+(diagnopet/api/representation.py): each output must be byte for byte what DRF's own serializers produce, for
+bookings in every shape."""
 
 import datetime
 from decimal import Decimal
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingItem
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory, TestReportFactory
-from diagnopet.api.representation import PlannedRepresentation
+from diagnopet.api.representation import PlannedRepresentation, ValuesPlan
 from promotions.tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,12 +54,18 @@ def bookings(customer):
 
 
 def _both(client, url, monkeypatch) -> tuple[bytes, bytes]:
+    """The answer as served (values rows), and DRF's own (model instances through plain serializers); also checks
+    that the planned representation of model instances gives the same bytes."""
+    served = client.get(url)
+    assert served.status_code == 200, served.json()
+    monkeypatch.setattr(ValuesPlan, "enabled", False)
     planned = client.get(url)
-    assert planned.status_code == 200, planned.json()
     monkeypatch.setattr(PlannedRepresentation, "planned", False)
     plain = client.get(url)
     monkeypatch.setattr(PlannedRepresentation, "planned", True)
-    return planned.content, plain.content
+    monkeypatch.setattr(ValuesPlan, "enabled", True)
+    assert planned.content == plain.content
+    return served.content, plain.content
 
 
 def test_list_is_what_drf_would_show(customer_client, bookings, monkeypatch):
@@ -65,6 +73,25 @@ def test_list_is_what_drf_would_show(customer_client, bookings, monkeypatch):
     assert planned == plain
     assert b'"distance_km":"4.37"' in planned
     assert b'"rejection_reason":"clotted"' in planned
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?status=cancelled", "?collection_type=lab", "?ordering=total_amount", "?page_size=2&page=2", "?ordering=-id"],
+)
+def test_filtered_ordered_and_paged_lists_are_what_drf_would_show(customer_client, bookings, monkeypatch, query):
+    served, plain = _both(customer_client, reverse("bookings:booking-list") + query, monkeypatch)
+    assert served == plain
+
+
+def test_values_rows_answer_404_for_another_customers_booking(customer_client, monkeypatch):
+    other = BookingFactory()
+    response = customer_client.get(reverse("bookings:booking-detail", args=[other.id]))
+    monkeypatch.setattr(ValuesPlan, "enabled", False)
+    plain = customer_client.get(reverse("bookings:booking-detail", args=[other.id]))
+
+    assert response.status_code == plain.status_code == 404
+    assert response.content == plain.content
 
 
 @pytest.mark.parametrize("which", [0, 1, 2])
@@ -88,3 +115,6 @@ def test_reports_are_what_drf_would_show(customer_client, customer, monkeypatch)
     assert planned == plain
     assert b"recheck in 4 weeks" in planned
     assert b"/download" in planned
+    report = booking.reports.order_by("id").last()
+    planned, plain = _both(customer_client, reverse("bookings:report-detail", args=[report.id]), monkeypatch)
+    assert planned == plain
