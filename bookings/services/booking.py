@@ -44,11 +44,10 @@ def booking_create(
     """
     idempotency_key = (idempotency_key or "").strip() or None
     for attempt in range(_CREATE_ATTEMPTS):
-        if idempotency_key:
-            existing = Booking.objects.filter(user=user, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                existing.was_replayed = True
-                return existing
+        # A first attempt goes straight to booking: the unique (user, key) index turns a replay into an
+        # IntegrityError, and a replay refused by the rules (the slot it filled is full now) finds its booking below.
+        if attempt and (existing := _booking_with_key(user, idempotency_key)) is not None:
+            return existing
         try:
             booking = _booking_create_once(
                 user=user,
@@ -62,14 +61,28 @@ def booking_create(
                 idempotency_key=idempotency_key,
             )
         except IntegrityError:
-            # Either a concurrent request with the same idempotency key won (the loop returns its booking), or
-            # the random booking code collided (the loop draws a new one).
+            # Either this key's booking exists (a replay, or a concurrent request with the same key won: the loop
+            # returns it), or the random booking code collided (the loop draws a new one).
             if attempt == _CREATE_ATTEMPTS - 1:
                 raise
             continue
+        except (ValidationFailed, Conflict):
+            if (existing := _booking_with_key(user, idempotency_key)) is not None:
+                return existing
+            raise
         booking.was_replayed = False
         return booking
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _booking_with_key(user, idempotency_key) -> Booking | None:
+    """The booking this user already made with this idempotency key, marked as replayed."""
+    if not idempotency_key:
+        return None
+    existing = Booking.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        existing.was_replayed = True
+    return existing
 
 
 @transaction.atomic(durable=True)

@@ -139,6 +139,24 @@ class TestCreate:
         assert other.status_code == 201
         assert Booking.objects.count() == 2
 
+    def test_a_replay_gets_its_booking_even_when_the_rules_would_now_refuse_it(self, customer_client, booking_setup):
+        slot = booking_setup["slot"]
+        slot.capacity = 1
+        slot.save()
+        payload = booking_payload(booking_setup)
+        first = customer_client.post(BOOKINGS, payload, format="json", HTTP_IDEMPOTENCY_KEY="last-place")
+        # The booking took the slot's last place; a retry of the same request must not be told the slot is full.
+        again = customer_client.post(BOOKINGS, payload, format="json", HTTP_IDEMPOTENCY_KEY="last-place")
+        other = customer_client.post(BOOKINGS, payload, format="json", HTTP_IDEMPOTENCY_KEY="another")
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json() == first.json()
+        assert other.status_code == 409
+        assert other.json()["code"] == "slot_full"
+        assert Booking.objects.count() == 1
+        slot.refresh_from_db()
+        assert slot.booked == 1
+
     def test_same_key_from_another_user_is_another_booking(self, customer_client, booking_setup):
         customer_client.post(BOOKINGS, booking_payload(booking_setup), format="json", HTTP_IDEMPOTENCY_KEY="k")
         other = UserFactory()
