@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.models import Address, Notification, PhoneOTP, StaffProfile, User
 from accounts.phone import normalize_phone
 from accounts.roles import staff_set_role, staff_unset_role
+from diagnopet.admin_base import LargeTableAdmin
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -64,7 +65,7 @@ class StaffProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     inlines = [StaffProfileInline]
@@ -166,7 +167,7 @@ class AddressAdmin(admin.ModelAdmin):
 
 
 @admin.register(PhoneOTP)
-class PhoneOTPAdmin(admin.ModelAdmin):
+class PhoneOTPAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Read-only: codes are issued by the login flow. The code hash is never shown."""
 
     fields = ("phone", "purpose", "expires_at", "attempts", "consumed_at", *TIMESTAMPS)
@@ -184,7 +185,7 @@ class PhoneOTPAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("title", "user", "kind", "channel", "delivery_status", "read_at", "sent_at", "created_at")
     list_select_related = ("user",)
     list_filter = ("kind", "channel", "delivery_status", ("read_at", admin.EmptyFieldListFilter))

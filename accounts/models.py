@@ -61,6 +61,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The few staff among every customer: admin filters and pickers (collector, technician) list them.
+            models.Index(fields=["created_at", "id"], condition=Q(is_staff=True), name="accounts_user_staff"),
+        ]
         constraints = [
             # Case-insensitive unique email, ignoring users without one.
             models.UniqueConstraint(

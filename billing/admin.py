@@ -10,7 +10,7 @@ from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
 from billing.services import distance_pricing_active, invoice_assign_number, payment_record
-from diagnopet.admin_base import TIMESTAMPS, ReadOnlyInline, ReadOnlyModelAdmin
+from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 
 
@@ -81,7 +81,7 @@ class PaymentInline(ReadOnlyInline):
 
 
 @admin.register(BillingRecord)
-class BillingRecordAdmin(AuditHistory, admin.ModelAdmin):
+class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Created with the booking and moved on by the billing services; every field here is read-only. Invoicing
     and payments are actions that call the services; the report page (``report/``) sums the bills."""
 
@@ -170,7 +170,7 @@ class BillingRecordAdmin(AuditHistory, admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(AuditHistory, admin.ModelAdmin):
+class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Payments are entered through ``billing.services.payment_record`` (which keeps the bill's paid amount and
     status in step); afterwards only the reference and notes can be corrected. A wrong payment is answered by a
     refund, never by editing or deleting the row."""

@@ -41,7 +41,7 @@ from bookings.services import (
 )
 from bookings.services.no_show import booking_mark_no_show
 from bookings.services.prescriptions import prescription_verify
-from diagnopet.admin_base import TIMESTAMPS, ReadOnlyInline
+from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline
 from diagnopet.errors import Conflict, DomainError
 
 CLOSED_BOOKING_STATUSES = (Booking.Status.COMPLETED, Booking.Status.CANCELLED, Booking.Status.NO_SHOW)
@@ -208,7 +208,7 @@ class VisitDayFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(AuditHistory, admin.ModelAdmin):
+class BookingAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Created by the booking flow (pricing, slot capacity, coupon, billing in one transaction), so not
     addable here; only the notes can be edited, and only while the booking is open."""
 
@@ -234,8 +234,6 @@ class BookingAdmin(AuditHistory, admin.ModelAdmin):
     )
     search_fields = ("code", "user__phone", "user__full_name", "pet__name", "address_text")
     date_hierarchy = "booking_date"
-    # A second COUNT(*) over every booking is not worth its cost (measured in bench/README.md).
-    show_full_result_count = False
     inlines = [BookingItemInline, PrescriptionUploadInline, TestReportInline]
     actions = [
         "assign_collector",
@@ -513,7 +511,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(BookingItem)
-class BookingItemAdmin(AuditHistory, admin.ModelAdmin):
+class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Items are created with their booking at a frozen price and moved on by the lifecycle services."""
 
     list_display = (
@@ -605,7 +603,7 @@ class BookingItemAdmin(AuditHistory, admin.ModelAdmin):
 
 
 @admin.register(TestBatchGroup)
-class TestBatchGroupAdmin(admin.ModelAdmin):
+class TestBatchGroupAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("__str__", "booking", "item_count", "created_at")
     ordering = ("id",)
     list_select_related = ("booking",)
@@ -628,7 +626,7 @@ class TestBatchGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(TestReport)
-class TestReportAdmin(AuditHistory, admin.ModelAdmin):
+class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Uploaded, verified (four-eyes) and delivered by the report services. Findings can be corrected until
     the report is verified; after that nothing changes here (an amendment is a new version)."""
 
@@ -735,7 +733,7 @@ class TestReportAdmin(AuditHistory, admin.ModelAdmin):
 
 
 @admin.register(PrescriptionUpload)
-class PrescriptionUploadAdmin(admin.ModelAdmin):
+class PrescriptionUploadAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Customers upload through the API (content-type checks live there); staff download and verify here."""
 
     list_display = ("file_name", "booking", "user", "file_type", "file_size_bytes", "created_at", "verified_at")

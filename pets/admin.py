@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from diagnopet.admin_base import LargeTableAdmin
 from pets.models import Pet
 
 
 @admin.register(Pet)
-class PetAdmin(admin.ModelAdmin):
+class PetAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ("name", "species", "breed", "sex", "user", "is_active", "is_deceased", "created_at")
     list_select_related = ("user",)
     list_filter = ("species", "sex", "neutered", "is_active", "is_deceased")

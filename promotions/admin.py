@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.utils import timezone
 
-from diagnopet.admin_base import TIMESTAMPS, ReadOnlyModelAdmin, action_form, action_form_page
+from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyModelAdmin, action_form, action_form_page
 from diagnopet.errors import DomainError
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
@@ -210,7 +210,7 @@ class CouponAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CouponRedemption)
-class CouponRedemptionAdmin(ReadOnlyModelAdmin):
+class CouponRedemptionAdmin(LargeTableAdmin, ReadOnlyModelAdmin):
     """Read-only: redemptions are written and released by the booking flow, together with the coupon's
     ``current_uses``; editing one here would put the two out of step."""
 
