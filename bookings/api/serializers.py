@@ -202,6 +202,10 @@ class PrescriptionSerializer(ModelSerializer):
         return obj.verified_at is not None
 
 
+# Stands for a report's key in a routed link (the route takes any path segment; a key is digits).
+_LINK_KEY = "report-key"
+
+
 class ReportTestSerializer(PlannedRepresentation, serializers.Serializer):
     context_free = True
 
@@ -235,6 +239,13 @@ class ReportSerializer(PlannedRepresentation, ModelSerializer):
 
     @reads("pk")
     def get_download_url(self, report) -> str:
-        path = reverse("bookings:report-download", kwargs={"pk": report.pk})
-        request = self.context.get("request")
-        return request.build_absolute_uri(path) if request else path
+        # Routed once per serializer (a page shows 20 reports; reverse() was a sixth of the list's time): the link of
+        # a placeholder key, then each report's key in its place.
+        head_tail = self.__dict__.get("_download_link")
+        if head_tail is None:
+            path = reverse("bookings:report-download", kwargs={"pk": _LINK_KEY})
+            request = self.context.get("request")
+            link = request.build_absolute_uri(path) if request else path
+            head, _, tail = link.rpartition(_LINK_KEY)
+            head_tail = self._download_link = (head, tail)
+        return f"{head_tail[0]}{report.pk}{head_tail[1]}"

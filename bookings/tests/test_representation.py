@@ -114,7 +114,9 @@ def test_reports_are_what_drf_would_show(customer_client, customer, monkeypatch)
 
     assert planned == plain
     assert b"recheck in 4 weeks" in planned
-    assert b"/download" in planned
+    links = {r["id"]: r["download_url"] for r in customer_client.get(reverse("bookings:report-list")).json()["results"]}
+    assert len(links) == 2
+    assert all(link == f"http://testserver/api/v1/reports/{pk}/download" for pk, link in links.items())
     report = booking.reports.order_by("id").last()
     planned, plain = _both(customer_client, reverse("bookings:report-detail", args=[report.id]), monkeypatch)
     assert planned == plain
