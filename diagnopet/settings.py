@@ -110,6 +110,13 @@ for _database in DATABASES.values():
         # JIT compilation costs more than it saves on our short OLTP and report queries (bench/README.md).
         if not env.bool("DATABASE_JIT", default=False):
             _database["OPTIONS"]["options"] = "-c jit=off"
+        # Parameters bound by the server, and a statement run 5 times on a connection is prepared: PostgreSQL
+        # plans it once per connection instead of on every request (planning was 1-2 ms of each list page's
+        # queries, more than executing them; bench/README.md). Off (0) behind a pgbouncer in transaction mode
+        # older than 1.21, which cannot follow prepared statements across its server connections.
+        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            _database["OPTIONS"]["server_side_binding"] = True
+            _database["OPTIONS"]["prepare_threshold"] = 5
 DATABASE_ROUTERS = ["diagnopet.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
