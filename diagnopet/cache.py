@@ -30,13 +30,13 @@ class RedisCache(django_redis.RedisCache):
         self._class = RedisCacheClient
 
     def count_in_window(self, key, timeout, version=None) -> int:
-        """Add 1 to the counter ``key`` (created at 1 when missing) and let it live ``timeout`` seconds from its first
-        count: ``INCR`` and ``EXPIRE … NX`` in one ``MULTI`` — one round trip, where Django's ``incr`` makes two
-        (``EXISTS``, then ``INCR``) and a missing key needs an ``add`` and a third. The counter is a plain integer,
-        which ``get``/``incr`` read as usual."""
+        """Add 1 to the counter ``key`` and return it; a missing counter starts at 0 and lives ``timeout`` seconds
+        from then. ``SET … NX EX`` and ``INCR`` in one ``MULTI`` (any Redis from 2.6.12): one round trip, where
+        Django's ``incr`` makes two (``EXISTS``, then ``INCR``) and a missing key needs an ``add`` and a third. The
+        counter is a plain integer, which ``get``/``incr`` read as usual."""
         key = self.make_and_validate_key(key, version=version)
         pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.set(key, 0, ex=timeout, nx=True)
         pipeline.incr(key)
-        pipeline.expire(key, timeout, nx=True)
-        count, _expiry_set = pipeline.execute()
+        _created, count = pipeline.execute()
         return count

@@ -4,7 +4,7 @@ DRF's ``SimpleRateThrottle`` keeps, per client, the time of every request of the
 that list from the cache and writes it back, so its cost grows with the rate (600 floats pickled both ways at
 600/min) and two concurrent requests can each write back a list without the other's entry (a lost update lets
 requests through). ``CountingThrottle`` keeps one integer per client and fixed window (``<key>:<window number>``),
-counted with the cache's atomic ``incr`` and created with ``add``; on Redis with ``INCR`` and ``EXPIRE NX`` in one
+counted with the cache's atomic ``incr`` and created with ``add``; on Redis with ``SET NX EX`` and ``INCR`` in one
 ``MULTI`` (``diagnopet.cache.RedisCache.count_in_window``): one round trip, whatever the rate, and no lost updates
 between instances.
 
