@@ -77,11 +77,60 @@ def test_list_is_what_drf_would_show(customer_client, bookings, monkeypatch):
 
 @pytest.mark.parametrize(
     "query",
-    ["?status=cancelled", "?collection_type=lab", "?ordering=total_amount", "?page_size=2&page=2", "?ordering=-id"],
+    [
+        "?status=cancelled",
+        "?collection_type=lab",
+        "?ordering=total_amount",
+        "?page_size=2&page=2",
+        "?ordering=-id",
+        "?page_size=500",
+        "?page=last",
+        "?status=no_show",  # no booking: an empty page
+    ],
 )
 def test_filtered_ordered_and_paged_lists_are_what_drf_would_show(customer_client, bookings, monkeypatch, query):
     served, plain = _both(customer_client, reverse("bookings:booking-list") + query, monkeypatch)
     assert served == plain
+
+
+@pytest.mark.parametrize("query", ["?page=999", "?page=0", "?page=x", "?page_size=0"])
+def test_pages_that_do_not_exist_are_refused_as_drf_refuses_them(customer_client, bookings, monkeypatch, query):
+    served = customer_client.get(reverse("bookings:booking-list") + query)
+    monkeypatch.setattr(ValuesPlan, "enabled", False)
+    plain = customer_client.get(reverse("bookings:booking-list") + query)
+
+    assert served.status_code == plain.status_code >= 400
+    assert served.content == plain.content
+
+
+def test_in_utc_datetimes_end_in_z_as_drf_shows_them(customer_client, bookings, monkeypatch, settings):
+    settings.TIME_ZONE = "UTC"
+    served, plain = _both(customer_client, reverse("bookings:booking-list"), monkeypatch)
+
+    assert served == plain
+    assert b'Z"' in served
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [("", 3), ("?ordering=delivered_at", 3), ("?pet={pet}", 1), ("?booking={booking}", 2), ("?page_size=1", 1)],
+)
+def test_report_lists_filtered_and_ordered_are_what_drf_would_show(
+    customer_client, customer, monkeypatch, query, shown
+):
+    first, second = BookingFactory(user=customer), BookingFactory(user=customer)
+    for booking, hours in ((first, 5), (second, 2), (first, 1)):
+        TestReportFactory(
+            booking_item=BookingItemFactory(booking=booking),
+            status="delivered",
+            delivered_at=timezone.now() - datetime.timedelta(hours=hours),
+        )
+    url = reverse("bookings:report-list") + query.format(pet=second.pet_id, booking=first.id)
+
+    served, plain = _both(customer_client, url, monkeypatch)
+
+    assert served == plain
+    assert served.count(b'"download_url"') == shown
 
 
 def test_values_rows_answer_404_for_another_customers_booking(customer_client, monkeypatch):

@@ -353,23 +353,32 @@ class ValuesPlan:
         shape: dict = {}
         for path in paths:
             attrs = path.split(".")
-            # The method sees None behind a missing object and decides, as it would with an instance.
             names, _model_field = self._walk(serializer, field, model, attrs, nullable_hops=True)
-            node = shape
-            for attr in attrs[:-1]:
+            node, hop = shape, model
+            for depth, attr in enumerate(attrs[:-1]):
+                foreign_key = hop._meta.get_field(attr)
                 node = node.setdefault(attr, {})
+                if foreign_key.null:
+                    # No object behind a null key: the method sees None there, as it would on an instance.
+                    node[_MISSING_WHEN] = self._column(prefix + "__".join([*names[:depth], foreign_key.attname]))
+                hop = foreign_key.related_model
             node[attrs[-1]] = self._column(prefix + "__".join(names))
         cls = type(serializer)
         self._method_classes[cls] = None
         return f"{self._constant(method)}(env[{self._constant(cls)}], {self._namespace(shape)})"
 
     def _namespace(self, shape: dict) -> str:
-        """An object with the attributes of ``shape`` (name → column index, or a nested shape)."""
+        """An object with the attributes of ``shape`` (name → column index, or a nested shape), or None for a
+        nested one whose foreign key column is null."""
         parts = [
             f"{name}=row[{what}]" if type(what) is int else f"{name}={self._namespace(what)}"
             for name, what in shape.items()
+            if name is not _MISSING_WHEN
         ]
-        return f"{self._constant(SimpleNamespace)}({', '.join(parts)})"
+        built = f"{self._constant(SimpleNamespace)}({', '.join(parts)})"
+        if _MISSING_WHEN in shape:
+            return f"(None if row[{shape[_MISSING_WHEN]}] is None else {built})"
+        return built
 
     # Showing ---------------------------------------------------------------------------------------------
 
@@ -410,6 +419,10 @@ class ValuesPlan:
     def _env(self, context) -> dict:
         self._build()
         return {cls: cls(context=context or {}) for cls in self._method_classes}
+
+
+# In a method's shape: the column whose null means the object is missing.
+_MISSING_WHEN = object()
 
 
 class _Pages:

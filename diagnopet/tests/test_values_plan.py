@@ -46,7 +46,8 @@ def test_a_declared_method_field_gets_the_columns_it_reads():
         def get_coupon(self, booking):
             return booking.coupon.code
 
-    assert ValuesPlan(Declared).columns == ("id", "coupon__code", "discount_amount")
+    # And the nullable coupon's key: with none, the method gets None for booking.coupon.
+    assert ValuesPlan(Declared).columns == ("id", "coupon_id", "coupon__code", "discount_amount")
 
 
 def test_a_column_behind_a_nullable_foreign_key_is_refused():
@@ -94,3 +95,26 @@ def test_a_whole_object_source_is_refused():
             fields = ["id", "everything"]
 
     assert "has source='*'" in _refusal(Whole)
+
+
+@pytest.mark.django_db
+def test_a_method_sees_none_behind_a_null_foreign_key_as_on_an_instance():
+    from bookings.tests.factories import BookingFactory
+    from promotions.tests.factories import CouponFactory
+
+    class CouponCode(_Booking):
+        coupon = serializers.SerializerMethodField()
+
+        class Meta(_Booking.Meta):
+            fields = ["id", "coupon"]
+
+        @reads("coupon.code")
+        def get_coupon(self, booking):
+            return booking.coupon.code if booking.coupon is not None else None
+
+    with_coupon, without = BookingFactory(coupon=CouponFactory(code="SAVE10")), BookingFactory(coupon=None)
+    queryset = Booking.objects.filter(pk__in=[with_coupon.pk, without.pk]).order_by("pk")
+    plan = ValuesPlan(CouponCode)
+
+    assert plan.represent(plan.rows(queryset)) == CouponCode(queryset, many=True).data
+    assert [row["coupon"] for row in plan.represent(plan.rows(queryset))] == ["SAVE10", None]
