@@ -60,10 +60,11 @@ def booking_create(
                 notes=notes,
                 idempotency_key=idempotency_key,
             )
-        except IntegrityError:
+        except IntegrityError as exc:
             # Either this key's booking exists (a replay, or a concurrent request with the same key won: the loop
-            # returns it), or the random booking code collided (the loop draws a new one).
-            if attempt == _CREATE_ATTEMPTS - 1:
+            # returns it), or the random booking code collided (the loop draws a new one). Anything else (a pet
+            # deleted meanwhile, a check) is not retried.
+            if attempt == _CREATE_ATTEMPTS - 1 or not _booking_unique_violation(exc):
                 raise
             continue
         except (ValidationFailed, Conflict):
@@ -73,6 +74,16 @@ def booking_create(
         booking.was_replayed = False
         return booking
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _booking_unique_violation(exc: IntegrityError) -> bool:
+    """A unique index of the booking row refused it (its code, or the user's idempotency key). A database that
+    does not say which (SQLite in development) counts as one."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate is None:
+        return True
+    return sqlstate == "23505" and getattr(cause.diag, "table_name", None) == Booking._meta.db_table
 
 
 def _booking_with_key(user, idempotency_key) -> Booking | None:

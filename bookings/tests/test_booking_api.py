@@ -157,6 +157,19 @@ class TestCreate:
         slot.refresh_from_db()
         assert slot.booked == 1
 
+    def test_a_booking_code_already_taken_is_drawn_again(self, customer_client, booking_setup, monkeypatch):
+        taken = BookingFactory(code="DP-TAKEN1")
+        draws = iter(["DP-TAKEN1", "DP-FRESH2"])  # the random draw, made to collide once
+        monkeypatch.setattr("bookings.services.booking.booking_code_new", lambda: next(draws))
+
+        response = customer_client.post(BOOKINGS, booking_payload(booking_setup), format="json")
+
+        assert response.status_code == 201, response.json()
+        assert response.json()["code"] == "DP-FRESH2"
+        assert Booking.objects.exclude(pk=taken.pk).get().code == "DP-FRESH2"
+        booking_setup["slot"].refresh_from_db()
+        assert booking_setup["slot"].booked == 1  # the failed attempt took nothing
+
     def test_same_key_from_another_user_is_another_booking(self, customer_client, booking_setup):
         customer_client.post(BOOKINGS, booking_payload(booking_setup), format="json", HTTP_IDEMPOTENCY_KEY="k")
         other = UserFactory()
