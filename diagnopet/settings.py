@@ -110,10 +110,13 @@ for _database in DATABASES.values():
         # JIT compilation costs more than it saves on our short OLTP and report queries (bench/README.md).
         if not env.bool("DATABASE_JIT", default=False):
             _database["OPTIONS"]["options"] = "-c jit=off"
-        # Parameters bound by the server, and a statement run 5 times on a connection is prepared: PostgreSQL
-        # plans it once per connection instead of on every request (planning was 1-2 ms of each list page's
-        # queries, more than executing them; bench/README.md). Off (0) behind a pgbouncer in transaction mode
-        # older than 1.21, which cannot follow prepared statements across its server connections.
+        # Parameters bound by the server, and psycopg prepares a statement on its 5th run on a connection. PostgreSQL
+        # then plans it for each of its first 5 executions and afterwards keeps one generic plan when that plan looks
+        # no costlier (plan_cache_mode=auto): planning was 1-2 ms of each list page's queries, more than executing
+        # them (bench/README.md). Caveats, in README "Scaling": a generic plan can suit one parameter value less
+        # than a fresh one would, and after a migration that changes a selected column's type, connections still
+        # open fail that statement until the instance restarts (the deploy restarts them). Off (0) also behind a
+        # pgbouncer in transaction mode older than 1.21, which cannot follow prepared statements.
         if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
             _database["OPTIONS"]["server_side_binding"] = True
             _database["OPTIONS"]["prepare_threshold"] = 5

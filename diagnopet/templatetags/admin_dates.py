@@ -4,8 +4,8 @@ Django's ``date_hierarchy`` lists the years (then months, then days) that have r
 date_trunc(…)`` over every row of the changelist: on a million bookings that was 200 ms of every page, and more on
 the bills (bench/README.md). This lists every period from the first row to the last instead, from the ``MIN`` and
 ``MAX`` that Django already reads (index look-ups): the same links and page, the periods between without rows
-included. It is for the admins of large tables (``ContiguousDateHierarchy`` in ``diagnopet.admin_base``); the
-others keep Django's.
+included. It is for the admins of large tables (``LargeTableAdmin`` in ``diagnopet.admin_base``); the others keep
+Django's.
 """
 
 import datetime
@@ -44,7 +44,7 @@ def contiguous_date_hierarchy(cl) -> dict:
         return cl.get_query_string(filters, [f"{field_name}__"])
 
     first, last = _span(cl, field_name, is_datetime)
-    if not (year or month) and first is not None and first.year == last.year:
+    if not (year or month or day) and first is not None and first.year == last.year:
         # Django's start level: the one year (or month) the rows are in.
         year = first.year
         if first.month == last.month:

@@ -100,7 +100,13 @@ def test_a_small_table_keeps_djangos_drill_down(admin_client):
 
 @pytest.mark.parametrize(
     "query",
-    ["", "?booking_date__year=2026", "?booking_date__year=2026&booking_date__month=2", "?status=pending"],
+    [
+        "",
+        "?booking_date__year=2026",
+        "?booking_date__year=2026&booking_date__month=2",
+        "?status=pending",
+        "?booking_date__day=1",  # a day alone: Django starts from the years
+    ],
 )
 def test_without_gaps_the_links_are_djangos(admin_client, monkeypatch, query):
     from bookings.admin import BookingAdmin
@@ -114,3 +120,29 @@ def test_without_gaps_the_links_are_djangos(admin_client, monkeypatch, query):
     assert ours
     assert [q for q in djangos_sql if "DISTINCT" in q]
     assert not [q for q in ours_sql if "DISTINCT" in q]
+
+
+def test_a_datetime_hierarchy_counts_in_the_clinics_time_zone(admin_client, monkeypatch):
+    from pets.admin import PetAdmin
+    from pets.models import Pet
+    from pets.tests.factories import PetFactory
+
+    utc = datetime.UTC
+    # In Asia/Kolkata (UTC+5:30) both are 1 January 2026; in UTC the first is still 2025.
+    for moment in (
+        datetime.datetime(2025, 12, 31, 19, 0, tzinfo=utc),
+        datetime.datetime(2026, 1, 1, 10, 0, tzinfo=utc),
+    ):
+        Pet.objects.filter(pk=PetFactory().pk).update(created_at=moment)
+
+    def drill(query=""):
+        response = admin_client.get("/admin/pets/pet/" + query)
+        assert response.status_code == 200
+        nav = re.search(r'<nav class="toplinks">(.*?)</nav>', response.content.decode(), re.S)
+        return [html.unescape(text).strip() for text in re.findall(r">([^<]+)</a>", nav.group(1))] if nav else []
+
+    ours = drill()
+    monkeypatch.setattr(PetAdmin, "date_hierarchy_contiguous", False)
+    djangos = drill()
+
+    assert ours == djangos == ["‹ 2026", "January 1"]

@@ -1,5 +1,5 @@
-"""PostgreSQL plans a repeated statement once per connection (DATABASE_PREPARED_STATEMENTS, on by default):
-parameters are bound by the server and psycopg prepares a statement on its fifth run."""
+"""Repeated statements are prepared (DATABASE_PREPARED_STATEMENTS, on by default): parameters are bound by the
+server and psycopg prepares a statement on its fifth run on a connection."""
 
 import os
 import subprocess
