@@ -78,37 +78,47 @@ def _shower(field):
         return lambda value: value if type(value) is str else show(value)
     if type(field) is serializers.IntegerField:
         return lambda value: value if type(value) is int else int(value)
-    if (
-        type(field) is serializers.DateTimeField
-        and settings.USE_TZ
-        and not hasattr(field, "timezone")
-        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
-    ):
+    if _iso_datetime_field(field):
         return _datetime_shower(field)
-    if isinstance(field, serializers.DecimalField):
-        coerce = getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
-        if coerce and not field.localize and not field.normalize_output and field.decimal_places is not None:
-            exponent, show = -field.decimal_places, field.to_representation
-            return lambda value: (
-                format(value, "f")
-                if type(value) is Decimal and value.is_finite() and value.as_tuple().exponent == exponent
-                else show(value)
-            )
+    if _plain_decimal_field(field):
+        exponent, show = -field.decimal_places, field.to_representation
+        return lambda value: (
+            format(value, "f")
+            if type(value) is Decimal and value.is_finite() and value.as_tuple().exponent == exponent
+            else show(value)
+        )
     return field.to_representation
 
 
+def _iso_datetime_field(field) -> bool:
+    """DRF's own datetime output: ISO 8601 in the current time zone (USE_TZ, no time zone of the field's own)."""
+    return (
+        type(field).to_representation is serializers.DateTimeField.to_representation
+        and settings.USE_TZ
+        and not hasattr(field, "timezone")
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+    )
+
+
+def _plain_decimal_field(field) -> bool:
+    """DRF's own decimal output as text with the field's places (not localized, not normalized)."""
+    return (
+        type(field).to_representation is serializers.DecimalField.to_representation
+        and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+        and not field.localize
+        and not field.normalize_output
+        and field.decimal_places is not None
+    )
+
+
 def _datetime_shower(field):
-    """DRF's ``DateTimeField.to_representation`` for an aware datetime, without its per-call look-ups: in the
-    current time zone, ISO 8601, ``Z`` for UTC. Anything else (naive, out of range) goes through DRF's."""
-    show = field.to_representation
+    """DRF's ``DateTimeField.to_representation`` for an aware datetime (``_iso_datetime`` in the current time
+    zone); anything else (naive) goes through DRF's."""
+    in_zone, show = _iso_datetime(field), field.to_representation
 
     def shown(value):
         if type(value) is datetime.datetime and value.utcoffset() is not None:
-            try:
-                text = value.astimezone(get_current_timezone()).isoformat()
-            except OverflowError:
-                return show(value)  # DRF's own error
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return in_zone(value, get_current_timezone())
         return show(value)
 
     return shown
@@ -310,21 +320,12 @@ class ValuesPlan:
             and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601
         ):
             return "v.isoformat()"
-        if (
-            shows is serializers.DateTimeField.to_representation
-            and isinstance(model_field, models.DateTimeField)
-            and settings.USE_TZ
-            and not hasattr(field, "timezone")
-            and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
-        ):
+        if _iso_datetime_field(field) and isinstance(model_field, models.DateTimeField):
             # An aware datetime (USE_TZ): in the request's time zone, read once per page (tz).
             return f"{self._constant(_iso_datetime(field))}(v, tz)"
         if (
-            shows is serializers.DecimalField.to_representation
+            _plain_decimal_field(field)
             and isinstance(model_field, models.DecimalField)
-            and getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
-            and not field.localize
-            and not field.normalize_output
             and field.decimal_places == model_field.decimal_places
             and field.max_digits is not None
             and model_field.max_digits <= field.max_digits

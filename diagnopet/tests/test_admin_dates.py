@@ -47,6 +47,8 @@ def test_years_from_the_first_booking_to_the_last_without_a_distinct_scan(admin_
         ("?booking_date__year=2026", "2026"),
     ]
     assert not [q for q in sql if "DISTINCT" in q]
+    # One count of the rows shown (show_full_result_count off: no second COUNT(*) of the whole table).
+    assert sum(1 for q in sql if "COUNT(*)" in q) == 1
 
 
 def test_months_of_a_year_and_days_of_a_month(admin_client):
