@@ -62,8 +62,8 @@ ITEMS_IN_ORDER = BookingItem.objects.order_by("sequence")
 
 
 def customer_bookings(user):
-    """The bookings a customer may see: their own."""
-    return Booking.objects.filter(user=user)
+    """The bookings a customer may see: their own (by id: a ``DeferredUser`` is not read for it)."""
+    return Booking.objects.filter(user_id=user.pk)
 
 
 def bookings_for_customer(user):
@@ -97,8 +97,8 @@ REPORT_SHOWN = (
 
 
 def customer_reports(user):
-    """Reports a customer may see: delivered, current versions, of their own bookings."""
-    return TestReport.objects.filter(booking__user=user, status=TestReport.Status.DELIVERED, is_current=True)
+    """Reports a customer may see: delivered, current versions, of their own bookings (by the user's id)."""
+    return TestReport.objects.filter(booking__user_id=user.pk, status=TestReport.Status.DELIVERED, is_current=True)
 
 
 def reports_for_customer(user):

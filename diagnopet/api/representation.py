@@ -28,13 +28,18 @@ from operator import attrgetter
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db import models
+from django.http import Http404
 from django.utils.timezone import get_current_timezone
-from rest_framework import generics, permissions, serializers
+from rest_framework import permissions, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.fields import ISO_8601
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from diagnopet.api.authentication import DeferredUser, user_confirmed
+from diagnopet.api.compiled import CompiledColumns
 
 
 def _identity(value):
@@ -237,6 +242,7 @@ class ValuesPlan:
             code = compile(self.source, f"<ValuesPlan {self.serializer_class.__qualname__}>", "exec")
             exec(code, {"k": self._constants}, namespace)  # noqa: S102 - our own generated source, no input in it
             self._row = namespace["build"]
+            self._compiled = CompiledColumns(serializer.Meta.model, tuple(self._columns))
             self._built = True
 
     def _column(self, lookup: str) -> int:
@@ -391,8 +397,10 @@ class ValuesPlan:
 
     def rows(self, queryset):
         """``queryset``'s rows as this plan reads them (its filters and order kept; ``select_related``, ``only``
-        and prefetches have no use here and are dropped)."""
-        return queryset.prefetch_related(None).values_list(*self.columns)
+        and prefetches have no use here and are dropped), with the columns' SQL compiled once
+        (``CompiledColumns``): a list of tuples, or a values-list queryset where that does not apply."""
+        self._build()
+        return self._compiled.rows(queryset.prefetch_related(None))
 
     def pages(self, queryset) -> "_Pages":
         """``rows(queryset)`` for a paginator: counted on ``queryset`` itself, since the columns' joins would
@@ -410,7 +418,7 @@ class ValuesPlan:
             if groups:
                 child_env = child._env(context)
                 build = child._row
-                found = queryset.filter(**{f"{foreign_key}__in": list(groups)}).values_list(*child.columns)
+                found = child.rows(queryset.filter(**{f"{foreign_key}__in": list(groups)}))
                 for child_row in found:
                     groups[child_row[0]].append(build(child_row, child_env, tz))
             env[name] = groups
@@ -437,6 +445,8 @@ class _Pages:
         return self.queryset.count()
 
     def __getitem__(self, key):
+        if isinstance(key, slice):  # a page: the queryset's LIMIT/OFFSET
+            return self.plan.rows(self.queryset[key])
         return self.plan.rows(self.queryset)[key]
 
 
@@ -487,22 +497,47 @@ def _shown_as_loaded(field, model_field) -> bool:
 
 class ValuesReadMixin:
     """For a list/retrieve viewset: show ``values_plan`` (a ``ValuesPlan`` of its ``serializer_class``) from values
-    rows of ``get_values_queryset()``, with the view's filters, ordering, pagination and 404 as usual."""
+    rows of ``get_values_queryset()``, with the view's filters, ordering, pagination and 404 as usual.
+
+    With ``owner_field`` (the path from a row to its owning user: ``"user"``, ``"booking__user"``), list and
+    retrieve do not read the user row before the view runs (``DeferredUser``): the rows' query itself keeps only
+    rows whose owner is the token's user and is active, so any row shown proves the user may see it; when no row
+    answers (an empty list, a 404) the user is read to tell a refused user (401) from an empty answer.
+    """
 
     values_plan: ValuesPlan
+    owner_field: str | None = None
 
     def get_values_queryset(self):
         """The rows list and retrieve may show; ``get_queryset()`` unless the view has a leaner one (what it loads
         for model instances, select_related, prefetches, is of no use to values rows)."""
         return self.get_queryset()
 
+    def defers_user(self) -> bool:
+        """Asked by the authentication (``AuditedJWTAuthentication``): may this request's user row wait?"""
+        return self.owner_field is not None and self.action in ("list", "retrieve") and ValuesPlan.enabled
+
+    def _values_queryset(self):
+        queryset = self.filter_queryset(self.get_values_queryset())
+        user = self.request.user
+        if type(user) is DeferredUser:
+            # The proof that the user may see these rows: theirs, and the account active (simplejwt's checks).
+            queryset = queryset.filter(**{self.owner_field: user.pk, f"{self.owner_field}__is_active": True})
+        return queryset
+
     def list(self, request, *args, **kwargs):
         if not ValuesPlan.enabled:
             return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_values_queryset())
-        page = self.paginate_queryset(self.values_plan.pages(queryset))
+        queryset = self._values_queryset()
+        try:
+            page = self.paginate_queryset(self.values_plan.pages(queryset))
+        except (Http404, NotFound):
+            user_confirmed(request.user)
+            raise
         rows = self.values_plan.rows(queryset) if page is None else page
         data = self.values_plan.represent(rows, self.get_serializer_context())
+        if not data:
+            user_confirmed(request.user)
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
@@ -512,7 +547,18 @@ class ValuesReadMixin:
             # get_object() would ask these about the object; a row is not one.
             if type(permission).has_object_permission is not permissions.BasePermission.has_object_permission:
                 raise ImproperlyConfigured(f"{type(self).__name__}: object permissions need get_object().")
-        rows = self.values_plan.rows(self.filter_queryset(self.get_values_queryset()))
         lookup = self.lookup_url_kwarg or self.lookup_field
-        row = generics.get_object_or_404(rows, **{self.lookup_field: kwargs[lookup]})
-        return Response(self.values_plan.represent([row], self.get_serializer_context())[0])
+        model = self.values_plan.serializer_class.Meta.model
+        try:
+            rows = list(self.values_plan.rows(self._values_queryset().filter(**{self.lookup_field: kwargs[lookup]})))
+        except (TypeError, ValueError, ValidationError):
+            # As DRF's get_object_or_404: a lookup value the field refuses is a plain 404.
+            user_confirmed(request.user)
+            raise Http404 from None
+        if len(rows) > 1:
+            raise model.MultipleObjectsReturned(f"{len(rows)} rows for {self.lookup_field}={kwargs[lookup]!r}.")
+        if not rows:
+            user_confirmed(request.user)
+            # Django's get_object_or_404 message.
+            raise Http404(f"No {model._meta.object_name} matches the given query.")
+        return Response(self.values_plan.represent(rows, self.get_serializer_context())[0])

@@ -1,0 +1,151 @@
+"""The customer's bookings and reports (list and detail) authenticate through their own query: the user row is not
+read first (``DeferredUser``, diagnopet/api/authentication.py), the rows' query keeps only rows of the token's user
+whose account is active, and when no row answers the user is read to tell a refused user (401) from an empty
+answer or a 404. These tests hold it to simplejwt's rules: a deactivated, anonymised or deleted account is refused
+whatever it owns, and nobody sees another customer's rows."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory
+from bookings.services.operations import user_anonymize
+from bookings.tests.factories import BookingFactory, BookingItemFactory
+from bookings.tests.test_reports_api import report_for
+from conftest import client_for
+from diagnopet.api.authentication import DeferredUser
+
+pytestmark = pytest.mark.django_db
+
+BOOKINGS = reverse("bookings:booking-list")
+REPORTS = reverse("bookings:report-list")
+USER_TABLE = get_user_model()._meta.db_table
+
+
+def _detail(booking) -> str:
+    return reverse("bookings:booking-detail", args=[booking.id])
+
+
+def _reads(client, url, **params):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    return response, [query["sql"] for query in ctx.captured_queries]
+
+
+def _reads_user_row(statements) -> bool:
+    """A statement reading from the user table itself (not a join of it into the rows' query)."""
+    return any(f'FROM "{USER_TABLE}"' in sql for sql in statements)
+
+
+def test_a_customer_with_rows_is_not_read_before_them(customer, customer_client):
+    booking = BookingFactory(user=customer)
+    BookingItemFactory(booking=booking)
+    report = report_for(customer)
+
+    for url, statement_count in ((BOOKINGS, 3), (_detail(booking), 2), (REPORTS, 2)):
+        response, statements = _reads(customer_client, url)
+        assert response.status_code == 200, response.json()
+        # list: count, page, items; detail: the booking, its items; reports: count, page
+        assert len(statements) == statement_count, statements
+        assert not _reads_user_row(statements), statements
+        # The rows' query is the proof: the token's user, and the account active.
+        assert f'"{USER_TABLE}"."is_active"' in statements[-2 if url != REPORTS else -1]
+    detail = customer_client.get(reverse("bookings:report-detail", args=[report.id]))
+    assert detail.status_code == 200
+
+
+@pytest.mark.parametrize("how", ["deactivated", "anonymised"])
+def test_a_refused_account_gets_401_whatever_it_owns(customer, how):
+    client = client_for(customer)
+    booking = BookingFactory(user=customer)
+    report = report_for(customer)
+    assert client.get(_detail(booking)).status_code == 200
+    if how == "deactivated":
+        customer.is_active = False
+        customer.save(update_fields=["is_active"])
+    else:
+        user_anonymize(user=customer)
+
+    for url, params in (
+        (BOOKINGS, {}),
+        (BOOKINGS, {"page": 2}),
+        (BOOKINGS, {"status": "cancelled"}),
+        (_detail(booking), {}),
+        (reverse("bookings:booking-detail", args=["abc"]), {}),
+        (REPORTS, {}),
+        (reverse("bookings:report-detail", args=[report.id]), {}),
+    ):
+        response = client.get(url, params)
+        assert response.status_code == 401, (url, params, response.json())
+        assert response.json()["code"] == "user_inactive"
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_a_deleted_account_gets_401(db):
+    gone = UserFactory()
+    client = client_for(gone)
+    someone_elses = BookingFactory()
+    gone.delete()
+
+    for url in (BOOKINGS, _detail(someone_elses), REPORTS):
+        response = client.get(url)
+        assert response.status_code == 401, response.json()
+        assert response.json()["code"] == "user_not_found"
+
+
+def test_an_active_customer_sees_only_their_own(customer, customer_client):
+    theirs = BookingFactory()
+    their_report = report_for(theirs.user)
+    BookingFactory(user=customer)
+
+    response, statements = _reads(customer_client, _detail(theirs))
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No Booking matches the given query."
+    # Nothing answered: the user row is read to tell a 404 from a refused account.
+    assert _reads_user_row(statements)
+    assert customer_client.get(reverse("bookings:report-detail", args=[their_report.id])).status_code == 404
+    assert [row["id"] for row in customer_client.get(BOOKINGS).json()["results"]] != [theirs.id]
+    assert customer_client.get(BOOKINGS, {"page": 2}).status_code == 404
+    assert customer_client.get(REPORTS).json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_an_empty_list_of_an_active_customer_is_200(customer, customer_client):
+    response, statements = _reads(customer_client, BOOKINGS)
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+    assert _reads_user_row(statements)
+
+
+def test_writes_and_actions_read_the_user_first(customer, customer_client):
+    """Only list and retrieve defer: a cancel (a write, with its audit actor) reads the account before anything."""
+    booking = BookingFactory(user=customer)
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = customer_client.post(reverse("bookings:booking-cancel", args=[booking.id]), {}, format="json")
+    assert response.status_code == 401
+    assert len(ctx.captured_queries) == 1  # the user row, and nothing else
+
+
+def test_deferred_user_reads_the_row_only_for_more_than_its_id(customer):
+    loads = []
+
+    def load():
+        loads.append(1)
+        return customer
+
+    user = DeferredUser(customer.pk, load)
+    assert (user.pk, user.id, bool(user), user.is_authenticated, user.is_anonymous) == (
+        customer.pk,
+        customer.pk,
+        True,
+        True,
+        False,
+    )
+    assert loads == []
+    assert user.phone == customer.phone
+    assert isinstance(user, get_user_model())
+    assert user == customer
+    assert loads == [1]
