@@ -19,6 +19,7 @@ PASSWORD = "Bench-Pass-2026!"  # noqa: S105
 KNOWN_CUSTOMER_PHONE = "+919000000001"  # customer index 1: exactly 50 bookings, two pets
 ANALYST_PHONE = "+918100000001"
 ADMIN_PHONE = "+918100000002"
+BOOKER_PHONE = "+919100000003"  # customer index 3 of the seed: makes the bookings of the create benchmarks
 KNOWN_CUSTOMER_BOOKINGS = 50
 
 
