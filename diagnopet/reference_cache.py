@@ -14,8 +14,13 @@ when they use them, so a cached row never outlives the day it applied to.
 
 A transaction that changed a name's rows reads them from the database, not the cache, until it ends: it must see its
 own uncommitted change, and no other request may see it before the commit (nor ever, on a rollback).
+
+Each process also keeps the value it last read for a name, with its token and the shared entry's expiry: while the
+token is current (read on every call, one round trip) and the entry has not expired, the rows are not fetched and
+unpickled again. Callers get the same objects on every call and must not change them.
 """
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -31,9 +36,10 @@ DEFAULT_TIMEOUT = 300
 # A per-process cache (LocMemCache: no CACHE_URL) hears only its own process's invalidations: other workers,
 # Celery and manage.py would keep stale rows, so there they live a few seconds only.
 PER_PROCESS_TIMEOUT = 5
-_MISSING = object()
 # Per connection: name → the outermost atomic block of the transaction that changed it (not committed yet).
 _CHANGED_ATTR = "reference_cache_changed"
+# Per process: name → (version token, value, expiry as time.time()) of the last value read.
+_IN_PROCESS: dict[str, tuple[str, object, float]] = {}
 
 
 def _namespace(name: str) -> str:
@@ -66,11 +72,19 @@ def reference_cached(name: str, load: Callable[[], T], *, timeout: int = DEFAULT
     if _changed_here(name):
         return load()
     # The version is read before the database: rows committed after that read are stored under a replaced token.
-    key = f"reference-cache:{name}:{_version(name)}"
-    value = cache.get(key, _MISSING)
-    if value is _MISSING:
-        value = load()
-        cache.set(key, value, PER_PROCESS_TIMEOUT if isinstance(caches["default"], LocMemCache) else timeout)
+    version = _version(name)
+    held = _IN_PROCESS.get(name)
+    if held is not None and held[0] == version and time.time() < held[2]:
+        return held[1]
+    # The shared entry carries its expiry, so this process's copy lives no longer than the entry it came from.
+    key = f"reference-cache:v2:{name}:{version}"
+    entry = cache.get(key)
+    if entry is None:
+        lifetime = PER_PROCESS_TIMEOUT if isinstance(caches["default"], LocMemCache) else timeout
+        entry = (time.time() + lifetime, load())
+        cache.set(key, entry, lifetime)
+    expires, value = entry
+    _IN_PROCESS[name] = (version, value, expires)
     return value
 
 
