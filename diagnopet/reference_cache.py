@@ -17,7 +17,9 @@ own uncommitted change, and no other request may see it before the commit (nor e
 
 Each process also keeps the value it last read for a name, with its token and the shared entry's expiry: while the
 token is current (read on every call, one round trip) and the entry has not expired, the rows are not fetched and
-unpickled again. Callers get the same objects on every call and must not change them.
+unpickled again. Callers get the same objects on every call: they must not change them, nor follow a foreign key
+of theirs that is not loaded (Django would keep the related row on the shared object). The expiry is the loading
+host's clock: hosts' clocks must agree (NTP), or a copy outlives its entry by their difference.
 """
 
 import time

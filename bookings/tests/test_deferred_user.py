@@ -51,7 +51,11 @@ def test_a_customer_with_rows_is_not_read_before_them(customer, customer_client)
         assert len(statements) == statement_count, statements
         assert not _reads_user_row(statements), statements
         # The rows' query is the proof: the token's user, and the account active.
-        assert f'"{USER_TABLE}"."is_active"' in statements[-2 if url != REPORTS else -1]
+        page = statements[-2 if url != REPORTS else -1]
+        assert f'"{USER_TABLE}"."is_active"' in page
+        if url != _detail(booking):
+            assert " LIMIT " in page  # the page is read, not every row
+
     detail = customer_client.get(reverse("bookings:report-detail", args=[report.id]))
     assert detail.status_code == 200
 
@@ -83,6 +87,32 @@ def test_a_refused_account_gets_401_whatever_it_owns(customer, how):
         assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"foo": "1"}, {"page_size": "0"}, {"status": "bogus"}, {"page": ""}, {"format": "api"}],
+    ids=["unknown parameter", "bad page size", "bad filter", "empty page", "browsable API"],
+)
+def test_a_refused_account_gets_401_before_any_other_error(customer, params):
+    """A request that fails before any row answered still checks the account first (as every other view does),
+    and a refused user's error is rendered without reading the user again (no 500 from an HTML renderer)."""
+    client = client_for(customer)
+    booking = BookingFactory(user=customer)
+    report = report_for(customer)
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+
+    for url in (BOOKINGS, _detail(booking), REPORTS, reverse("bookings:report-detail", args=[report.id])):
+        response = client.get(url, params, HTTP_ACCEPT="text/html" if "format" in params else "application/json")
+        assert response.status_code == 401, (url, params, response.content[:300])
+
+
+def test_an_active_customer_still_gets_the_other_errors(customer, customer_client):
+    response = customer_client.get(BOOKINGS, {"foo": "1"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "unknown_parameter"
+    assert customer_client.get(BOOKINGS, {"format": "api"}, HTTP_ACCEPT="text/html").status_code == 200
+
+
 def test_a_deleted_account_gets_401(db):
     gone = UserFactory()
     client = client_for(gone)
@@ -106,7 +136,7 @@ def test_an_active_customer_sees_only_their_own(customer, customer_client):
     # Nothing answered: the user row is read to tell a 404 from a refused account.
     assert _reads_user_row(statements)
     assert customer_client.get(reverse("bookings:report-detail", args=[their_report.id])).status_code == 404
-    assert [row["id"] for row in customer_client.get(BOOKINGS).json()["results"]] != [theirs.id]
+    assert theirs.id not in [row["id"] for row in customer_client.get(BOOKINGS).json()["results"]]
     assert customer_client.get(BOOKINGS, {"page": 2}).status_code == 404
     assert customer_client.get(REPORTS).json() == {"count": 0, "next": None, "previous": None, "results": []}
 

@@ -36,6 +36,10 @@ class DeferredUser(SimpleLazyObject):
     def __bool__(self) -> bool:
         return True
 
+    @property
+    def loaded(self) -> bool:
+        return self._wrapped is not empty
+
     def confirm(self) -> None:
         """Read the user now (if not yet): a 401 when it is gone or inactive."""
         if self._wrapped is empty:

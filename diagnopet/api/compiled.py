@@ -10,16 +10,18 @@ keys (``SELECT id FROM … WHERE … ORDER BY … LIMIT …``, no joins but its 
     SELECT <columns> FROM unnest(ARRAY(<the keys' query>)) WITH ORDINALITY AS page(key, n)
     JOIN <table> ON <table>.id = page.key <joins> ORDER BY page.n
 
-One statement, as before; ``ARRAY(subquery)`` keeps the subquery's order, which ``WITH ORDINALITY`` numbers. A
-queryset this cannot express exactly (distinct, grouped or annotated, a union) and any database other than
-PostgreSQL is read with ``values_list()`` as usual; so are columns with database converters (none here: psycopg
-returns the Python values), since the compiled path returns the rows as the driver gives them.
+One statement, as before; ``ARRAY(subquery)`` keeps the subquery's order, which ``WITH ORDINALITY`` numbers.
+Read with ``values_list()`` as usual instead: a queryset this cannot express exactly (distinct, grouped or
+annotated, a union, another model), columns across a to-many relation or with database converters (none here:
+psycopg returns the Python values; the compiled path returns rows as the driver gives them), and any database
+other than PostgreSQL.
 """
 
 import threading
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models.constants import LOOKUP_SEP
 
 
 class CompiledColumns:
@@ -33,7 +35,8 @@ class CompiledColumns:
     def rows(self, queryset):
         """The rows (tuples of ``columns``) of ``queryset``, in its order: a list, or a values-list queryset when
         the compiled path does not apply."""
-        template = self._template(queryset.db) if _keys_expressible(queryset) else None
+        same_model = queryset.model._meta.concrete_model is self.model._meta.concrete_model
+        template = self._template(queryset.db) if same_model and _keys_expressible(queryset) else None
         if template is None:
             return queryset.values_list(*self.columns)
         try:
@@ -60,6 +63,9 @@ class CompiledColumns:
         column SQL is not of the plain shape this rewrites (parameters or a ``%`` in it, converters, not exactly one
         base table)."""
         connection = connections[alias]
+        if not all(_single_valued(self.model, column) for column in self.columns):
+            # A column across a to-many relation: values_list() would reuse the filters' join, a template cannot.
+            return None
         queryset = self.model._base_manager.using(alias).order_by().values_list(*self.columns)
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
@@ -80,6 +86,17 @@ class CompiledColumns:
             f" ORDER BY {page}.{quote('n')}"
         )
         return head, tail
+
+
+def _single_valued(model, path: str) -> bool:
+    """Whether the column ``path`` (``"pet__name"``) crosses only forward foreign keys and one-to-ones."""
+    *hops, _column = path.split(LOOKUP_SEP)
+    for name in hops:
+        field = model._meta.get_field(name)
+        if not field.is_relation or field.many_to_many or field.one_to_many:
+            return False
+        model = field.related_model
+    return True
 
 
 def _keys_expressible(queryset) -> bool:

@@ -28,18 +28,20 @@ from operator import attrgetter
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 from django.utils.timezone import get_current_timezone
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
 from rest_framework.fields import ISO_8601
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from diagnopet.api.authentication import DeferredUser, user_confirmed
 from diagnopet.api.compiled import CompiledColumns
+from diagnopet.errors import DomainError
 
 
 def _identity(value):
@@ -495,6 +497,10 @@ def _shown_as_loaded(field, model_field) -> bool:
     )
 
 
+# What a view answers with a 4xx: before it, a deferred user's account is checked (a 401 comes first).
+_CLIENT_ERRORS = (APIException, DomainError, Http404, PermissionDenied)
+
+
 class ValuesReadMixin:
     """For a list/retrieve viewset: show ``values_plan`` (a ``ValuesPlan`` of its ``serializer_class``) from values
     rows of ``get_values_queryset()``, with the view's filters, ordering, pagination and 404 as usual.
@@ -516,6 +522,23 @@ class ValuesReadMixin:
     def defers_user(self) -> bool:
         """Asked by the authentication (``AuditedJWTAuthentication``): may this request's user row wait?"""
         return self.owner_field is not None and self.action in ("list", "retrieve") and ValuesPlan.enabled
+
+    def handle_exception(self, exc):
+        # A request whose user was deferred and that fails before any row answered (a bad query string, a throttle,
+        # an error) has not checked the account yet: a refused account gets its 401 first, as on any other view. A
+        # refused user then leaves the request as anonymous, so nothing rendering the error reads it again.
+        # Server errors (the database down: 503) stay what they are.
+        user = getattr(self.request, "_user", None)  # set once authentication ran
+        if type(user) is DeferredUser and not user.loaded:
+            if isinstance(exc, _CLIENT_ERRORS) and not isinstance(exc, AuthenticationFailed):
+                try:
+                    user.confirm()
+                except AuthenticationFailed as refused:
+                    exc = refused
+            if isinstance(exc, AuthenticationFailed):
+                self.request.user = AnonymousUser()
+                self.request.auth = None
+        return super().handle_exception(exc)
 
     def _values_queryset(self):
         queryset = self.filter_queryset(self.get_values_queryset())
@@ -550,11 +573,12 @@ class ValuesReadMixin:
         lookup = self.lookup_url_kwarg or self.lookup_field
         model = self.values_plan.serializer_class.Meta.model
         try:
-            rows = list(self.values_plan.rows(self._values_queryset().filter(**{self.lookup_field: kwargs[lookup]})))
+            queryset = self._values_queryset().filter(**{self.lookup_field: kwargs[lookup]})
         except (TypeError, ValueError, ValidationError):
             # As DRF's get_object_or_404: a lookup value the field refuses is a plain 404.
             user_confirmed(request.user)
             raise Http404 from None
+        rows = list(self.values_plan.rows(queryset))
         if len(rows) > 1:
             raise model.MultipleObjectsReturned(f"{len(rows)} rows for {self.lookup_field}={kwargs[lookup]!r}.")
         if not rows:

@@ -6,13 +6,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import FieldError
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bookings.models import Booking
-from bookings.tests.factories import BookingFactory, CollectionSlotFactory
+from bookings.models import Booking, BookingItem
+from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
 from diagnopet.api.compiled import CompiledColumns
 from promotions.tests.factories import CouponFactory
 
@@ -56,7 +57,8 @@ def test_rows_are_values_list_rows_in_one_statement(bookings, shape):
 
     rows, statements = _read(compiled, queryset)
 
-    assert rows == list(queryset.values_list(*COLUMNS))
+    # repr: the same Decimal places and the same tzinfo, not only equal values
+    assert [tuple(map(repr, row)) for row in rows] == [tuple(map(repr, row)) for row in queryset.values_list(*COLUMNS)]
     assert len(rows) >= 1
     assert len(statements) == 1
     assert "unnest(ARRAY(" in statements[0]
@@ -80,6 +82,27 @@ def test_what_it_cannot_express_is_read_with_values_list(bookings, shape):
     queryset = shape(Booking.objects.all())
     rows, statements = _read(CompiledColumns(Booking, COLUMNS), queryset)
     assert sorted(rows) == sorted(queryset.values_list(*COLUMNS))
+    assert "unnest" not in statements[0]
+
+
+def test_another_models_queryset_is_refused_like_values_list(bookings):
+    """Keys of another table must never be read as this table's: values_list() raises, and so does this."""
+    item_ids = BookingItem.objects.filter(booking__in=bookings)
+    with pytest.raises(FieldError):
+        list(CompiledColumns(Booking, ("id", "code", "pet__name")).rows(item_ids))
+
+
+def test_a_column_across_a_to_many_relation_is_read_with_values_list(bookings):
+    """values_list() reuses a filter's join on the same to-many relation (one row per matching item); a template
+    compiled apart cannot, so such columns are not compiled."""
+    for booking in bookings[:2]:
+        BookingItemFactory(booking=booking, sequence=1)
+        BookingItemFactory(booking=booking, sequence=2)
+    columns = ("id", "items__sequence")
+    queryset = Booking.objects.filter(items__sequence=1).order_by("id")
+    rows, statements = _read(CompiledColumns(Booking, columns), queryset)
+    assert rows == list(queryset.values_list(*columns))
+    assert len(rows) == 2
     assert "unnest" not in statements[0]
 
 

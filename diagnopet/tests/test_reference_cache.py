@@ -52,6 +52,16 @@ def test_the_copy_lives_no_longer_than_the_shared_entry(loads, monkeypatch):
     assert reference_cached("test-name", loads) == {"rows": 2}
 
 
+def test_a_copy_made_from_another_processs_entry_expires_with_that_entry(loads, monkeypatch):
+    monkeypatch.setattr(reference_cache, "PER_PROCESS_TIMEOUT", 2)
+    reference_cached("test-name", loads)  # another process loads it: the entry lives until t0 + 2 s
+    time.sleep(1.2)
+    reference_cache._IN_PROCESS.clear()  # this process reads that entry at t0 + 1.2 s
+    assert reference_cached("test-name", loads) == {"rows": 1}
+    time.sleep(1.0)  # t0 + 2.2 s: the entry is gone, and so is the copy (not t0 + 1.2 + 2 s)
+    assert reference_cached("test-name", loads) == {"rows": 2}
+
+
 def test_a_transaction_that_changed_the_rows_reads_them_itself(loads):
     reference_cached("test-name", loads)
     with transaction.atomic():
