@@ -192,3 +192,15 @@ def test_broker_down_bookings_succeed_and_notifications_are_queued_when_it_retur
     assert {m["headers"]["task"] for m in messages} == {"accounts.tasks.notification_deliver"}
     ids = sorted(json.loads(base64.b64decode(m["body"]))[0][0] for m in messages)
     assert ids == sorted(Notification.objects.filter(delivery_status="pending").values_list("pk", flat=True))
+
+
+def test_database_down_under_a_client_error_of_a_deferred_read_is_503(closed_port):
+    """The customer's bookings check the account only once a row answers or the request fails (a bad query string
+    here): with the database down, that check's failure is the answer (503), not a 500."""
+    world = make_world()
+    token = bearer(world["customer"])
+    with database_at("127.0.0.1", closed_port):
+        status, _, payload = wsgi("GET", "/api/v1/bookings/?foo=1", user=token)
+    assert status == 503, payload
+    assert payload["code"] == "service_unavailable"
+    assert wsgi("GET", "/api/v1/bookings/?foo=1", user=token)[0] == 400

@@ -6,9 +6,11 @@ whatever it owns, and nobody sees another customer's rows."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.tests.factories import UserFactory
 from bookings.services.operations import user_anonymize
@@ -104,6 +106,16 @@ def test_a_refused_account_gets_401_before_any_other_error(customer, params):
     for url in (BOOKINGS, _detail(booking), REPORTS, reverse("bookings:report-detail", args=[report.id])):
         response = client.get(url, params, HTTP_ACCEPT="text/html" if "format" in params else "application/json")
         assert response.status_code == 401, (url, params, response.content[:300])
+
+
+def test_a_throttled_refused_account_gets_401_and_an_active_one_429(customer, monkeypatch):
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "user": "1/min"})
+    cache.clear()
+    refused = UserFactory(is_active=False)
+    refused_client, active_client = client_for(refused), client_for(customer)
+    assert [refused_client.get(BOOKINGS).status_code for _ in range(2)] == [401, 401]
+    assert [active_client.get(BOOKINGS).status_code for _ in range(2)] == [200, 429]
+    cache.clear()
 
 
 def test_an_active_customer_still_gets_the_other_errors(customer, customer_client):

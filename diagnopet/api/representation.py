@@ -34,7 +34,8 @@ from django.db import models
 from django.http import Http404
 from django.utils.timezone import get_current_timezone
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
+from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.exceptions import NotFound as PageNotFound
 from rest_framework.fields import ISO_8601
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -497,8 +498,11 @@ def _shown_as_loaded(field, model_field) -> bool:
     )
 
 
-# What a view answers with a 4xx: before it, a deferred user's account is checked (a 401 comes first).
-_CLIENT_ERRORS = (APIException, DomainError, Http404, PermissionDenied)
+def _client_error(exc) -> bool:
+    """What a view answers with a 4xx: before it, a deferred user's account is checked (a 401 comes first)."""
+    if isinstance(exc, APIException):
+        return exc.status_code < 500
+    return isinstance(exc, DomainError | Http404 | PermissionDenied)
 
 
 class ValuesReadMixin:
@@ -524,17 +528,18 @@ class ValuesReadMixin:
         return self.owner_field is not None and self.action in ("list", "retrieve") and ValuesPlan.enabled
 
     def handle_exception(self, exc):
-        # A request whose user was deferred and that fails before any row answered (a bad query string, a throttle,
-        # an error) has not checked the account yet: a refused account gets its 401 first, as on any other view. A
-        # refused user then leaves the request as anonymous, so nothing rendering the error reads it again.
-        # Server errors (the database down: 503) stay what they are.
+        # A request whose user was deferred and that fails with a client error before any row answered (a bad query
+        # string, a throttle, a 404) has not checked the account yet: a refused account gets its 401 first, as on any
+        # other view, and a failing check (the database down: 503) is what the request answers. Server errors stay
+        # what they are. A refused user then leaves the request as anonymous, so nothing rendering the error reads
+        # it again.
         user = getattr(self.request, "_user", None)  # set once authentication ran
         if type(user) is DeferredUser and not user.loaded:
-            if isinstance(exc, _CLIENT_ERRORS) and not isinstance(exc, AuthenticationFailed):
+            if _client_error(exc) and not isinstance(exc, AuthenticationFailed):
                 try:
                     user.confirm()
-                except AuthenticationFailed as refused:
-                    exc = refused
+                except Exception as failure:  # noqa: BLE001 - handled below as the request's own error
+                    exc = failure
             if isinstance(exc, AuthenticationFailed):
                 self.request.user = AnonymousUser()
                 self.request.auth = None
@@ -554,7 +559,7 @@ class ValuesReadMixin:
         queryset = self._values_queryset()
         try:
             page = self.paginate_queryset(self.values_plan.pages(queryset))
-        except (Http404, NotFound):
+        except (Http404, PageNotFound):
             user_confirmed(request.user)
             raise
         rows = self.values_plan.rows(queryset) if page is None else page
@@ -572,8 +577,9 @@ class ValuesReadMixin:
                 raise ImproperlyConfigured(f"{type(self).__name__}: object permissions need get_object().")
         lookup = self.lookup_url_kwarg or self.lookup_field
         model = self.values_plan.serializer_class.Meta.model
+        queryset = self._values_queryset()
         try:
-            queryset = self._values_queryset().filter(**{self.lookup_field: kwargs[lookup]})
+            queryset = queryset.filter(**{self.lookup_field: kwargs[lookup]})
         except (TypeError, ValueError, ValidationError):
             # As DRF's get_object_or_404: a lookup value the field refuses is a plain 404.
             user_confirmed(request.user)
