@@ -512,7 +512,8 @@ class ValuesReadMixin:
     With ``owner_field`` (the path from a row to its owning user: ``"user"``, ``"booking__user"``), list and
     retrieve do not read the user row before the view runs (``DeferredUser``): the rows' query itself keeps only
     rows whose owner is the token's user and is active, so any row shown proves the user may see it; when no row
-    answers (an empty list, a 404) the user is read to tell a refused user (401) from an empty answer.
+    answers (an empty list, a 404) or the request fails with another client error (400, 429: ``handle_exception``)
+    the user is read, so that a refused user gets its 401 first.
     """
 
     values_plan: ValuesPlan
