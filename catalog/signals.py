@@ -1,4 +1,5 @@
-"""Cache invalidation for the public catalog API (not business logic: nothing here changes data).
+"""Cache invalidation for the public catalog API and the tests quotes price from (not business logic: nothing here
+changes data).
 
 Connected when this module is imported; ``CatalogConfig.ready()`` imports it.
 """
@@ -7,9 +8,17 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from catalog.models import LabTest, TestCategory, TestTag
+from catalog.selectors import BOOKABLE_TESTS_CACHE
 from diagnopet.api.caching import invalidate_cached_responses
+from diagnopet.reference_cache import reference_cache_invalidate
 
 CATALOG_CACHE = "catalog"
+
+
+@receiver(post_save, sender=LabTest, dispatch_uid="catalog_reference_labtest_saved")
+@receiver(post_delete, sender=LabTest, dispatch_uid="catalog_reference_labtest_deleted")
+def bookable_tests_changed(**kwargs) -> None:
+    reference_cache_invalidate(BOOKABLE_TESTS_CACHE)
 
 
 @receiver(post_save, sender=LabTest, dispatch_uid="catalog_cache_labtest_saved")

@@ -1,10 +1,13 @@
 """Reads of clinic data."""
 
-from clinic.models import ClinicInfo
+import datetime
+
+from clinic.models import ClinicHoliday, ClinicInfo
 from diagnopet.errors import NotFound
 from diagnopet.reference_cache import reference_cached
 
 CLINIC_INFO_CACHE = "clinic-info"
+CLINIC_HOLIDAYS_CACHE = "clinic-holidays"
 
 
 def clinic_info_get() -> ClinicInfo:
@@ -19,3 +22,11 @@ def clinic_info_cached() -> ClinicInfo | None:
     """The clinic's single row (None before it is set up) from the shared cache, for reads on every quote and
     booking (coordinates, road factor). ``clinic.signals`` invalidates it whenever the row is saved or deleted."""
     return reference_cached(CLINIC_INFO_CACHE, ClinicInfo.objects.first)
+
+
+def clinic_holidays_cached() -> frozenset[datetime.date]:
+    """The days the clinic is closed, from the shared cache, for the check on every quote and booking.
+    ``clinic.signals`` invalidates it whenever a holiday is saved or deleted."""
+    return reference_cached(
+        CLINIC_HOLIDAYS_CACHE, lambda: frozenset(ClinicHoliday.objects.values_list("date", flat=True))
+    )

@@ -9,19 +9,28 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Address
-from billing.services import distance_charge_compute, road_distance_km
+from billing.services import DISTANCE_PRICING_CACHE, distance_charge_compute, road_distance_km
 from bookings.models import CollectionSlot, CollectionType
 from catalog.models import LabTest
-from clinic.models import ClinicHoliday
-from clinic.selectors import clinic_info_cached
+from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
+from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
+from diagnopet.reference_cache import reference_versions
 from pets.models import Pet
-from promotions.services import Cart, CouponVerdict, Discount, discount_choose
+from promotions.services import AUTO_OFFERS_CACHE, Cart, CouponVerdict, Discount, discount_choose
+
+# The reference rows a quote may read (its version tokens are read together, in one round trip).
+QUOTE_REFERENCES = (
+    CLINIC_INFO_CACHE,
+    CLINIC_HOLIDAYS_CACHE,
+    BOOKABLE_TESTS_CACHE,
+    DISTANCE_PRICING_CACHE,
+    AUTO_OFFERS_CACHE,
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ def _tests(test_ids) -> list[LabTest]:
         raise ValidationFailed("Choose at least one test.", code="no_tests", field="tests")
     if len(set(ids)) != len(ids):
         raise ValidationFailed("Each test can be booked only once per booking.", code="duplicate_tests", field="tests")
-    found = {t.id: t for t in LabTest.objects.filter(pk__in=ids, is_active=True)}
+    found = bookable_tests_cached()
     missing = [i for i in ids if i not in found]
     if missing:
         raise ValidationFailed(
@@ -83,19 +92,12 @@ def _tests(test_ids) -> list[LabTest]:
 
 
 def _slot(slot_id, collection_type: str, *, now) -> CollectionSlot:
-    slot = (
-        # The holiday check rides on the slot's query.
-        CollectionSlot.objects.filter(pk=slot_id, is_active=True)
-        .annotate(on_holiday=Exists(ClinicHoliday.objects.filter(date=OuterRef("date"))))
-        .first()
-        if slot_id
-        else None
-    )
+    slot = CollectionSlot.objects.filter(pk=slot_id, is_active=True).first() if slot_id else None
     if slot is None:
         raise ValidationFailed("Choose an available collection slot.", code="invalid_slot", field="slot")
     if slot_starts_at(slot) <= now:
         raise ValidationFailed("This slot has already started; choose a later one.", code="slot_in_past", field="slot")
-    if slot.on_holiday:
+    if slot.date in clinic_holidays_cached():
         raise ValidationFailed("The clinic is closed on this day.", code="slot_unavailable", field="slot")
     if collection_type == CollectionType.HOME:
         full = slot.booked >= slot.capacity
@@ -121,6 +123,7 @@ def _address(user, address_id) -> Address:
     return address
 
 
+@reference_versions(*QUOTE_REFERENCES)
 def booking_quote(
     *, user, pet_id, test_ids, collection_type, address_id=None, slot_id=None, coupon_code=None, now=None
 ) -> Quote:
@@ -131,9 +134,10 @@ def booking_quote(
     discount (coupon or automatic offer, the better), never above what it discounts; total = subtotal − discount +
     distance charge. Raises ``ValidationFailed``/``Conflict`` with a code for anything the customer must change.
 
-    Read fresh on every call: the pet, the tests and their prices, the address, the slot (and whether its day is a
-    holiday), the coupon and the customer's uses of it. From the shared cache, invalidated on every change and with
-    their date rules applied here: the clinic's location, the distance pricing and the automatic offers.
+    Read fresh on every call: the pet, the address, the slot, the coupon and the customer's uses of it. From the
+    shared cache, invalidated on every change (their version tokens read in one round trip when the quote starts)
+    and with their date rules applied here: the active tests and their prices, the clinic's holidays and location,
+    the distance pricing and the automatic offers.
     """
     now = now or timezone.now()
     if collection_type not in CollectionType.values:

@@ -1,11 +1,13 @@
-"""What a quote reads from the shared cache (clinic, distance pricing, automatic offers) follows every change at
-once, and a new booking's response is the same as reading the booking back.
+"""What a quote reads from the shared cache (the active tests and their prices, the clinic and its holidays, the
+distance pricing, the automatic offers) follows every change at once, and a new booking's response is the same as
+reading the booking back.
 
 The cache tests commit (``transaction=True``) as production does: each change is a real transaction whose signals
 invalidate the cache, and the quotes before and after it read through the cache.
 """
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -16,6 +18,7 @@ from django.utils import timezone
 from billing.tests.factories import DistancePricingConfigFactory
 from bookings.services import booking_quote
 from bookings.tests.conftest import booking_payload
+from catalog.models import LabTest
 from catalog.tests.factories import LabTestFactory
 from clinic.models import ClinicHoliday
 from clinic.tests.test_admin_clinic import clinic_form
@@ -165,6 +168,59 @@ def test_clinic_moved_in_the_admin_changes_the_next_distance(admin_client, custo
     _admin_post(admin_client, "admin:clinic_clinicinfo_change", data, clinic.pk)
 
     assert _quote(customer_client, booking_setup)["distance_km"] == "2.22"
+
+
+def _labtest_form(test, **changes) -> dict:
+    data = {
+        "code": test.code,
+        "name": test.name,
+        "category": test.category_id,
+        "species": json.dumps(test.species),
+        "description": test.description,
+        "is_package": "on" if test.is_package else "",
+        "is_active": "on" if test.is_active else "",
+        "price": str(test.price),
+        "discounted_price": "" if test.discounted_price is None else str(test.discounted_price),
+        "sample_type": test.sample_type,
+        "tube_type": test.tube_type,
+        "sample_quantity_ml": "" if test.sample_quantity_ml is None else str(test.sample_quantity_ml),
+        "fasting_required": "on" if test.fasting_required else "",
+        "collection_instructions": test.collection_instructions,
+        "tat_hours": "" if test.tat_hours is None else str(test.tat_hours),
+        "_save": "Save",
+    }
+    return {key: value for key, value in (data | changes).items() if value != ""}
+
+
+@committed
+def test_price_changes_in_the_admin_reach_the_next_quote_and_booking(admin_client, customer_client, booking_setup):
+    cbc, lft = booking_setup["tests"][:2]  # 450.00 and 800.00 (discounted from 900.00)
+    assert _quote(customer_client, booking_setup)["subtotal"] == "1250.00"  # now cached
+    change = "admin:catalog_labtest_change"
+
+    _admin_post(admin_client, change, _labtest_form(cbc, price="500.00"), cbc.pk)
+    assert _quote(customer_client, booking_setup)["subtotal"] == "1300.00"
+
+    _admin_post(admin_client, change, _labtest_form(lft, discounted_price=""), lft.pk)  # the discount ends
+    booked = customer_client.post(CREATE, booking_payload(booking_setup), format="json").json()
+    assert booked["subtotal"] == "1400.00"
+    assert [item["unit_price"] for item in booked["items"]] == ["500.00", "900.00"]
+
+
+@committed
+def test_tests_withdrawn_or_added_in_the_admin_reach_the_next_quote(admin_client, customer_client, booking_setup):
+    cbc = booking_setup["tests"][0]
+    _quote(customer_client, booking_setup)
+
+    _admin_post(admin_client, "admin:catalog_labtest_change", _labtest_form(cbc, is_active=""), cbc.pk)
+    response = customer_client.post(QUOTE, booking_payload(booking_setup), format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_tests"
+
+    new = LabTestFactory.build(code="NEW-1", category=cbc.category, price=Decimal("300.00"))
+    _admin_post(admin_client, "admin:catalog_labtest_add", _labtest_form(new, is_active="on"))
+    added = LabTest.objects.get(code="NEW-1")
+    assert _quote(customer_client, booking_setup, tests=[added.pk])["subtotal"] == "300.00"
 
 
 @committed

@@ -77,6 +77,12 @@ def cache_version(namespace: str) -> str:
     return version
 
 
+def cache_versions(namespaces) -> dict[str, str]:
+    """Several namespaces' current version tokens in one round trip (those not created yet, as ``cache_version``)."""
+    found = cache.get_many([_version_key(namespace) for namespace in namespaces])
+    return {namespace: found.get(_version_key(namespace)) or cache_version(namespace) for namespace in namespaces}
+
+
 def cache_version_bump(namespace: str) -> None:
     """Replace the namespace's version token: whatever was stored under the old one is never read again."""
     cache.set(_version_key(namespace), secrets.token_hex(8), timeout=None)

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from diagnopet import reference_cache
-from diagnopet.reference_cache import reference_cache_invalidate, reference_cached
+from diagnopet.reference_cache import reference_cache_invalidate, reference_cached, reference_versions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,3 +69,20 @@ def test_a_transaction_that_changed_the_rows_reads_them_itself(loads):
         assert reference_cached("test-name", loads) == {"rows": 2}
         assert reference_cached("test-name", loads) == {"rows": 3}
     assert reference_cached("test-name", loads) == {"rows": 4}
+
+
+def test_reference_versions_reads_the_tokens_once_for_the_block(loads):
+    reference_cached("test-name", loads)
+    with reference_versions("test-name", "other-name"):
+        reference_cache_invalidate("test-name")  # another process's save, after the block read its tokens
+        assert reference_cached("test-name", loads) == {"rows": 1}  # the block's token: read before it began
+        assert reference_cached("other-name", loads) == {"rows": 2}  # a name not cached yet loads as usual
+    assert reference_cached("test-name", loads) == {"rows": 3}  # after the block: the current token
+
+
+def test_inside_reference_versions_a_transaction_that_changed_the_rows_reads_them_itself(loads):
+    reference_cached("test-name", loads)
+    with transaction.atomic(), reference_versions("test-name"):
+        reference_cache_invalidate("test-name")
+        assert reference_cached("test-name", loads) == {"rows": 2}
+    assert reference_cached("test-name", loads) == {"rows": 3}
