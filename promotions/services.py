@@ -12,15 +12,14 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
-from catalog.models import LabTest
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_cached
-from promotions.locks import lock_coupon
+from promotions.locks import coupon_take_use, lock_coupon
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.querysets import offer_is_active_on
 
@@ -81,15 +80,15 @@ class CouponVerdict:
         return "Coupon applied." if self.applied else "Coupon is valid."
 
 
-AUTO_OFFERS_CACHE = "auto-offers"
+OFFERS_CACHE = "offers"
 
 
 def _applicable_test_ids(offer: Offer) -> frozenset[int]:
-    """The tests the offer is limited to (empty: every test). Cached offers carry them (``_auto_offer_rows``);
-    others read them from ``applicable_tests`` (prefetched by the caller)."""
+    """The tests the offer is limited to (empty: every test). Cached offers carry them (``_offer_rows``), and a
+    coupon's offer takes them from its cached copy (``coupon_evaluate``); others read them from the database."""
     ids = getattr(offer, "applicable_test_ids", None)
     if ids is None:
-        ids = frozenset(t.id for t in offer.applicable_tests.all())
+        ids = frozenset(offer.applicable_tests.values_list("id", flat=True))
     return ids
 
 
@@ -119,30 +118,31 @@ def _meets_minimum(offer: Offer, cart: Cart) -> bool:
     return offer.minimum_order_value is None or cart.subtotal >= offer.minimum_order_value
 
 
-def _auto_offer_rows() -> list[Offer]:
-    """Every switched-on automatic offer (whatever its dates) with its applicable test ids, oldest first."""
-    offers = list(Offer.objects.filter(is_active=True, auto_apply=True).order_by("id"))
+def _offer_rows() -> dict[int, Offer]:
+    """Every switched-on offer, automatic or behind coupons (whatever its dates), with its applicable test ids, by
+    id, oldest first."""
+    offers = list(Offer.objects.filter(is_active=True).order_by("id"))
     links = Offer.applicable_tests.through.objects.filter(offer__in=offers).values_list("offer_id", "labtest_id")
     tests_of: dict[int, set[int]] = {}
     for offer_id, test_id in links:
         tests_of.setdefault(offer_id, set()).add(test_id)
     for offer in offers:
         offer.applicable_test_ids = frozenset(tests_of.get(offer.id, ()))
-    return offers
+    return {offer.id: offer for offer in offers}
 
 
-def auto_offers_cached() -> list[Offer]:
-    """The automatic offers from the shared cache. ``promotions.signals`` invalidates it whenever an offer, its
+def offers_cached() -> dict[int, Offer]:
+    """The switched-on offers from the shared cache. ``promotions.signals`` invalidates it whenever an offer, its
     applicable tests or a test is saved or deleted; the validity dates are checked by the caller on each use."""
-    return reference_cached(AUTO_OFFERS_CACHE, _auto_offer_rows)
+    return reference_cached(OFFERS_CACHE, _offer_rows)
 
 
 def auto_offer_best(*, cart: Cart, today=None) -> Discount | None:
     """The automatic offer that saves the customer most on this cart (ties: the older offer)."""
     today = today or timezone.localdate()
     best = None
-    for offer in auto_offers_cached():
-        if not offer_is_active_on(offer, today) or not _meets_minimum(offer, cart):
+    for offer in offers_cached().values():
+        if not offer.auto_apply or not offer_is_active_on(offer, today) or not _meets_minimum(offer, cart):
             continue
         amount, eligible = offer_discount_amount(offer=offer, cart=cart)
         if amount > ZERO and (best is None or amount > best.amount):
@@ -157,7 +157,6 @@ def coupon_evaluate(*, code: str, user, cart: Cart, now: datetime | None = None)
     code = (code or "").strip()
     coupon = (
         Coupon.objects.select_related("offer")
-        .prefetch_related(Prefetch("offer__applicable_tests", queryset=LabTest.objects.only("id")))
         # The customer's uses in the same query (booking_create re-counts them under the coupon's row lock).
         .annotate(user_redemptions=_user_redemptions_subquery(user))
         .filter(code__iexact=code)
@@ -171,6 +170,10 @@ def coupon_evaluate(*, code: str, user, cart: Cart, now: datetime | None = None)
         return verdict
     verdict.code = coupon.code
     offer = coupon.offer
+    # The offer's row is the one just read; its applicable tests come with the cached copy of the offer (read from
+    # the database when it has none: switched off, or changed by a transaction not committed yet).
+    if (cached := offers_cached().get(offer.id)) is not None:
+        offer.applicable_test_ids = cached.applicable_test_ids
     if not (coupon.is_active and offer.is_active):
         verdict.reason = "inactive"
     elif now < coupon.start_at or today < offer.start_date:
@@ -240,25 +243,24 @@ def discount_choose(*, user, cart: Cart, coupon_code: str | None, now: datetime 
     return DiscountDecision(discount=chosen, coupon_verdict=verdict)
 
 
-# savepoint=False: runs inside the booking transaction; if it refuses, the whole booking is refused.
+# savepoint=False: runs inside the booking transaction; if it refuses, the whole booking is refused (the use taken
+# with it).
 @transaction.atomic(savepoint=False)
-def coupon_redeem(*, coupon_id: int, booking, user, discount_amount: Decimal, now=None) -> CouponRedemption:
-    """Record one use of a coupon by ``booking``, race-free.
+def coupon_redeem(*, coupon: Coupon, booking, user, discount_amount: Decimal, now=None) -> CouponRedemption:
+    """Record one use of ``coupon`` (as the booking's quote read it) by ``booking``, race-free.
 
-    The coupon row is locked, then its limits are re-checked against the committed state: with ``max_uses = M``,
-    N concurrent bookings succeed exactly min(N, M) times, and a user never exceeds ``max_uses_per_user``.
+    The use is taken with the coupon's row lock in one conditional UPDATE (``coupon_take_use``): with
+    ``max_uses = M``, N concurrent bookings succeed exactly min(N, M) times. The customer's uses are then counted
+    under that lock, on the committed state, so a user never exceeds ``max_uses_per_user``.
     """
     now = now or timezone.now()
-    coupon = lock_coupon(coupon_id=coupon_id)
-    if coupon.max_uses is not None and coupon.current_uses >= coupon.max_uses:
+    if not coupon_take_use(coupon_id=coupon.pk, now=now):
         raise Conflict(REASON_MESSAGES["exhausted"], code="coupon_exhausted")
-    if _user_redemptions(coupon_id=coupon.id, user=user) >= coupon.max_uses_per_user:
+    if _user_redemptions(coupon_id=coupon.pk, user=user) >= coupon.max_uses_per_user:
         raise Conflict(REASON_MESSAGES["per_user_limit"], code="coupon_per_user_limit")
-    redemption = CouponRedemption.objects.create(
+    return CouponRedemption.objects.create(
         coupon=coupon, booking=booking, user=user, discount_amount=discount_amount, redeemed_at=now
     )
-    Coupon.objects.filter(pk=coupon.pk).update(current_uses=F("current_uses") + 1, updated_at=now)
-    return redemption
 
 
 @transaction.atomic(savepoint=False)

@@ -1,4 +1,5 @@
-"""Cache invalidation for the automatic offers that quotes read (not business logic: nothing here changes data).
+"""Cache invalidation for the offers (with their applicable tests) that quotes read (not business logic: nothing
+here changes data).
 
 Connected when this module is imported; ``PromotionsConfig.ready()`` imports it.
 """
@@ -9,7 +10,7 @@ from django.dispatch import receiver
 from catalog.models import LabTest
 from diagnopet.reference_cache import reference_cache_invalidate
 from promotions.models import Offer
-from promotions.services import AUTO_OFFERS_CACHE
+from promotions.services import OFFERS_CACHE
 
 
 @receiver(post_save, sender=Offer, dispatch_uid="promotions_cache_offer_saved")
@@ -20,4 +21,4 @@ from promotions.services import AUTO_OFFERS_CACHE
 @receiver(post_delete, sender=LabTest, dispatch_uid="promotions_cache_labtest_deleted")
 def offers_changed(**kwargs) -> None:
     if kwargs.get("action", "post_").startswith("post_"):
-        reference_cache_invalidate(AUTO_OFFERS_CACHE)
+        reference_cache_invalidate(OFFERS_CACHE)

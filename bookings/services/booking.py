@@ -151,7 +151,7 @@ def _booking_create_once(
         for n, line in enumerate(quote.lines, start=1)
     )
     if applied is not None and applied.coupon is not None:
-        coupon_redeem(coupon_id=applied.coupon.id, booking=booking, user=user, discount_amount=applied.amount, now=now)
+        coupon_redeem(coupon=applied.coupon, booking=booking, user=user, discount_amount=applied.amount, now=now)
     billing_record_create_draft(booking=booking, items=items)
     _items_loaded(booking, items)
     return booking

@@ -21,7 +21,7 @@ from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_versions
 from pets.models import Pet
-from promotions.services import AUTO_OFFERS_CACHE, Cart, CouponVerdict, Discount, discount_choose
+from promotions.services import OFFERS_CACHE, Cart, CouponVerdict, Discount, discount_choose
 
 # The reference rows a quote may read (its version tokens are read together, in one round trip).
 QUOTE_REFERENCES = (
@@ -29,7 +29,7 @@ QUOTE_REFERENCES = (
     CLINIC_HOLIDAYS_CACHE,
     BOOKABLE_TESTS_CACHE,
     DISTANCE_PRICING_CACHE,
-    AUTO_OFFERS_CACHE,
+    OFFERS_CACHE,
 )
 
 
