@@ -91,6 +91,11 @@ class BookingViewSet(
     def get_values_queryset(self):
         return customer_bookings(self.request.user)
 
+    def defers_user(self) -> bool:
+        # Quote and book read the customer's row with the pet's (bookings.services.pricing._pet), and a request
+        # refused before that (a 400, a 429) checks the account first (ValuesReadMixin.handle_exception).
+        return super().defers_user() or self.action in ("quote", "create")
+
     def filter_queryset(self, queryset):
         # Filters and ordering shape the list; one booking is found by its id alone (its operation reads no query).
         if self.action != "list":

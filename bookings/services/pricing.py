@@ -17,6 +17,7 @@ from bookings.models import CollectionSlot, CollectionType
 from catalog.models import LabTest
 from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
+from diagnopet.api.authentication import user_provided
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_versions
@@ -68,9 +69,18 @@ def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
 
 
 def _pet(user, pet_id) -> Pet:
-    pet = Pet.objects.filter(pk=pet_id, user=user, is_active=True).first() if pet_id else None
+    # With its owner's row, which must be active: a customer whose row was not read yet (a bearer token's
+    # DeferredUser, diagnopet.api.authentication) takes it from here, and the booking's audit entries name it.
+    pet = (
+        Pet.objects.select_related("user")
+        .filter(pk=pet_id, user_id=user.pk, user__is_active=True, is_active=True)
+        .first()
+        if pet_id
+        else None
+    )
     if pet is None:
         raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
+    user_provided(user, pet.user)
     return pet
 
 

@@ -1,10 +1,12 @@
-"""The customer's bookings and reports (list and detail) authenticate through their own query: the user row is not
-read first (``DeferredUser``, diagnopet/api/authentication.py), the rows' query keeps only rows of the token's user
-whose account is active, and when no row answers the user is read to tell a refused user (401) from an empty
-answer or a 404. These tests hold it to simplejwt's rules: a deactivated, anonymised or deleted account is refused
-whatever it owns, and nobody sees another customer's rows."""
+"""The customer's bookings and reports (list and detail), quotes and new bookings authenticate through their own
+query: the user row is not read first (``DeferredUser``, diagnopet/api/authentication.py), the rows' query keeps
+only rows of the token's user whose account is active (a booking's: its pet's), and when no row answers the user
+is read to tell a refused user (401) from an empty answer, a 404 or a 400. These tests hold it to simplejwt's
+rules: a deactivated, anonymised or deleted account is refused whatever it owns, and nobody sees another
+customer's rows."""
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
@@ -13,7 +15,9 @@ from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.tests.factories import UserFactory
+from bookings.models import Booking
 from bookings.services.operations import user_anonymize
+from bookings.tests.conftest import booking_payload
 from bookings.tests.factories import BookingFactory, BookingItemFactory
 from bookings.tests.test_reports_api import report_for
 from conftest import client_for
@@ -161,7 +165,8 @@ def test_an_empty_list_of_an_active_customer_is_200(customer, customer_client):
 
 
 def test_writes_and_actions_read_the_user_first(customer, customer_client):
-    """Only list and retrieve defer: a cancel (a write, with its audit actor) reads the account before anything."""
+    """Only list, retrieve, quote and create defer: a cancel (a write, with its audit actor) reads the account before
+    anything."""
     booking = BookingFactory(user=customer)
     customer.is_active = False
     customer.save(update_fields=["is_active"])
@@ -191,3 +196,68 @@ def test_deferred_user_reads_the_row_only_for_more_than_its_id(customer):
     assert isinstance(user, get_user_model())
     assert user == customer
     assert loads == [1]
+
+
+def test_deferred_user_takes_only_its_own_active_row(customer):
+    loads = []
+    user = DeferredUser(customer.pk, lambda: loads.append(1) or customer)
+    user.provide(UserFactory())  # another user's row
+    inactive = get_user_model().objects.get(pk=customer.pk)
+    inactive.is_active = False
+    user.provide(inactive)
+    assert not user.loaded
+
+    user.provide(customer)
+    assert user.loaded
+    assert user.phone == customer.phone
+    assert loads == []
+
+
+QUOTE = reverse("bookings:booking-quote")
+
+
+def test_a_booking_reads_its_customer_with_the_pet(customer, customer_client, booking_setup):
+    """Quote and book do not read the user row first either: the pet's query reads its owner's row (active) with
+    it, and the booking's audit entries name that customer."""
+    for url in (QUOTE, BOOKINGS):
+        with CaptureQueriesContext(connection) as ctx:
+            response = customer_client.post(url, booking_payload(booking_setup), format="json")
+        assert response.status_code in (200, 201), response.json()
+        statements = [query["sql"] for query in ctx.captured_queries]
+        assert not _reads_user_row(statements), statements
+        assert f'"{USER_TABLE}"."is_active"' in next(sql for sql in statements if 'FROM "pets_pet"' in sql)
+
+    booking = Booking.objects.get(pk=response.json()["id"])
+    for row in (booking, booking.billing_record):
+        entry = LogEntry.objects.get_for_object(row).get()
+        assert (entry.actor, entry.actor_email) == (customer, customer.email)
+
+
+@pytest.mark.parametrize("how", ["deactivated", "anonymised", "deleted"])
+def test_a_refused_account_cannot_quote_or_book(customer, booking_setup, how):
+    client = client_for(customer)
+    good = booking_payload(booking_setup)
+    someone_elses_pet = booking_payload(booking_setup, pet=BookingFactory().pet_id)
+    bad = booking_payload(booking_setup, collection_type="drone")
+    if how == "deactivated":
+        customer.is_active = False
+        customer.save(update_fields=["is_active"])
+    elif how == "anonymised":
+        user_anonymize(user=customer)
+    else:
+        get_user_model().objects.filter(pk=customer.pk).delete()
+
+    for url in (QUOTE, BOOKINGS):
+        for payload in (good, someone_elses_pet, bad, {}):
+            response = client.post(url, payload, format="json", HTTP_IDEMPOTENCY_KEY="k")
+            assert response.status_code == 401, (url, payload, response.json())
+            assert response.json()["code"] == ("user_not_found" if how == "deleted" else "user_inactive")
+    assert not Booking.objects.filter(user_id=customer.pk).exists()
+
+
+def test_an_active_customer_still_gets_the_booking_errors(customer_client, booking_setup):
+    someone_elses_pet = booking_payload(booking_setup, pet=BookingFactory().pet_id)
+    for url in (QUOTE, BOOKINGS):
+        response = customer_client.post(url, someone_elses_pet, format="json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_pet"

@@ -17,7 +17,8 @@ class DeferredUser(SimpleLazyObject):
     inactive gets a 401 there. It is given only to views that ask for it (``defers_user()``, see
     ``ValuesReadMixin.owner_field``): their rows' query itself proves that the owner is the token's user and is
     active, and when no row answers or the request fails with a client error they call ``confirm()``, so that a
-    refused user's 401 comes before an empty answer, a 404, a 400 or a 429.
+    refused user's 401 comes before an empty answer, a 404, a 400 or a 429. A query that reads the owner's row with
+    a row it owns (a booking's pet) hands it over with ``provide()``: the row is then not read again.
     """
 
     is_authenticated = True
@@ -46,11 +47,23 @@ class DeferredUser(SimpleLazyObject):
         if self._wrapped is empty:
             self._setup()
 
+    def provide(self, row) -> None:
+        """Take the user's row as another query read it (joined to a row it owns) instead of reading it again:
+        only this user's row, and only while it is active (what ``confirm`` would check)."""
+        if self._wrapped is empty and row.pk == self.pk and row.is_active:
+            self._wrapped = row
+
 
 def user_confirmed(user) -> None:
     """A deferred user is read now (401 when gone or inactive); any other user already was."""
     if type(user) is DeferredUser:
         user.confirm()
+
+
+def user_provided(user, row) -> None:
+    """A deferred user takes ``row``, its own row read by the view's query (see ``DeferredUser.provide``)."""
+    if type(user) is DeferredUser:
+        user.provide(row)
 
 
 class AuditedJWTAuthentication(JWTAuthentication):
