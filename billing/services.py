@@ -16,12 +16,12 @@ from django.utils import timezone
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
-from diagnopet.reference_cache import reference_cached
+from diagnopet.reference_cache import reference_cached, reference_name
 
 EARTH_RADIUS_KM = 6371.0088
 
 
-DISTANCE_PRICING_CACHE = "distance-pricing"
+DISTANCE_PRICING_CACHE = reference_name("distance-pricing")
 
 
 def distance_pricing_active(*, on: date) -> DistancePricingConfig | None:

@@ -1,9 +1,9 @@
 """Reads of the catalog for other apps."""
 
 from catalog.models import LabTest
-from diagnopet.reference_cache import reference_cached
+from diagnopet.reference_cache import reference_cached, reference_name
 
-BOOKABLE_TESTS_CACHE = "catalog-bookable-tests"
+BOOKABLE_TESTS_CACHE = reference_name("catalog-bookable-tests")
 
 
 def bookable_tests_cached() -> dict[int, LabTest]:

@@ -4,10 +4,10 @@ import datetime
 
 from clinic.models import ClinicHoliday, ClinicInfo
 from diagnopet.errors import NotFound
-from diagnopet.reference_cache import reference_cached
+from diagnopet.reference_cache import reference_cached, reference_name
 
-CLINIC_INFO_CACHE = "clinic-info"
-CLINIC_HOLIDAYS_CACHE = "clinic-holidays"
+CLINIC_INFO_CACHE = reference_name("clinic-info")
+CLINIC_HOLIDAYS_CACHE = reference_name("clinic-holidays")
 
 
 def clinic_info_get() -> ClinicInfo:

@@ -27,6 +27,9 @@ class AuditConfig(AuditlogConfig):
 
         for item in settings.AUDITLOG_INCLUDE_TRACKING_MODELS:
             options = dict(item) if isinstance(item, dict) else {"model": item}
-            model = apps.get_model(options.pop("model"))
-            excluded = [*options.pop("exclude_fields", ()), *reverse_relation_names(model)]
-            auditlog.register(model, exclude_fields=list(dict.fromkeys(excluded)), **options)
+            label = options.pop("model")
+            # "app.Model", or (as django-auditlog allows for a plain string) every model of an app.
+            models = [apps.get_model(label)] if "." in label else apps.get_app_config(label).get_models()
+            for model in models:
+                excluded = [*options.get("exclude_fields", ()), *reverse_relation_names(model)]
+                auditlog.register(model, **{**options, "exclude_fields": list(dict.fromkeys(excluded))})

@@ -1,13 +1,15 @@
-"""Small reference rows that every quote and booking reads (the clinic, the distance pricing, the automatic offers),
-kept in Django's cache (Redis in production, shared by every instance) so that a booking does not re-read them.
+"""Small reference rows that every quote and booking reads (the active tests and their prices, the clinic and its
+holidays, the distance pricing, the switched-on offers), kept in Django's cache (Redis in production, shared by
+every instance) so that a booking does not re-read them.
 
 Each name has a version token stored in the cache, and its value is stored under that token. A change to a row
 behind a name calls ``reference_cache_invalidate(name)`` (the apps' ``signals.py``, on every save and delete, the
 admin included), which replaces the token at once and again after commit: a request that read the old rows while
 the change was not committed yet stored them under a token that is already gone. The token is random, never a
 counter, so a token lost to eviction cannot come back. The timeout (5 minutes) bounds memory and what a write that
-sends no signal (``QuerySet.update()``, a data migration) or a failed invalidation could leave behind; our code
-writes these rows with ``save()``. Without a shared cache (no ``CACHE_URL``) values live 5 seconds.
+sends no signal (``QuerySet.update()``, deleting through-table rows directly) or a failed invalidation could leave
+behind; our code writes these rows with ``save()``, and ``migrate`` replaces every declared name's token (a data
+migration's historical models send no signals). Without a shared cache (no ``CACHE_URL``) values live 5 seconds.
 
 Values are the rows as they are; callers still apply date rules (an offer's validity, a pricing's effective dates)
 when they use them, so a cached row never outlives the day it applied to.
@@ -34,6 +36,8 @@ from typing import TypeVar
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 
 from diagnopet.api.caching import cache_version, cache_version_bump, cache_versions
 
@@ -49,6 +53,24 @@ _CHANGED_ATTR = "reference_cache_changed"
 _IN_PROCESS: dict[str, tuple[str, object, float]] = {}
 # Within ``reference_versions``: name → the version token read on entering it.
 _READ_AHEAD: ContextVar[dict[str, str] | None] = ContextVar("reference_versions", default=None)
+
+
+# Every name, registered where it is defined (``reference_name``).
+_NAMES: set[str] = set()
+
+
+def reference_name(name: str) -> str:
+    """Declare a name (a module constant): ``migrate`` makes every declared name stale."""
+    _NAMES.add(name)
+    return name
+
+
+@receiver(post_migrate, dispatch_uid="reference_cache_after_migrate")
+def _after_migrate(**kwargs) -> None:
+    # A migration may change reference rows without signals (RunPython's historical models send none), and an
+    # instance of the previous release does not know names added since: a deploy's migrate replaces every token.
+    for name in sorted(_NAMES):
+        reference_cache_invalidate(name)
 
 
 def _namespace(name: str) -> str:
@@ -67,7 +89,9 @@ def reference_versions(*names: str) -> Iterator[None]:
 
     For one short piece of work that reads several names (a quote or a booking): the tokens are read when it
     starts, before it reads the database, as each ``reference_cached`` call would read its own. A name invalidated
-    inside the block by this transaction is still read from the database (``_changed_here`` comes first)."""
+    inside the block by this transaction is still read from the database (``_changed_here`` comes first); one
+    invalidated by a write outside a transaction (autocommit) is seen only after the block, so a block must not
+    change reference rows and then read them."""
     namespaces = {name: _namespace(name) for name in names}
     versions = cache_versions(namespaces.values())
     outer = _READ_AHEAD.get() or {}

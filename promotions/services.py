@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
-from diagnopet.reference_cache import reference_cached
+from diagnopet.reference_cache import reference_cached, reference_name
 from promotions.locks import coupon_take_use, lock_coupon
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.querysets import offer_is_active_on
@@ -80,7 +80,7 @@ class CouponVerdict:
         return "Coupon applied." if self.applied else "Coupon is valid."
 
 
-OFFERS_CACHE = "offers"
+OFFERS_CACHE = reference_name("offers")
 
 
 def _applicable_test_ids(offer: Offer) -> frozenset[int]:
@@ -132,8 +132,9 @@ def _offer_rows() -> dict[int, Offer]:
 
 
 def offers_cached() -> dict[int, Offer]:
-    """The switched-on offers from the shared cache. ``promotions.signals`` invalidates it whenever an offer, its
-    applicable tests or a test is saved or deleted; the validity dates are checked by the caller on each use."""
+    """The switched-on offers from the shared cache. ``promotions.signals`` invalidates it whenever an offer is saved
+    or deleted, its applicable tests change, or a test is deleted; the validity dates are checked by the caller on
+    each use."""
     return reference_cached(OFFERS_CACHE, _offer_rows)
 
 
@@ -196,14 +197,8 @@ def coupon_evaluate(*, code: str, user, cart: Cart, now: datetime | None = None)
     return verdict
 
 
-def _user_redemptions(*, coupon_id: int, user) -> int:
-    if user is None or not user.is_authenticated:
-        return 0
-    return CouponRedemption.objects.filter(coupon_id=coupon_id, user=user, released_at__isnull=True).count()
-
-
 def _user_redemptions_subquery(user):
-    """``_user_redemptions`` as an expression on a coupon query: the user's unreleased uses of the coupon."""
+    """An expression on a coupon query: the user's unreleased uses of the coupon."""
     if user is None or not user.is_authenticated:
         return Value(0)
     uses = (
@@ -250,13 +245,20 @@ def coupon_redeem(*, coupon: Coupon, booking, user, discount_amount: Decimal, no
     """Record one use of ``coupon`` (as the booking's quote read it) by ``booking``, race-free.
 
     The use is taken with the coupon's row lock in one conditional UPDATE (``coupon_take_use``): with
-    ``max_uses = M``, N concurrent bookings succeed exactly min(N, M) times. The customer's uses are then counted
-    under that lock, on the committed state, so a user never exceeds ``max_uses_per_user``.
+    ``max_uses = M``, N concurrent bookings succeed exactly min(N, M) times. The customer's uses and the coupon's
+    per-customer limit are then read under that lock, on the committed state (one query), so a user never exceeds
+    ``max_uses_per_user``.
     """
     now = now or timezone.now()
     if not coupon_take_use(coupon_id=coupon.pk, now=now):
         raise Conflict(REASON_MESSAGES["exhausted"], code="coupon_exhausted")
-    if _user_redemptions(coupon_id=coupon.pk, user=user) >= coupon.max_uses_per_user:
+    limit, used = (
+        Coupon.objects.filter(pk=coupon.pk)
+        .annotate(user_redemptions=_user_redemptions_subquery(user))
+        .values_list("max_uses_per_user", "user_redemptions")
+        .get()
+    )
+    if used >= limit:
         raise Conflict(REASON_MESSAGES["per_user_limit"], code="coupon_per_user_limit")
     return CouponRedemption.objects.create(
         coupon=coupon, booking=booking, user=user, discount_amount=discount_amount, redeemed_at=now

@@ -147,7 +147,7 @@ def booking_quote(
     Read fresh on every call: the pet, the address, the slot, the coupon and the customer's uses of it. From the
     shared cache, invalidated on every change (their version tokens read in one round trip when the quote starts)
     and with their date rules applied here: the active tests and their prices, the clinic's holidays and location,
-    the distance pricing and the automatic offers.
+    the distance pricing and the switched-on offers with their applicable tests (a coupon's offer too).
     """
     now = now or timezone.now()
     if collection_type not in CollectionType.values:

@@ -1,11 +1,15 @@
 """Race-free money and capacity: real threads, real PostgreSQL transactions, exact outcomes."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import AddressFactory, UserFactory
 from bookings.models import Booking, CollectionSlot
 from bookings.tests.conftest import booking_payload
+from bookings.tests.factories import CollectionSlotFactory
 from conftest import client_for, run_concurrently
 from pets.tests.factories import PetFactory
 from promotions.models import Coupon, CouponRedemption
@@ -27,6 +31,20 @@ def _near(setup):
     return {"latitude": setup["address"].latitude, "longitude": setup["address"].longitude}
 
 
+def own_slots(count: int) -> list[int]:
+    """A slot for each concurrent booking: bookings of one slot would queue on its row lock (the place taken)
+    before they reach the coupon, and a broken coupon lock would go unnoticed."""
+    first = timezone.localdate() + datetime.timedelta(days=3)
+    return [
+        CollectionSlotFactory(
+            date=first + datetime.timedelta(days=n // 10),
+            start_time=datetime.time(8 + n % 10),
+            end_time=datetime.time(9 + n % 10),
+        ).pk
+        for n in range(count)
+    ]
+
+
 def book(user, payload, key=None):
     def call():
         headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
@@ -37,12 +55,11 @@ def book(user, payload, key=None):
 
 
 def test_coupon_max_uses_holds_under_concurrency(booking_setup):
-    CollectionSlot.objects.filter(pk=booking_setup["slot"].pk).update(capacity=50)
     coupon = CouponFactory(code="FIVE", max_uses=5, max_uses_per_user=1)
     calls = []
-    for _ in range(20):
+    for slot in own_slots(20):
         user, setup = customer_setup(booking_setup)
-        calls.append(book(user, booking_payload(setup, coupon_code="FIVE")))
+        calls.append(book(user, booking_payload(setup, coupon_code="FIVE", slot=slot)))
     results = run_concurrently(calls)
     statuses = [status for status, _ in results]
     assert statuses.count(201) == 5, results
@@ -55,11 +72,13 @@ def test_coupon_max_uses_holds_under_concurrency(booking_setup):
 
 
 def test_per_user_limit_holds_under_concurrency(booking_setup):
-    CollectionSlot.objects.filter(pk=booking_setup["slot"].pk).update(capacity=50)
     coupon = CouponFactory(code="ONCE", max_uses=None, max_uses_per_user=1)
     user, setup = customer_setup(booking_setup)
-    payload = booking_payload(setup, coupon_code="ONCE")
-    results = run_concurrently([book(user, payload, key=f"k{n}") for n in range(10)])
+    calls = [
+        book(user, booking_payload(setup, coupon_code="ONCE", slot=slot), key=f"k{n}")
+        for n, slot in enumerate(own_slots(10))
+    ]
+    results = run_concurrently(calls)
     assert [s for s, _ in results].count(201) == 1, results
     assert {body["code"] for s, body in results if s != 201} <= {"coupon_per_user_limit"}
     assert Coupon.objects.get(pk=coupon.pk).current_uses == 1

@@ -4,10 +4,11 @@ version token and the entry's expiry exactly."""
 import time
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from diagnopet import reference_cache
-from diagnopet.reference_cache import reference_cache_invalidate, reference_cached, reference_versions
+from diagnopet.reference_cache import reference_cache_invalidate, reference_cached, reference_name, reference_versions
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,3 +87,12 @@ def test_inside_reference_versions_a_transaction_that_changed_the_rows_reads_the
         reference_cache_invalidate("test-name")
         assert reference_cached("test-name", loads) == {"rows": 2}
     assert reference_cached("test-name", loads) == {"rows": 3}
+
+
+def test_migrate_makes_every_declared_name_stale(loads):
+    """A data migration changes rows without signals, and a new release may add names: migrate replaces them all."""
+    name = reference_name("test-declared")
+    reference_cached(name, loads)
+    assert reference_cached(name, loads) == {"rows": 1}
+    call_command("migrate", verbosity=0)
+    assert reference_cached(name, loads) == {"rows": 2}
