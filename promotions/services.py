@@ -88,7 +88,8 @@ def _applicable_test_ids(offer: Offer) -> frozenset[int]:
     coupon's offer takes them from its cached copy (``coupon_evaluate``); others read them from the database."""
     ids = getattr(offer, "applicable_test_ids", None)
     if ids is None:
-        ids = frozenset(offer.applicable_tests.values_list("id", flat=True))
+        # Only an offer read from the database gets here (every cached one carries them): it is not shared.
+        ids = offer.applicable_test_ids = frozenset(offer.applicable_tests.values_list("id", flat=True))
     return ids
 
 
