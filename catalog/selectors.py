@@ -14,4 +14,4 @@ def bookable_tests_cached() -> dict[int, LabTest]:
 
 
 def _bookable_tests() -> dict[int, LabTest]:
-    return {test.id: test for test in LabTest.objects.filter(is_active=True).order_by("id")}
+    return {test.id: test for test in LabTest.objects.active().order_by("id")}

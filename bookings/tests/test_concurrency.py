@@ -1,18 +1,22 @@
 """Race-free money and capacity: real threads, real PostgreSQL transactions, exact outcomes."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AddressFactory, UserFactory
 from bookings.models import Booking, CollectionSlot
 from bookings.tests.conftest import booking_payload
-from bookings.tests.factories import CollectionSlotFactory
+from bookings.tests.factories import BookingFactory, CollectionSlotFactory
 from conftest import client_for, run_concurrently
+from diagnopet.errors import Conflict
 from pets.tests.factories import PetFactory
 from promotions.models import Coupon, CouponRedemption
+from promotions.services import coupon_redeem
 from promotions.tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -127,3 +131,23 @@ def test_double_cancellation_releases_once(booking_setup):
     coupon.refresh_from_db()
     assert coupon.current_uses == 0
     assert CollectionSlot.objects.get(pk=setup["slot"].pk).booked == 0
+
+
+def test_the_per_customer_limit_is_the_one_committed_when_the_use_is_taken(booking_setup):
+    """The limit is read under the coupon's lock, not from the quote's copy: lowered by the back office between a
+    booking's quote and its redemption, the lower limit holds."""
+    coupon = CouponFactory(code="TWICE", max_uses=None, max_uses_per_user=2)
+    user, setup = customer_setup(booking_setup)
+    assert book(user, booking_payload(setup, coupon_code="TWICE"))()[0] == 201
+    as_quoted = Coupon.objects.get(pk=coupon.pk)  # 2 per customer
+    Coupon.objects.filter(pk=coupon.pk).update(max_uses_per_user=1)
+
+    def redeem_in_a_booking_transaction():
+        with transaction.atomic():
+            booking = BookingFactory(user=user, pet=setup["pet"])
+            coupon_redeem(coupon=as_quoted, booking=booking, user=user, discount_amount=Decimal("10.00"))
+
+    with pytest.raises(Conflict) as refused:
+        redeem_in_a_booking_transaction()
+    assert refused.value.code == "coupon_per_user_limit"
+    assert Coupon.objects.get(pk=coupon.pk).current_uses == 1
