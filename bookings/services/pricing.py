@@ -18,6 +18,7 @@ from catalog.models import LabTest
 from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
 from diagnopet.api.authentication import user_provided
+from diagnopet.api.compiled import CompiledRead
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_versions
@@ -68,16 +69,24 @@ def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(slot.date, slot.start_time))
 
 
+# The rows a quote reads by key, their SQL compiled once (diagnopet.api.compiled): the pet with its owner's row,
+# which must be active (a customer whose row was not read yet, a bearer token's DeferredUser, takes it from here,
+# and the booking's audit entries name it), the customer's address, the slot.
+_PET_READ = CompiledRead(
+    lambda pet_id, user_id: Pet.objects.select_related("user").filter(
+        pk=pet_id, user_id=user_id, user__is_active=True, is_active=True
+    ),
+    "pet_id",
+    "user_id",
+)
+_ADDRESS_READ = CompiledRead(
+    lambda address_id, user_id: Address.objects.filter(pk=address_id, user_id=user_id), "address_id", "user_id"
+)
+_SLOT_READ = CompiledRead(lambda slot_id: CollectionSlot.objects.filter(pk=slot_id, is_active=True), "slot_id")
+
+
 def _pet(user, pet_id) -> Pet:
-    # With its owner's row, which must be active: a customer whose row was not read yet (a bearer token's
-    # DeferredUser, diagnopet.api.authentication) takes it from here, and the booking's audit entries name it.
-    pet = (
-        Pet.objects.select_related("user")
-        .filter(pk=pet_id, user_id=user.pk, user__is_active=True, is_active=True)
-        .first()
-        if pet_id
-        else None
-    )
+    pet = _PET_READ.first(pet_id=pet_id, user_id=user.pk) if pet_id else None
     if pet is None:
         raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
     user_provided(user, pet.user)
@@ -102,7 +111,7 @@ def _tests(test_ids) -> list[LabTest]:
 
 
 def _slot(slot_id, collection_type: str, *, now) -> CollectionSlot:
-    slot = CollectionSlot.objects.filter(pk=slot_id, is_active=True).first() if slot_id else None
+    slot = _SLOT_READ.first(slot_id=slot_id) if slot_id else None
     if slot is None:
         raise ValidationFailed("Choose an available collection slot.", code="invalid_slot", field="slot")
     if slot_starts_at(slot) <= now:
@@ -121,7 +130,7 @@ def _slot(slot_id, collection_type: str, *, now) -> CollectionSlot:
 def _address(user, address_id) -> Address:
     if not address_id:
         raise ValidationFailed("Home collection needs an address.", code="address_required", field="address")
-    address = Address.objects.filter(pk=address_id, user=user).first()
+    address = _ADDRESS_READ.first(address_id=address_id, user_id=user.pk)
     if address is None:
         raise ValidationFailed("Choose one of your addresses.", code="invalid_address", field="address")
     if address.latitude is None or address.longitude is None:

@@ -1,6 +1,7 @@
-"""``CompiledColumns`` (diagnopet/api/compiled.py): the rows of any queryset, in its order, in one statement whose
+"""diagnopet/api/compiled.py. ``CompiledColumns``: the rows of any queryset, in its order, in one statement whose
 column part was compiled once, exactly the rows ``values_list()`` gives; and ``values_list()`` itself wherever that
-cannot be guaranteed."""
+cannot be guaranteed. ``CompiledRead``: a keyed read's instance, exactly what ``first()`` gives, from a statement
+compiled once; and ``first()`` itself wherever that cannot be guaranteed."""
 
 import datetime
 from decimal import Decimal
@@ -12,9 +13,14 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from bookings.models import Booking, BookingItem
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
-from diagnopet.api.compiled import CompiledColumns
+from catalog.models import LabTest
+from catalog.tests.factories import LabTestFactory
+from diagnopet.api.compiled import CompiledColumns, CompiledRead
+from pets.models import Pet
+from pets.tests.factories import PetFactory
 from promotions.tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +118,75 @@ def test_the_column_sql_is_compiled_once(bookings):
     template = compiled._templates[Booking.objects.db]
     list(compiled.rows(Booking.objects.filter(pk=bookings[0].pk)))
     assert compiled._templates[Booking.objects.db] is template
+
+
+def _fields(instance) -> dict:
+    return {field.attname: repr(getattr(instance, field.attname)) for field in instance._meta.concrete_fields}
+
+
+PET_READ = CompiledRead(
+    lambda pet_id, user_id: Pet.objects.select_related("user").filter(pk=pet_id, user_id=user_id, is_active=True),
+    "pet_id",
+    "user_id",
+)
+
+
+def test_read_is_first_with_its_related_row_in_one_statement():
+    pet = PetFactory(user=UserFactory(email="owner@example.com"), name="Bruno")
+    expected = Pet.objects.select_related("user").filter(pk=pet.pk, user_id=pet.user_id, is_active=True).first()
+
+    with CaptureQueriesContext(connection) as ctx:
+        read = PET_READ.first(pet_id=pet.pk, user_id=pet.user_id)
+        owner = read.user  # loaded with it: no query
+    assert len(ctx.captured_queries) == 1
+    assert _fields(read) == _fields(expected)
+    assert _fields(owner) == _fields(expected.user)
+    assert (read._state.db, read._state.adding, owner._state.adding) == ("default", False, False)
+
+    read.name = "Bruno II"
+    read.save(update_fields=["name"])  # a row read from the database: saving updates it
+    assert list(Pet.objects.filter(user=pet.user).values_list("name", flat=True)) == ["Bruno II"]
+
+
+def test_read_answers_none_when_no_row_matches():
+    pet = PetFactory()
+    other = UserFactory()
+    assert PET_READ.first(pet_id=pet.pk, user_id=other.pk) is None
+    Pet.objects.filter(pk=pet.pk).update(is_active=False)
+    assert PET_READ.first(pet_id=pet.pk, user_id=pet.user_id) is None
+
+
+def test_read_is_compiled_once():
+    pets = [PetFactory(), PetFactory()]
+    read = CompiledRead(lambda pet_id: Pet.objects.filter(pk=pet_id), "pet_id")
+    with CaptureQueriesContext(connection) as ctx:
+        first = read.first(pet_id=pets[0].pk)
+        plan = read._plans["default"]
+        second = read.first(pet_id=pets[1].pk)
+    assert (first.pk, second.pk) == (pets[0].pk, pets[1].pk)
+    assert read._plans["default"] is plan
+    assert len(ctx.captured_queries) == 2
+
+
+def test_read_applies_the_fields_database_converters():
+    """A JSON field is decoded by its converter, as the ORM does, and the joined row by its own."""
+    test = LabTestFactory(species=["dog", "cat"])
+    read = CompiledRead(lambda test_id: LabTest.objects.select_related("category").filter(pk=test_id), "test_id")
+    found = read.first(test_id=test.pk)
+    assert found.species == ["dog", "cat"]
+    assert _fields(found) == _fields(LabTest.objects.select_related("category").get(pk=test.pk))
+    assert _fields(found.category) == _fields(test.category)
+
+
+@pytest.mark.parametrize("how", ["a string key", "a value used twice"])
+def test_what_it_cannot_express_is_read_with_first(how):
+    pet = PetFactory()
+    if how == "a string key":
+        read, values = PET_READ, {"pet_id": str(pet.pk), "user_id": pet.user_id}
+    else:
+        read = CompiledRead(lambda key: Pet.objects.filter(pk=key, id__gte=key), "key")
+        values = {"key": pet.pk}
+    found = read.first(**values)
+    assert _fields(found) == _fields(Pet.objects.get(pk=pet.pk))
+    if how == "a value used twice":
+        assert read._plans["default"] is None  # its position in the parameters is ambiguous: never compiled
