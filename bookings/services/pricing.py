@@ -18,7 +18,7 @@ from catalog.models import LabTest
 from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
 from diagnopet.api.authentication import user_provided
-from diagnopet.api.compiled import CompiledRead
+from diagnopet.compiled import CompiledRead
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_versions
@@ -69,7 +69,7 @@ def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(slot.date, slot.start_time))
 
 
-# The rows a quote reads by key, their SQL compiled once (diagnopet.api.compiled): the pet with its owner's row,
+# The rows a quote reads by key, their SQL compiled once (diagnopet.compiled): the pet with its owner's row,
 # which must be active (a customer whose row was not read yet, a bearer token's DeferredUser, takes it from here,
 # and the booking's audit entries name it), the customer's address, the slot.
 _PET_READ = CompiledRead(

@@ -41,7 +41,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from diagnopet.api.authentication import DeferredUser, user_confirmed
-from diagnopet.api.compiled import CompiledColumns
+from diagnopet.compiled import CompiledColumns
 from diagnopet.errors import DomainError
 
 

@@ -1,7 +1,8 @@
-"""diagnopet/api/compiled.py. ``CompiledColumns``: the rows of any queryset, in its order, in one statement whose
+"""diagnopet/compiled.py. ``CompiledColumns``: the rows of any queryset, in its order, in one statement whose
 column part was compiled once, exactly the rows ``values_list()`` gives; and ``values_list()`` itself wherever that
 cannot be guaranteed. ``CompiledRead``: a keyed read's instance, exactly what ``first()`` gives, from a statement
-compiled once; and ``first()`` itself wherever that cannot be guaranteed."""
+compiled once; and ``first()`` itself wherever that cannot be guaranteed. ``CompiledInsert``: what ``bulk_create``
+stores and sets on the objects, in one statement of one text for any number of rows."""
 
 import datetime
 from decimal import Decimal
@@ -9,16 +10,17 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import FieldError
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Value
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from billing.models import CategoryDayTotal
 from bookings.models import Booking, BookingItem
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
 from catalog.models import LabTest
-from catalog.tests.factories import LabTestFactory
-from diagnopet.api.compiled import CompiledColumns, CompiledRead
+from catalog.tests.factories import LabTestFactory, TestCategoryFactory
+from diagnopet.compiled import CompiledColumns, CompiledInsert, CompiledRead
 from pets.models import Pet
 from pets.tests.factories import PetFactory
 from promotions.tests.factories import CouponFactory
@@ -190,3 +192,67 @@ def test_what_it_cannot_express_is_read_with_first(how):
     assert _fields(found) == _fields(Pet.objects.get(pk=pet.pk))
     if how == "a value used twice":
         assert read._plans["default"] is None  # its position in the parameters is ambiguous: never compiled
+
+
+def _totals(categories, day):
+    return [
+        CategoryDayTotal(day=day, category=category, items=n, amount=Decimal("12.34") * n)
+        for n, category in enumerate(categories, start=1)
+    ]
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_insert_stores_what_bulk_create_stores_in_one_statement(rows):
+    categories = [TestCategoryFactory() for _ in range(rows)]
+    day = datetime.date(2026, 12, 4)
+    insert = CompiledInsert(CategoryDayTotal)
+    objs = _totals(categories, day)
+    with CaptureQueriesContext(connection) as ctx:
+        made = insert.create(objs)
+    assert made == objs
+    assert len(ctx.captured_queries) == 1
+    assert "UNNEST" in ctx.captured_queries[0]["sql"]
+
+    expected = CategoryDayTotal.objects.bulk_create(_totals(categories, day + datetime.timedelta(days=1)))
+    for obj, other in zip(made, expected, strict=True):
+        assert obj.pk is not None
+        assert (obj._state.adding, obj._state.db) == (False, "default")
+        # auto_now stamps set, as bulk_create does
+        assert None not in (obj.created_at, obj.updated_at)
+        stored = CategoryDayTotal.objects.get(pk=obj.pk)
+        assert _fields(stored) == _fields(obj)
+        compared = {"id", "created_at", "updated_at", "day"}
+        assert {k: v for k, v in _fields(stored).items() if k not in compared} == {
+            k: v for k, v in _fields(CategoryDayTotal.objects.get(pk=other.pk)).items() if k not in compared
+        }
+
+
+def test_insert_is_one_statement_text_for_any_number_of_rows():
+    categories = [TestCategoryFactory() for _ in range(3)]
+    insert = CompiledInsert(CategoryDayTotal)
+    insert.create(_totals(categories[:1], datetime.date(2026, 12, 4)))
+    plan = insert._plans["default"]
+    insert.create(_totals(categories, datetime.date(2026, 12, 5)))
+    assert insert._plans["default"] is plan
+    assert CategoryDayTotal.objects.count() == 4
+
+
+def test_insert_of_nothing_is_no_statement():
+    with CaptureQueriesContext(connection) as ctx:
+        assert CompiledInsert(CategoryDayTotal).create([]) == []
+    assert ctx.captured_queries == []
+
+
+@pytest.mark.parametrize("how", ["an object with its key", "an expression among the values"])
+def test_what_it_cannot_express_is_inserted_with_bulk_create(how):
+    category = TestCategoryFactory()
+    obj = CategoryDayTotal(day=datetime.date(2026, 12, 4), category=category, items=2, amount=Decimal("5.00"))
+    if how == "an object with its key":
+        obj.pk = 987654
+    else:
+        obj.items = Value(1) + Value(1)
+    (made,) = CompiledInsert(CategoryDayTotal).create([obj])
+    stored = CategoryDayTotal.objects.get(pk=made.pk)
+    assert (stored.items, stored.amount, stored.category_id) == (2, Decimal("5.00"), category.pk)
+    if how == "an object with its key":
+        assert stored.pk == 987654
