@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models.constants import LOOKUP_SEP
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 
 
 class CompiledColumns:
@@ -129,12 +129,18 @@ class CompiledRead:
         PET = CompiledRead(lambda pet_id, user_id: Pet.objects.filter(pk=pet_id, user_id=user_id), "pet_id", "user_id")
         pet = PET.first(pet_id=7, user_id=3)
 
-    Falls back to the ORM, with the same result, where this does not apply: a value that is not an ``int`` or that
-    the compiled parameters do not hold exactly once, a database other than PostgreSQL, a queryset with
-    annotations, extra columns, a union, a row lock, prefetches or known related objects.
+    It compiles only what it can prove: the queryset is compiled twice, with sentinels beyond any integer column's
+    range and with small ones, and both must give the same SQL with every parameter a sentinel, each value's
+    exactly once (so no value was transformed, e.g. into a Decimal, or turned into a dropped condition by an
+    out-of-range check, and ``build`` put no constant parameter of its own). Anything else falls back to the ORM,
+    with the same result: such a queryset; a value that is not an ``int``; a database other than PostgreSQL; a
+    queryset with annotations, extra columns, a union, a row lock, prefetches, known related objects, its own
+    database or hints, or rows other than model instances.
     """
 
-    _SENTINEL = -(2**62)
+    # Beyond any integer column's range (even bigint's: an overflow check drops such a condition), and within a
+    # smallint's: a condition that compiles differently for the two is not compiled.
+    _SENTINEL_BASES = (-(2**62), 101)
 
     def __init__(self, build, *params: str):
         self.build, self.params = build, tuple(params)
@@ -143,12 +149,12 @@ class CompiledRead:
         self._model = None
 
     def first(self, **values):
+        if values.keys() != set(self.params):
+            raise TypeError(f"CompiledRead.first() takes exactly {', '.join(self.params)}; got {', '.join(values)}")
         plan = self._plan(self._alias())
         if plan is None or any(type(values[name]) is not int for name in self.params):
-            return self._queryset(values).first()
-        params = list(plan.params)
-        for name, position in plan.positions:
-            params[position] = values[name]
+            return self.build(**values).first()
+        params = [values[name] for name in plan.names]
         connection = connections[plan.alias]
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
@@ -167,12 +173,12 @@ class CompiledRead:
             populator.populate(row, instance)
         return instance
 
-    def _queryset(self, values):
-        return self.build(**values)
+    def _sentinels(self, base: int) -> dict[str, int]:
+        return {name: base + n for n, name in enumerate(self.params)}
 
     def _alias(self) -> str:
         if self._model is None:
-            self._model = self._queryset({name: self._SENTINEL for name in self.params}).model
+            self._model = self.build(**self._sentinels(self._SENTINEL_BASES[0])).model
         return router.db_for_read(self._model)
 
     def _plan(self, alias: str):
@@ -185,39 +191,22 @@ class CompiledRead:
     def _compile(self, alias: str):
         if connections[alias].vendor != "postgresql":
             return None
-        sentinels = {name: self._SENTINEL - n for n, name in enumerate(self.params)}
-        queryset = self._queryset(sentinels).using(alias)
-        query = queryset.query
-        if (
-            query.annotations
-            or query.combinator
-            or query.extra
-            or query.select_for_update  # the ORM checks it runs in a transaction
-            or queryset._known_related_objects
-            or queryset._prefetch_related_lookups
-        ):
-            return None
-        if not queryset.ordered:
-            queryset = queryset.order_by("pk")  # as first() does
-        compiler = queryset[:1].query.get_compiler(using=alias)
         try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
+            compiled = [self._compile_with(alias, self._sentinels(base)) for base in self._SENTINEL_BASES]
+        except Exception:  # noqa: BLE001 - e.g. a lookup that refuses a sentinel: the ORM answers every call
             return None
-        positions = []
-        for name, sentinel in sentinels.items():
-            found = [n for n, param in enumerate(params) if type(param) is int and param == sentinel]
-            if len(found) != 1:
-                return None
-            positions.append((name, found[0]))
+        if None in compiled or len({sql for sql, _names, _compiler in compiled}) != 1:
+            return None
+        (sql, names, compiler), (_sql, other_names, _compiler) = compiled
+        if names != other_names or sorted(names) != sorted(self.params):
+            return None  # not every parameter is one of the values, or one is there twice
         klass_info, select = compiler.klass_info, compiler.select
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
         return _ReadPlan(
             alias=alias,
             sql=sql,
-            params=tuple(params),
-            positions=tuple(positions),
+            names=names,
             converters=tuple(compiler.get_converters([column for column, _sql, _alias in select]).items()),
             model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[start:end]],
@@ -226,13 +215,39 @@ class CompiledRead:
             populators=get_related_populators(klass_info, select, alias),
         )
 
+    def _compile_with(self, alias: str, sentinels: dict[str, int]):
+        """The SQL, the value's name at each parameter's place, and the compiler; None for a queryset this does
+        not compile."""
+        queryset = self.build(**sentinels)
+        query = queryset.query
+        if (
+            queryset._iterable_class is not ModelIterable
+            or queryset._db is not None
+            or queryset._hints
+            or query.annotations
+            or query.combinator
+            or query.extra
+            or query.select_for_update  # the ORM checks it runs in a transaction
+            or queryset._known_related_objects
+            or queryset._prefetch_related_lookups
+        ):
+            return None
+        queryset = queryset.using(alias)
+        if not queryset.ordered:
+            queryset = queryset.order_by("pk")  # as first() does
+        compiler = queryset[:1].query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        by_value = {sentinel: name for name, sentinel in sentinels.items()}
+        if not all(type(param) is int and param in by_value for param in params):
+            return None
+        return sql, tuple(by_value[param] for param in params), compiler
+
 
 @dataclass(frozen=True)
 class _ReadPlan:
     alias: str
     sql: str
-    params: tuple
-    positions: tuple
+    names: tuple  # the value at each parameter's place
     converters: tuple
     model: type
     init_list: list
@@ -249,9 +264,10 @@ class CompiledInsert:
     Each call only prepares the values (each field's ``pre_save`` and ``get_db_prep_save``, as ``bulk_create``
     does: ``auto_now`` stamps, foreign keys of saved objects) and sets the new keys on the objects; no signals are
     sent, as with ``bulk_create``. Building the insert compiler is most of what a small ``bulk_create`` costs in
-    Python, and one statement text is prepared once per connection by the driver. Falls back to ``bulk_create``
-    for objects that already have a key, fields with a placeholder of their own or a type PostgreSQL's arrays do
-    not hold, expressions among the values, and other databases.
+    Python, and one statement text is prepared by the driver on each connection (once per pattern of parameter
+    types). Falls back to ``bulk_create`` for objects that already have a key, fields with a placeholder of their
+    own or a type PostgreSQL's arrays do not hold, models with database-computed columns other than the key,
+    expressions among the values, and other databases.
     """
 
     def __init__(self, model):
@@ -269,13 +285,16 @@ class CompiledInsert:
             return self.model._default_manager.db_manager(alias).bulk_create(objs)
         sql, fields = plan
         connection = connections[alias]
-        columns = [[] for _ in fields]
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            for column, field in zip(columns, fields, strict=True):
-                column.append(field.get_db_prep_save(field.pre_save(obj, True), connection=connection))
-        if any(hasattr(value, "as_sql") for column in columns for value in column):
+        rows = [[field.pre_save(obj, True) for field in fields] for obj in objs]
+        if any(hasattr(value, "resolve_expression") for row in rows for value in row):
+            # An expression (F(), a subquery, a database default) is compiled into the statement: the ORM's job.
             return self.model._default_manager.db_manager(alias).bulk_create(objs)
+        columns = [
+            [field.get_db_prep_save(value, connection=connection) for value in column]
+            for field, column in zip(fields, zip(*rows, strict=True), strict=True)
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, columns)
             keys = cursor.fetchall()

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import FieldError
 from django.db import connection
-from django.db.models import Count, Value
+from django.db.models import Count, Q, Value
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -126,48 +126,69 @@ def _fields(instance) -> dict:
     return {field.attname: repr(getattr(instance, field.attname)) for field in instance._meta.concrete_fields}
 
 
-PET_READ = CompiledRead(
-    lambda pet_id, user_id: Pet.objects.select_related("user").filter(pk=pet_id, user_id=user_id, is_active=True),
-    "pet_id",
-    "user_id",
-)
+def _pet_read_builds():
+    """The pet read of booking_quote, with a count of how often its queryset is built."""
+    builds = []
+
+    def build(pet_id, user_id):
+        builds.append((pet_id, user_id))
+        return Pet.objects.select_related("user").filter(
+            pk=pet_id, user_id=user_id, user__is_active=True, is_active=True
+        )
+
+    return CompiledRead(build, "pet_id", "user_id"), builds
+
+
+def _pet_with_its_own_numbers():
+    """A pet whose key differs from its owner's (the two come from separate sequences), so that swapped values
+    would find nothing."""
+    pet = PetFactory(name="Bruno")
+    while pet.pk == pet.user_id:
+        pet = PetFactory(user=pet.user, name="Bruno")
+    return pet
 
 
 def test_read_is_first_with_its_related_row_in_one_statement():
-    pet = PetFactory(user=UserFactory(email="owner@example.com"), name="Bruno")
-    expected = Pet.objects.select_related("user").filter(pk=pet.pk, user_id=pet.user_id, is_active=True).first()
+    pet = _pet_with_its_own_numbers()
+    read, _builds = _pet_read_builds()
+    expected = Pet.objects.select_related("user").get(pk=pet.pk)
 
     with CaptureQueriesContext(connection) as ctx:
-        read = PET_READ.first(pet_id=pet.pk, user_id=pet.user_id)
-        owner = read.user  # loaded with it: no query
+        found = read.first(pet_id=pet.pk, user_id=pet.user_id)
+        owner = found.user  # loaded with it: no query
     assert len(ctx.captured_queries) == 1
-    assert _fields(read) == _fields(expected)
+    assert _fields(found) == _fields(expected)
     assert _fields(owner) == _fields(expected.user)
-    assert (read._state.db, read._state.adding, owner._state.adding) == ("default", False, False)
+    assert (found._state.db, found._state.adding, owner._state.adding) == ("default", False, False)
 
-    read.name = "Bruno II"
-    read.save(update_fields=["name"])  # a row read from the database: saving updates it
-    assert list(Pet.objects.filter(user=pet.user).values_list("name", flat=True)) == ["Bruno II"]
+    found.name = "Bruno II"
+    found.save(update_fields=["name"])  # a row read from the database: saving updates it
+    assert Pet.objects.get(pk=pet.pk).name == "Bruno II"
+    assert Pet.objects.filter(name__startswith="Bruno").count() == Pet.objects.filter(user=pet.user).count()
+
+
+def test_read_is_built_and_compiled_once_then_only_run():
+    pets = [_pet_with_its_own_numbers() for _ in range(3)]
+    read, builds = _pet_read_builds()
+    assert read.first(pet_id=pets[0].pk, user_id=pets[0].user_id).pk == pets[0].pk
+    plan, built = read._plans["default"], len(builds)
+    assert plan is not None
+
+    found = [read.first(pet_id=pet.pk, user_id=pet.user_id) for pet in pets]
+    assert [pet.pk for pet in found] == [pet.pk for pet in pets]
+    assert read.first(pet_id=pets[0].user_id, user_id=pets[0].pk) is None  # the values in their own places
+    assert len(builds) == built  # no queryset built per read: the compiled statement ran
+    assert read._plans["default"] is plan
 
 
 def test_read_answers_none_when_no_row_matches():
-    pet = PetFactory()
-    other = UserFactory()
-    assert PET_READ.first(pet_id=pet.pk, user_id=other.pk) is None
-    Pet.objects.filter(pk=pet.pk).update(is_active=False)
-    assert PET_READ.first(pet_id=pet.pk, user_id=pet.user_id) is None
-
-
-def test_read_is_compiled_once():
-    pets = [PetFactory(), PetFactory()]
-    read = CompiledRead(lambda pet_id: Pet.objects.filter(pk=pet_id), "pet_id")
-    with CaptureQueriesContext(connection) as ctx:
-        first = read.first(pet_id=pets[0].pk)
-        plan = read._plans["default"]
-        second = read.first(pet_id=pets[1].pk)
-    assert (first.pk, second.pk) == (pets[0].pk, pets[1].pk)
-    assert read._plans["default"] is plan
-    assert len(ctx.captured_queries) == 2
+    pet = _pet_with_its_own_numbers()
+    read, _builds = _pet_read_builds()
+    assert read.first(pet_id=pet.pk, user_id=UserFactory().pk) is None
+    pet.user.is_active = False  # a condition on the joined row
+    pet.user.save(update_fields=["is_active"])
+    assert read.first(pet_id=pet.pk, user_id=pet.user_id) is None
+    assert read._plans["default"] is not None
 
 
 def test_read_applies_the_fields_database_converters():
@@ -175,23 +196,77 @@ def test_read_applies_the_fields_database_converters():
     test = LabTestFactory(species=["dog", "cat"])
     read = CompiledRead(lambda test_id: LabTest.objects.select_related("category").filter(pk=test_id), "test_id")
     found = read.first(test_id=test.pk)
+    assert read._plans["default"] is not None
     assert found.species == ["dog", "cat"]
     assert _fields(found) == _fields(LabTest.objects.select_related("category").get(pk=test.pk))
     assert _fields(found.category) == _fields(test.category)
 
 
-@pytest.mark.parametrize("how", ["a string key", "a value used twice"])
-def test_what_it_cannot_express_is_read_with_first(how):
-    pet = PetFactory()
-    if how == "a string key":
-        read, values = PET_READ, {"pet_id": str(pet.pk), "user_id": pet.user_id}
-    else:
-        read = CompiledRead(lambda key: Pet.objects.filter(pk=key, id__gte=key), "key")
-        values = {"key": pet.pk}
+def test_read_takes_exactly_its_values():
+    read, _builds = _pet_read_builds()
+    with pytest.raises(TypeError):
+        read.first(pet_id=1)
+    with pytest.raises(TypeError):
+        read.first(pet_id=1, user_id=2, name="Bruno")
+
+
+def _item_by_booking_or_sequence(key):
+    # sequence is a smallint: a sentinel out of its range would drop this condition from the compiled SQL
+    return BookingItem.objects.filter(Q(booking_id=key) | Q(sequence=key))
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "a string key",
+        "a value used twice",
+        "a value transformed (into a Decimal)",
+        "a constant of its own",
+        "a value an out-of-range check would drop",
+        "a value a lookup refuses (a year)",
+    ],
+)
+def test_what_it_cannot_prove_is_read_with_first(how):
+    pet = _pet_with_its_own_numbers()
+    pet.weight_kg = Decimal("24.50")
+    pet.save(update_fields=["weight_kg"])
+    item = BookingItemFactory(booking=BookingFactory(pet=pet, user=pet.user), sequence=1)
+    reads = {
+        "a string key": (_pet_read_builds()[0], {"pet_id": str(pet.pk), "user_id": pet.user_id}, pet),
+        "a value used twice": (
+            CompiledRead(lambda key: Pet.objects.filter(pk=key, id__gte=key), "key"),
+            {"key": pet.pk},
+            pet,
+        ),
+        "a value transformed (into a Decimal)": (
+            CompiledRead(lambda key: Pet.objects.filter(pk=key, weight_kg__lte=key), "key"),
+            {"key": pet.pk},
+            pet,
+        ),
+        "a constant of its own": (
+            CompiledRead(lambda key: Pet.objects.filter(pk=key, name="Bruno"), "key"),
+            {"key": pet.pk},
+            pet,
+        ),
+        "a value an out-of-range check would drop": (
+            CompiledRead(_item_by_booking_or_sequence, "key"),
+            {"key": 1},
+            item,
+        ),
+        "a value a lookup refuses (a year)": (
+            CompiledRead(lambda year: Pet.objects.filter(created_at__year=year), "year"),
+            {"year": pet.created_at.year},
+            pet,
+        ),
+    }
+    read, values, expected = reads[how]
     found = read.first(**values)
-    assert _fields(found) == _fields(Pet.objects.get(pk=pet.pk))
-    if how == "a value used twice":
-        assert read._plans["default"] is None  # its position in the parameters is ambiguous: never compiled
+    assert found is not None
+    assert _fields(found) == _fields(read.build(**values).first())
+    if how != "a value a lookup refuses (a year)":
+        assert found.pk == expected.pk
+    if how != "a string key":
+        assert read._plans["default"] is None  # never compiled: the ORM answers every call
 
 
 def _totals(categories, day):
@@ -227,11 +302,49 @@ def test_insert_stores_what_bulk_create_stores_in_one_statement(rows):
         }
 
 
+@pytest.mark.parametrize("rows", [1, 3])
+def test_insert_of_booking_items_stores_what_bulk_create_stores(rows):
+    """Nullable keys and times (arrays of NULLs), empty texts, choices and money, as on every booking."""
+    tests = [LabTestFactory() for _ in range(rows)]
+    ours, theirs = BookingFactory(), BookingFactory()
+
+    def items(booking):
+        return [
+            BookingItem(booking=booking, sequence=n, test=test, quantity=1, unit_price=Decimal("450.5"))
+            for n, test in enumerate(tests, start=1)
+        ]
+
+    insert = CompiledInsert(BookingItem)
+    made = insert.create(items(ours))
+    assert insert._plans["default"] is not None
+    expected = BookingItem.objects.bulk_create(items(theirs))
+    skip = {"id", "booking_id", "created_at", "updated_at"}
+    for obj, other in zip(made, expected, strict=True):
+        stored = BookingItem.objects.get(pk=obj.pk)
+        assert (stored.booking_id, stored.created_at, obj._state.adding) == (ours.pk, obj.created_at, False)
+        assert {k: v for k, v in _fields(stored).items() if k not in skip} == {
+            k: v for k, v in _fields(BookingItem.objects.get(pk=other.pk)).items() if k not in skip
+        }
+
+
+def test_insert_takes_a_related_objects_key_and_refuses_an_unsaved_one():
+    category = TestCategoryFactory.build()
+    obj = CategoryDayTotal(day=datetime.date(2026, 12, 4), category=category, items=1, amount=Decimal("1.00"))
+    with pytest.raises(ValueError, match="unsaved related object"):
+        CompiledInsert(CategoryDayTotal).create([obj])
+    assert CategoryDayTotal.objects.count() == 0
+
+    category.save()  # saved after it was assigned: its key is taken, as bulk_create does
+    (made,) = CompiledInsert(CategoryDayTotal).create([obj])
+    assert CategoryDayTotal.objects.get(pk=made.pk).category_id == category.pk
+
+
 def test_insert_is_one_statement_text_for_any_number_of_rows():
     categories = [TestCategoryFactory() for _ in range(3)]
     insert = CompiledInsert(CategoryDayTotal)
     insert.create(_totals(categories[:1], datetime.date(2026, 12, 4)))
     plan = insert._plans["default"]
+    assert plan is not None
     insert.create(_totals(categories, datetime.date(2026, 12, 5)))
     assert insert._plans["default"] is plan
     assert CategoryDayTotal.objects.count() == 4
