@@ -151,7 +151,8 @@ class CompiledRead:
     def first(self, **values):
         if values.keys() != set(self.params):
             raise TypeError(f"CompiledRead.first() takes exactly {', '.join(self.params)}; got {', '.join(values)}")
-        plan = self._plan(self._alias())
+        alias = self._alias()
+        plan = self._plan(alias) if alias is not None else None
         if plan is None or any(type(values[name]) is not int for name in self.params):
             return self.build(**values).first()
         params = [values[name] for name in plan.names]
@@ -176,9 +177,13 @@ class CompiledRead:
     def _sentinels(self, base: int) -> dict[str, int]:
         return {name: base + n for n, name in enumerate(self.params)}
 
-    def _alias(self) -> str:
+    def _alias(self) -> str | None:
+        """Where the read goes (the router decides per call); None when ``build`` refuses a sentinel."""
         if self._model is None:
-            self._model = self.build(**self._sentinels(self._SENTINEL_BASES[0])).model
+            try:
+                self._model = self.build(**self._sentinels(self._SENTINEL_BASES[0])).model
+            except Exception:  # noqa: BLE001 - the ORM answers every call
+                return None
         return router.db_for_read(self._model)
 
     def _plan(self, alias: str):
