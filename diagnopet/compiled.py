@@ -1,4 +1,13 @@
-"""A values-list read whose SQL for the columns is compiled once: ``CompiledColumns``.
+"""ORM statements whose SQL is compiled once, for the hot paths: building and compiling a queryset costs more
+Python than reading or writing its rows, and that part is the same on every request.
+
+- ``CompiledColumns``: a values-list read (the customer's bookings and reports), its columns compiled once;
+- ``CompiledRead``: a model instance read by keys (the quote's pet, address and slot), built like ``first()``;
+- ``CompiledInsert``: a ``bulk_create`` in one statement of the same text for any number of rows (a booking's
+  items, its bill's tests, the category ledger).
+
+Each falls back to the ORM itself wherever it cannot give exactly the ORM's result (and on other databases than
+PostgreSQL). The rest of this docstring is ``CompiledColumns``'s; the others carry their own.
 
 Building and compiling a ``values_list()`` of a few dozen columns over four joins is most of what the ORM costs
 on a hot read (``names_to_path``/``setup_joins`` for every column, then the compiler): about 40 % of the CPU of
