@@ -35,19 +35,37 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.query import ModelIterable, get_related_populators
 
 
-class CompiledColumns:
+class _PerDatabase:
+    """What a subclass's ``_compile(alias)`` builds, once per database alias (None: the ORM does the work there),
+    shared by the threads of a process."""
+
+    def __init__(self):
+        self._plans: dict = {}
+        self._lock = threading.Lock()
+
+    def _plan(self, alias: str):
+        if alias not in self._plans:
+            with self._lock:
+                if alias not in self._plans:
+                    self._plans[alias] = self._compile(alias)
+        return self._plans[alias]
+
+    def _compile(self, alias: str):
+        raise NotImplementedError
+
+
+class CompiledColumns(_PerDatabase):
     """``queryset.values_list(*columns)`` for querysets of ``model``, with the column part compiled once."""
 
     def __init__(self, model, columns: tuple[str, ...]):
+        super().__init__()
         self.model, self.columns = model, tuple(columns)
-        self._templates: dict[str, tuple[str, str] | None] = {}
-        self._lock = threading.Lock()
 
     def rows(self, queryset):
         """The rows (tuples of ``columns``) of ``queryset``, in its order: a list, or a values-list queryset when
         the compiled path does not apply."""
         same_model = queryset.model._meta.concrete_model is self.model._meta.concrete_model
-        template = self._template(queryset.db) if same_model and _keys_expressible(queryset) else None
+        template = self._plan(queryset.db) if same_model and _keys_expressible(queryset) else None
         if template is None:
             return queryset.values_list(*self.columns)
         try:
@@ -59,21 +77,13 @@ class CompiledColumns:
             cursor.execute(f"{head}{keys_sql}{tail}", params)
             return cursor.fetchall()
 
-    def _template(self, alias: str) -> tuple[str, str] | None:
-        connection = connections[alias]
-        if connection.vendor != "postgresql":
-            return None
-        if alias not in self._templates:
-            with self._lock:
-                if alias not in self._templates:
-                    self._templates[alias] = self._compile(alias)
-        return self._templates[alias]
-
     def _compile(self, alias: str) -> tuple[str, str] | None:
         """``SELECT <columns> FROM unnest(ARRAY(`` and ``)) … JOIN <table> … ORDER BY n``, or None when the
         column SQL is not of the plain shape this rewrites (parameters or a ``%`` in it, converters, not exactly one
-        base table)."""
+        base table), and on databases other than PostgreSQL."""
         connection = connections[alias]
+        if connection.vendor != "postgresql":
+            return None
         if not all(_single_valued(self.model, column) for column in self.columns):
             # A column across a to-many relation: values_list() would reuse the filters' join, a template cannot.
             return None
@@ -124,7 +134,7 @@ def _keys_expressible(queryset) -> bool:
     )
 
 
-class CompiledRead:
+class CompiledRead(_PerDatabase):
     """``build(**values).first()``, for a queryset whose shape is fixed and whose integer filter values change
     (keys), with its SQL compiled once per database: a model instance (its ``select_related`` rows included, as
     the ORM builds them) or None.
@@ -152,9 +162,8 @@ class CompiledRead:
     _SENTINEL_BASES = (-(2**62), 101)
 
     def __init__(self, build, *params: str):
+        super().__init__()
         self.build, self.params = build, tuple(params)
-        self._plans: dict[str, _ReadPlan | None] = {}
-        self._lock = threading.Lock()
         self._model = None
 
     def first(self, **values):
@@ -194,13 +203,6 @@ class CompiledRead:
             except Exception:  # noqa: BLE001 - the ORM answers every call
                 return None
         return router.db_for_read(self._model)
-
-    def _plan(self, alias: str):
-        if alias not in self._plans:
-            with self._lock:
-                if alias not in self._plans:
-                    self._plans[alias] = self._compile(alias)
-        return self._plans[alias]
 
     def _compile(self, alias: str):
         if connections[alias].vendor != "postgresql":
@@ -270,7 +272,7 @@ class _ReadPlan:
     populators: list
 
 
-class CompiledInsert:
+class CompiledInsert(_PerDatabase):
     """``model.objects.bulk_create(objs)`` on PostgreSQL in one statement whose text is the same for any number of
     rows, built once per database: ``INSERT INTO <table> (<columns>) SELECT * FROM UNNEST(<one array per
     column>) RETURNING <pk>`` (Django's own bulk insert shape for several rows, here for one too).
@@ -285,9 +287,8 @@ class CompiledInsert:
     """
 
     def __init__(self, model):
+        super().__init__()
         self.model = model
-        self._plans: dict[str, tuple[str, list] | None] = {}
-        self._lock = threading.Lock()
 
     def create(self, objs) -> list:
         objs = list(objs)
@@ -318,13 +319,6 @@ class CompiledInsert:
             obj._state.adding = False
             obj._state.db = alias
         return objs
-
-    def _plan(self, alias: str):
-        if alias not in self._plans:
-            with self._lock:
-                if alias not in self._plans:
-                    self._plans[alias] = self._compile(alias)
-        return self._plans[alias]
 
     def _compile(self, alias: str):
         connection = connections[alias]

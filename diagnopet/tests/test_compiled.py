@@ -117,9 +117,9 @@ def test_a_column_across_a_to_many_relation_is_read_with_values_list(bookings):
 def test_the_column_sql_is_compiled_once(bookings):
     compiled = CompiledColumns(Booking, COLUMNS)
     list(compiled.rows(Booking.objects.all()))
-    template = compiled._templates[Booking.objects.db]
+    template = compiled._plans[Booking.objects.db]
     list(compiled.rows(Booking.objects.filter(pk=bookings[0].pk)))
-    assert compiled._templates[Booking.objects.db] is template
+    assert compiled._plans[Booking.objects.db] is template
 
 
 def _fields(instance) -> dict:
