@@ -1,29 +1,42 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import Address, Notification, PhoneOTP, StaffProfile, User
+from accounts.models import Address, Notification, PhoneOTP, StaffProfile, StaffRole, User
 from accounts.phone import normalize_phone
 from accounts.roles import staff_set_role, staff_unset_role
+from accounts.services import user_unlock
 from diagnopet.admin_base import LargeTableAdmin
 
 TIMESTAMPS = ("created_at", "updated_at")
 
+# What decides what a user may do. Only a superuser changes these, and nobody changes their own: otherwise a clinic
+# admin could grant themselves the token blacklist or make a friend a superuser.
+PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
 
-@transaction.atomic
-def user_unlock(*, user: User) -> User:
-    """Lift a brute-force lock: clear ``is_locked``/``locked_until`` and the failed-login counter.
 
-    Lives here until accounts/services.py exists; it belongs there, beside the login code that locks.
-    """
-    user.is_locked = False
-    user.locked_until = None
-    user.failed_login_attempts = 0
-    user.save(update_fields=["is_locked", "locked_until", "failed_login_attempts", "updated_at"])
-    return user
+def may_manage(actor: User, target: User | None) -> bool:
+    """Only a superuser changes (or deletes, or sets the password of) a superuser."""
+    return target is None or actor.is_superuser or not target.is_superuser
+
+
+def permissions_held(actor: User):
+    """The Permission rows ``actor`` holds: what they may hand out to a group (a superuser holds all)."""
+    if actor.is_superuser:
+        return Permission.objects.all()
+    held = actor.get_all_permissions()
+    return Permission.objects.filter(
+        pk__in=[
+            pk
+            for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+            if f"{app_label}.{codename}" in held
+        ]
+    )
 
 
 class PhoneFormMixin:
@@ -62,6 +75,16 @@ class StaffProfileInline(admin.StackedInline):
     max_num = 1
     extra = 0
     verbose_name_plural = "staff profile (the role also sets the user's role group)"
+
+    # ``obj`` is the user being edited: nobody sets their own role (it is their permissions).
+    def has_add_permission(self, request, obj):
+        return obj != request.user and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj != request.user and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj != request.user and super().has_delete_permission(request, obj)
 
 
 @admin.register(User)
@@ -107,24 +130,42 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
         profile = getattr(obj, "staff_profile", None)
         return profile.get_role_display() if profile else ""
 
+    def has_change_permission(self, request, obj=None):
+        # Also guards the password form (UserAdmin.user_change_password asks this for the user it changes).
+        return may_manage(request.user, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_manage(request.user, obj) and super().has_delete_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
-        # Only a superuser makes superusers; a clinic admin (role admin) has its permissions through a group.
-        return readonly if request.user.is_superuser else (*readonly, "is_superuser")
+        # A clinic admin (role admin) gives back-office access through the staff profile's role, which is a
+        # fixed set of permissions that they hold themselves (accounts/roles.py).
+        if not request.user.is_superuser or obj == request.user:
+            return (*readonly, *PRIVILEGE_FIELDS)
+        return readonly
 
     def get_inlines(self, request, obj):
         # The profile is added on the change page, once the user exists.
         return self.inlines if obj is not None else []
 
     def save_related(self, request, form, formsets, change):
+        user = form.instance
+        had_profile = StaffProfile.objects.filter(user=user).exists()
         super().save_related(request, form, formsets, change)
         # After the groups field and the inline are saved: the profile's role decides the role group.
-        user = form.instance
         profile = StaffProfile.objects.filter(user=user).first()
         if profile is not None:
             staff_set_role(user=user, role=profile.role)
         elif change:
             staff_unset_role(user=user)
+        if not request.user.is_superuser:
+            # is_staff is a superuser's field; for a clinic admin, giving or taking the role opens or closes the
+            # back-office.
+            is_staff = profile is not None or (user.is_staff and not had_profile)
+            if is_staff != user.is_staff:
+                user.is_staff = is_staff
+                user.save(update_fields=["is_staff", "updated_at"])
 
     @admin.action(description="Unlock selected accounts", permissions=["change"])
     def unlock_accounts(self, request, queryset):
@@ -143,6 +184,30 @@ class StaffProfileAdmin(admin.ModelAdmin):
     search_fields = ("user__phone", "user__full_name", "employee_code", "assigned_area")
     autocomplete_fields = ("user",)
     readonly_fields = TIMESTAMPS
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit(request, obj) and super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _may_edit(request, profile: StaffProfile | None) -> bool:
+        return profile is None or (profile.user_id != request.user.pk and may_manage(request.user, profile.user))
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class GuardedForm(form):
+            def clean_user(self):
+                user = self.cleaned_data["user"]
+                if user == request.user:
+                    raise forms.ValidationError("You cannot change your own role.", code="own_role")
+                if not may_manage(request.user, user):
+                    raise forms.ValidationError("Only a superuser can change a superuser.", code="superuser")
+                return user
+
+        return GuardedForm
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -194,3 +259,92 @@ class NotificationAdmin(LargeTableAdmin, admin.ModelAdmin):
     autocomplete_fields = ("user",)
     # Delivery state is written by the sending workers.
     readonly_fields = ("read_at", "delivery_attempts", "sent_at", "last_error", *TIMESTAMPS)
+
+
+# --- Groups: nobody hands out a permission they do not hold ---------------------------------------------------
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin):
+    """Django's group admin, with two limits for staff who are not superusers: the role groups are read-only (their
+    permissions are written in accounts/roles.py and reset by ``setup_roles``), and a group can only be given, or
+    keep, permissions the editor holds."""
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_edit(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_edit(request, obj) and super().has_delete_permission(request, obj)
+
+    @staticmethod
+    def _may_edit(request, group: Group | None) -> bool:
+        if group is None or request.user.is_superuser:
+            return True
+        if group.name in StaffRole.values:
+            return False
+        return not group.permissions.exclude(pk__in=permissions_held(request.user)).exists()
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request=request, **kwargs)
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            field.queryset = field.queryset.filter(pk__in=permissions_held(request.user))
+        return field
+
+
+# --- Refresh tokens: a superuser may look, nobody may read a token -------------------------------------------
+
+for _model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class SuperuserReadOnlyAdmin(admin.ModelAdmin):
+    """Visible to superusers only, whatever permissions a group grants, and never editable here."""
+
+    actions = None
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(SuperuserReadOnlyAdmin):
+    # The token text is a working credential until it expires: its id (jti) identifies it well enough.
+    fields = ("user", "jti", "created_at", "expires_at")
+    readonly_fields = fields
+    list_display = fields
+    list_select_related = ("user",)
+    search_fields = ("jti", "user__phone")
+    ordering = ("-created_at",)
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(SuperuserReadOnlyAdmin):
+    fields = ("token_jti", "token_user", "blacklisted_at")
+    readonly_fields = fields
+    list_display = fields
+    list_select_related = ("token__user",)
+    search_fields = ("token__jti", "token__user__phone")
+    ordering = ("-blacklisted_at",)
+
+    @admin.display(description="token id (jti)")
+    def token_jti(self, obj):
+        return obj.token.jti
+
+    @admin.display(description="user")
+    def token_user(self, obj):
+        return obj.token.user
