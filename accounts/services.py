@@ -5,6 +5,8 @@ success resets the count. One-time codes have 6 digits, are stored hashed, expir
 requested once per cooldown per phone; the answer never says whether a phone is registered.
 """
 
+import contextlib
+import hashlib
 import math
 import secrets
 from datetime import datetime, timedelta
@@ -13,9 +15,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import status
@@ -28,7 +31,8 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts.models import Address, Notification, PhoneOTP, User
 from accounts.phone import normalize_phone
 from accounts.selectors import user_get_by_login
-from accounts.tasks import sms_send_task
+from accounts.tasks import otp_deliver_task
+from accounts.two_factor import two_factor_enabled, two_factor_verify
 from diagnopet.errors import DomainError, ValidationFailed
 
 
@@ -51,6 +55,26 @@ class AccountLocked(AuthenticationError):
         self.locked_until = locked_until
 
 
+class SecondFactorRequired(AuthenticationError):
+    """The password was right, but the account also needs its authenticator app's current code."""
+
+    default_code = "otp_token_required"
+
+
+class OtpDailyLimit(DomainError):
+    """Too many wrong one-time codes for this phone (or from this address) in the last day (HTTP 429)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "otp_daily_limit"
+
+    def __init__(self, *, retry_after: int):
+        hours = max(1, math.ceil(retry_after / 3600))
+        super().__init__(
+            f"Too many wrong codes today. Try again in about {hours} hour(s), or log in with your password instead."
+        )
+        self.retry_after = retry_after
+
+
 class OtpCooldown(DomainError):
     """A code was sent to this phone moments ago (HTTP 429)."""
 
@@ -67,6 +91,9 @@ OTP_INVALID = "This code is not valid."
 OTP_EXPIRED = "This code has expired. Ask for a new one."
 OTP_ATTEMPTS_EXCEEDED = "Too many wrong codes. Ask for a new one."
 REFRESH_REFUSED = "This refresh token is invalid, expired or already used."
+SECOND_FACTOR_MISSING = "Enter the 6-digit code from your authenticator app."
+SECOND_FACTOR_WRONG = "This authenticator code is not valid. Wait for the next one and try again."
+SECOND_FACTOR_ONLY = "This account logs in with its password and authenticator code, not with a text message code."
 
 
 # --- Users ----------------------------------------------------------------------------------------
@@ -148,28 +175,76 @@ def user_unlock(*, user: User) -> User:
 # --- Password login and lockout -------------------------------------------------------------------
 
 
-def auth_login(*, username: str, password: str, request=None) -> User:
-    """Log in with a phone number or email and a password, through ``settings.AUTHENTICATION_BACKENDS``.
+def auth_login(*, username: str, password: str, otp_token: str | None = None, request=None) -> User:
+    """Log in with a phone number or email and a password, through ``settings.AUTHENTICATION_BACKENDS``; the API's
+    token endpoint and the back-office login both come here, so they share one lockout.
 
     ``LOGIN_MAX_FAILED_ATTEMPTS`` failures in a row lock the account for ``LOGIN_LOCK_MINUTES``; while locked even
-    the right password is refused. A success resets the count and clears an expired lock. Deliberately not one
-    transaction: a failed attempt must stay counted although the login is refused.
+    the right password is refused. A login name without an account locks the same way (in the cache), so that
+    ``account_locked`` does not tell which accounts exist. A user with a confirmed authenticator device also gives
+    its current code (``otp_token``); a wrong or missing code counts as a failed login. A success resets the count
+    and clears an expired lock. Deliberately not one transaction: a failed attempt must stay counted although the
+    login is refused.
     """
     candidate = user_get_by_login(username)
     if candidate is not None and candidate.is_currently_locked:
         raise AccountLocked(locked_until=candidate.locked_until)
+    if candidate is None:
+        locked_until = cache.get(_unknown_login_key(username, "locked"))
+        if locked_until is not None and locked_until > timezone.now():
+            raise AccountLocked(locked_until=locked_until)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        if candidate is not None:
-            locked_until = _login_failure_record(user_id=candidate.pk)
+        locked_until = (
+            _login_failure_record(user_id=candidate.pk)
+            if candidate is not None
+            else _unknown_login_failure_record(username)
+        )
+        if locked_until is not None:
+            raise AccountLocked(locked_until=locked_until)
+        raise AuthenticationError(INVALID_CREDENTIALS)
+    device = None
+    if two_factor_enabled(user):
+        device = two_factor_verify(user=user, token=otp_token)
+        if device is None:
+            locked_until = _login_failure_record(user_id=user.pk)
             if locked_until is not None:
                 raise AccountLocked(locked_until=locked_until)
-        raise AuthenticationError(INVALID_CREDENTIALS)
+            raise SecondFactorRequired(SECOND_FACTOR_WRONG if otp_token else SECOND_FACTOR_MISSING)
     if not _login_success_record(user_id=user.pk):
         # A concurrent run of failures locked the account between the check above and now.
         user.refresh_from_db(fields=["is_locked", "locked_until"])
         raise AccountLocked(locked_until=user.locked_until)
+    if device is not None:
+        # django-otp's own hook: django.contrib.auth.login() records the verified device in the session.
+        user.otp_device = device
     return user
+
+
+def _unknown_login_key(username: str, suffix: str) -> str:
+    canonical = (username or "").strip().lower()
+    if "@" not in canonical:
+        with contextlib.suppress(DjangoValidationError):
+            canonical = normalize_phone(canonical)
+    return f"login-unknown:{hashlib.sha256(canonical.encode()).hexdigest()}:{suffix}"
+
+
+def _unknown_login_failure_record(username: str) -> datetime | None:
+    """Count a failed login for a name with no account, in the cache, as ``_login_failure_record`` does for an
+    account; returns ``locked_until`` when it is now "locked"."""
+    window = settings.LOGIN_LOCK_MINUTES * 60
+    key = _unknown_login_key(username, "failures")
+    cache.add(key, 0, window)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        failures = 1 if cache.add(key, 1, window) else cache.incr(key)
+    if failures < settings.LOGIN_MAX_FAILED_ATTEMPTS:
+        return None
+    locked_until = timezone.now() + timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    cache.set(_unknown_login_key(username, "locked"), locked_until, window)
+    cache.delete(key)
+    return locked_until
 
 
 @transaction.atomic
@@ -272,15 +347,18 @@ def _otp_latest(phone: str) -> PhoneOTP | None:
 
 @transaction.atomic(durable=True)
 def otp_request(*, phone: str) -> PhoneOTP:
-    """Issue a login code for ``phone`` (E.164) and text it, after commit, if the phone belongs to an active user.
+    """Issue a login code for ``phone`` (E.164) and hand it to a task that texts it if the phone belongs to an
+    active user.
 
-    A code is stored (and the cooldown applies) for unregistered phones too, so the answer and timing are the same
-    whether or not the phone is registered. Only the newest code of a phone is valid.
+    A code is stored, the cooldown and the daily limit apply, and a task is queued for unregistered phones too; the
+    request never looks the account up, so its answer and timing do not tell whether the phone is registered. Only
+    the newest code of a phone is valid.
     """
     now = timezone.now()
-    # Locking the user row serialises concurrent requests for a registered phone, so two of them cannot both pass
-    # the cooldown check and send two texts. (Unregistered phones are sent nothing, so a race there costs nothing.)
-    user = User.objects.select_for_update(of=("self",)).filter(phone=phone, is_active=True).first()
+    # A transaction-level advisory lock per phone serialises concurrent requests for the same phone, registered or
+    # not, so two of them cannot both pass the cooldown check and send two texts.
+    _otp_phone_lock(phone)
+    _otp_daily_limit_check(phone=phone, now=now)
     latest = _otp_latest(phone)
     cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
     if latest is not None and now - latest.created_at < cooldown:
@@ -292,20 +370,67 @@ def otp_request(*, phone: str) -> PhoneOTP:
         code_hash=_otp_hash(phone=phone, code=code),
         expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
     )
-    if user is not None:
-        minutes = max(1, settings.OTP_TTL_SECONDS // 60)
-        message = f"{code} is your DiagnoPet login code. It expires in {minutes} minutes. Do not share it."
-        transaction.on_commit(partial(sms_send_task.delay, phone, message), robust=True)
+    minutes = max(1, settings.OTP_TTL_SECONDS // 60)
+    message = f"{code} is your DiagnoPet login code. It expires in {minutes} minutes. Do not share it."
+    transaction.on_commit(partial(otp_deliver_task.delay, phone, message), robust=True)
     return otp
 
 
-def otp_verify(*, phone: str, code: str) -> User:
+def _otp_phone_lock(phone: str) -> None:
+    """Hold a lock on ``phone`` until the transaction ends (PostgreSQL advisory lock; SQLite writes are serial)."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"otp:{phone}".encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _otp_day_failures(*, phone: str, since: datetime) -> tuple[int, datetime | None]:
+    """Wrong codes tried for ``phone`` since ``since`` (a right one is the consumed code's last try), and when the
+    oldest code of that window was issued."""
+    figures = PhoneOTP.objects.filter(phone=phone, purpose=PhoneOTP.Purpose.LOGIN, created_at__gte=since).aggregate(
+        tries=Sum("attempts"), consumed=Count("pk", filter=Q(consumed_at__isnull=False)), oldest=Min("created_at")
+    )
+    return (figures["tries"] or 0) - figures["consumed"], figures["oldest"]
+
+
+def _otp_daily_limit_check(*, phone: str, now: datetime, ip: str | None = None) -> None:
+    """Refuse (429 ``otp_daily_limit``) once ``OTP_MAX_FAILED_PER_DAY`` wrong codes were tried for ``phone`` in the
+    last 24 hours, or ``OTP_MAX_FAILED_PER_IP_PER_DAY`` from ``ip``: without it, a new code every cooldown gives a
+    fresh set of guesses forever."""
+    day = timedelta(hours=24)
+    failures, oldest = _otp_day_failures(phone=phone, since=now - day)
+    if failures >= settings.OTP_MAX_FAILED_PER_DAY:
+        raise OtpDailyLimit(retry_after=max(1, math.ceil((oldest + day - now).total_seconds())))
+    if ip is not None and (cache.get(_otp_ip_key(ip)) or 0) >= settings.OTP_MAX_FAILED_PER_IP_PER_DAY:
+        raise OtpDailyLimit(retry_after=int(day.total_seconds()))
+
+
+def _otp_ip_key(ip: str) -> str:
+    return f"otp-failures-ip:{hashlib.sha256(ip.encode()).hexdigest()}"
+
+
+def _otp_ip_failure_record(ip: str | None) -> None:
+    if ip is None:
+        return
+    key, day = _otp_ip_key(ip), 24 * 3600
+    cache.add(key, 0, day)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.add(key, 1, day)
+
+
+def otp_verify(*, phone: str, code: str, ip: str | None = None) -> User:
     """Log in with the newest code sent to ``phone``: marks the phone verified and clears a password lock.
 
     Every try is counted before the code is compared, in one conditional UPDATE, so concurrent guesses cannot get
-    past ``OTP_MAX_ATTEMPTS``. Deliberately not one transaction: a wrong try must stay counted.
+    past ``OTP_MAX_ATTEMPTS`` for a code; past ``OTP_MAX_FAILED_PER_DAY`` wrong codes for the phone in a day (or
+    ``OTP_MAX_FAILED_PER_IP_PER_DAY`` from ``ip``) nothing more is tried. Concurrent guesses can pass the daily
+    limit by at most ``OTP_MAX_ATTEMPTS - 1``: each code's own limit is exact. Deliberately not one transaction: a
+    wrong try must stay counted. An account with an authenticator app logs in with it, not with a text.
     """
     now = timezone.now()
+    _otp_daily_limit_check(phone=phone, now=now, ip=ip)
     otp = _otp_latest(phone)
     if otp is None or otp.consumed_at is not None:
         raise ValidationFailed(OTP_INVALID, code="otp_invalid")
@@ -315,6 +440,7 @@ def otp_verify(*, phone: str, code: str) -> User:
     if not live.filter(attempts__lt=settings.OTP_MAX_ATTEMPTS).update(attempts=F("attempts") + 1):
         raise ValidationFailed(OTP_ATTEMPTS_EXCEEDED, code="otp_attempts_exceeded")
     if not constant_time_compare(otp.code_hash, _otp_hash(phone=phone, code=code)):
+        _otp_ip_failure_record(ip)
         otp.refresh_from_db(fields=["attempts"])
         if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
             raise ValidationFailed(OTP_ATTEMPTS_EXCEEDED, code="otp_attempts_exceeded")
@@ -323,6 +449,8 @@ def otp_verify(*, phone: str, code: str) -> User:
     # Consuming is conditional too: of two concurrent right answers only one logs in.
     if user is None or not live.update(consumed_at=now, updated_at=now):
         raise ValidationFailed(OTP_INVALID, code="otp_invalid")
+    if two_factor_enabled(user):
+        raise AuthenticationError(SECOND_FACTOR_ONLY, code="otp_token_required")
     # Holding the phone proves more than a password guess would: the code also lifts a lock.
     User.objects.filter(pk=user.pk).update(
         is_verified=True, failed_login_attempts=0, is_locked=False, locked_until=None, last_login=now, updated_at=now

@@ -38,7 +38,9 @@ class _PayloadThrottle(_SettingsRateThrottle):
     field: str
 
     def get_cache_key(self, request, view) -> str | None:
-        value = request.data.get(self.field) if hasattr(request.data, "get") else None
+        # A DRF request's parsed body, or a plain Django request's form (the admin login).
+        data = request.data if hasattr(request, "data") else request.POST
+        value = data.get(self.field) if hasattr(data, "get") else None
         if not isinstance(value, str) or not value.strip():
             return None  # nothing to key on: the per-IP throttle still applies
         # Hashed so that any input makes a safe cache key and no phone number sits in the cache in clear.
@@ -77,3 +79,16 @@ class OTPIPThrottle(_IPThrottle):
 class OTPPhoneThrottle(_PayloadThrottle):
     scope = "otp"
     field = "phone"
+
+
+class AdminLoginIPThrottle(_IPThrottle):
+    """Back-office login attempts per client IP (the login form is not a DRF view: ``view`` is None)."""
+
+    scope = "admin_login"
+
+
+class AdminLoginUsernameThrottle(_PayloadThrottle):
+    """Back-office login attempts per login name, whatever IP they come from."""
+
+    scope = "admin_login"
+    field = "username"

@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.StaffAdminConfig",  # django.contrib.admin with accounts.admin_site.StaffAdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "diagnopet.audit.AuditConfig",  # django-auditlog (label "auditlog"), following each model's own fields
     "accounts",
     "pets",
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this back-office session has shown an authenticator code.
+    "django_otp.middleware.OTPMiddleware",
     # Records who made each audited change (admin and API requests).
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -142,6 +146,14 @@ LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", default=15)
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
+# Wrong one-time codes per phone, and per client IP, in 24 hours before codes are refused (429 otp_daily_limit).
+OTP_MAX_FAILED_PER_DAY = env.int("OTP_MAX_FAILED_PER_DAY", default=10)
+OTP_MAX_FAILED_PER_IP_PER_DAY = env.int("OTP_MAX_FAILED_PER_IP_PER_DAY", default=100)
+# Staff two-factor authentication (django-otp, TOTP): always possible; required for superusers and clinic admins
+# when on. Keys are hidden in the admin; codes name the clinic.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="DiagnoPet")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.LogSmsBackend")
 WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="accounts.sms.LogSmsBackend")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -211,6 +223,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="600/min"),
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "otp": env.str("THROTTLE_OTP", default="5/min"),
+        # Back-office login attempts, per client IP and per login name, counted before any password is checked.
+        "admin_login": env.str("THROTTLE_ADMIN_LOGIN", default="10/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     # Proxies in front of the app (load balancer = 1): throttles then read the client IP from X-Forwarded-For.

@@ -4,10 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from diagnopet.views import healthz
 
-admin.site.site_header = "DiagnoPet back-office"
-admin.site.site_title = "DiagnoPet"
-admin.site.index_title = "Today's work"
-
 # The only module that imports every app's API.
 api_v1 = [
     path("", include("accounts.api.urls")),

@@ -81,6 +81,11 @@ class RegisteredSerializer(TokenPairSerializer):
 class LoginSerializer(serializers.Serializer):
     username = StrictCharField(max_length=254, help_text="Phone number or email address.")
     password = _password_field()
+    otp_token = StrictCharField(
+        max_length=8,
+        required=False,
+        help_text="The current code of the account's authenticator app (staff accounts that set one up).",
+    )
 
 
 class RefreshTokenSerializer(serializers.Serializer):

@@ -36,6 +36,7 @@ from accounts.models import Address, Notification
 from accounts.services import (
     AuthenticationError,
     OtpCooldown,
+    OtpDailyLimit,
     address_create,
     address_delete,
     address_update,
@@ -52,6 +53,7 @@ from accounts.services import (
     user_register,
 )
 from accounts.throttles import AuthIPThrottle, AuthPhoneThrottle, AuthUsernameThrottle, OTPIPThrottle, OTPPhoneThrottle
+from accounts.two_factor import two_factor_enabled, two_factor_required
 from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors as shared_errors
 
@@ -92,6 +94,9 @@ class AuthView(StrictQueryMixin, APIView):
         return 'Bearer realm="api"'
 
     def handle_exception(self, exc):
+        if isinstance(exc, (OtpCooldown, OtpDailyLimit)):
+            body = {"detail": exc.message, "code": exc.code, "retry_after": exc.retry_after}
+            return Response(body, status=exc.status_code, headers={"Retry-After": str(exc.retry_after)})
         if isinstance(exc, AuthenticationError):
             # DRF's own 401 carries the WWW-Authenticate header; the handler adds the code to the body.
             exc = exceptions.AuthenticationFailed(exc.message, code=exc.code)
@@ -121,7 +126,11 @@ class LoginView(AuthView):
 
     @extend_schema(
         summary="Log in with a phone number or email and a password",
-        description="Failed logins in a row lock the account for a while (401 with code `account_locked`).",
+        description=(
+            "Failed logins in a row lock the account for a while (401 with code `account_locked`). A staff account "
+            "with an authenticator app also sends its current code as `otp_token` (401 `otp_token_required` when it "
+            "is missing or wrong; a wrong code counts as a failed login)."
+        ),
         request=LoginSerializer,
         responses={200: TokenPairSerializer, **errors(400, 401, 429, invalid=LoginSerializer)},
         parameters=[RETRY_AFTER],
@@ -130,6 +139,11 @@ class LoginView(AuthView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = auth_login(request=request, **serializer.validated_data)
+        if two_factor_required(user) and not two_factor_enabled(user):
+            # The back-office walks them through setting up the app; the API cannot.
+            raise AuthenticationError(
+                "Set up two-factor authentication in the back-office first.", code="two_factor_setup_required"
+            )
         return Response(auth_tokens_issue(user=user))
 
 
@@ -177,7 +191,10 @@ class OtpRequestView(AuthView):
             **errors(400, invalid=OtpRequestSerializer),
             429: OpenApiResponse(
                 OtpCooldownErrorSerializer,
-                description="A code was sent moments ago (code `otp_cooldown`), or too many requests (`throttled`).",
+                description=(
+                    "A code was sent moments ago (code `otp_cooldown`), too many wrong codes for this phone in the "
+                    "last 24 hours (`otp_daily_limit`), or too many requests (`throttled`)."
+                ),
             ),
         },
         parameters=[RETRY_AFTER],
@@ -185,11 +202,7 @@ class OtpRequestView(AuthView):
     def post(self, request):
         serializer = OtpRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            otp_request(phone=serializer.validated_data["phone"])
-        except OtpCooldown as exc:
-            body = {"detail": exc.message, "code": exc.code, "retry_after": exc.retry_after}
-            return Response(body, status=exc.status_code, headers={"Retry-After": str(exc.retry_after)})
+        otp_request(phone=serializer.validated_data["phone"])
         body = {
             "detail": "If this phone number is registered, a code has been sent to it.",
             "expires_in": settings.OTP_TTL_SECONDS,
@@ -204,15 +217,23 @@ class OtpVerifyView(AuthView):
 
     @extend_schema(
         summary="Log in with a one-time code",
-        description="Codes `otp_invalid`, `otp_expired` and `otp_attempts_exceeded` on a refused code.",
+        description=(
+            "Codes `otp_invalid`, `otp_expired` and `otp_attempts_exceeded` on a refused code; 429 `otp_daily_limit` "
+            "after too many wrong codes for the phone (or from the client's address) in the last 24 hours; 401 "
+            "`otp_token_required` for a staff account that logs in with an authenticator app."
+        ),
         request=OtpVerifySerializer,
-        responses={200: TokenPairSerializer, **errors(400, 429, invalid=OtpVerifySerializer)},
+        responses={
+            200: TokenPairSerializer,
+            **errors(400, 401, invalid=OtpVerifySerializer),
+            429: OpenApiResponse(OtpCooldownErrorSerializer, description="`otp_daily_limit` or `throttled`."),
+        },
         parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = OtpVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = otp_verify(**serializer.validated_data)
+        user = otp_verify(**serializer.validated_data, ip=OTPIPThrottle().get_ident(request))
         return Response(auth_tokens_issue(user=user))
 
 
