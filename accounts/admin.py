@@ -223,6 +223,8 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
+    """Collectors see only the addresses of their visits: bookings/admin.py re-registers it with that rule."""
+
     list_display = ("__str__", "user", "city", "postal_code", "is_default", "created_at")
     list_select_related = ("user",)
     list_filter = ("is_default", "city")

@@ -108,6 +108,13 @@ def reports_for_customer(user):
 
 # --- Back-office reads ---------------------------------------------------------------------------------------
 
+
+def collector_visits(collector):
+    """What "my visits" means for a collector (SPEC §4): the bookings assigned to them, whatever the day. The
+    back-office scopes a collector's bookings, items, and the pets and addresses of those visits with it."""
+    return Booking.objects.filter(collection_staff=collector)
+
+
 # Items whose sample is at or on its way to the lab: only these can run late.
 ITEM_OPEN_STATUSES = (BookingItem.Status.COLLECTED, BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING)
 
