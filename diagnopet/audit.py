@@ -33,3 +33,6 @@ class AuditConfig(AuditlogConfig):
             for model in models:
                 excluded = [*options.get("exclude_fields", ()), *reverse_relation_names(model)]
                 auditlog.register(model, **{**options, "exclude_fields": list(dict.fromkeys(excluded))})
+
+        # The log's admin, searching our user model's fields (importing it registers it in place of auditlog's).
+        import diagnopet.admin_auditlog  # noqa: F401
