@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends back-office sessions idle too long or opened too long ago (accounts/sessions.py).
+    "accounts.sessions.StaffSessionMiddleware",
     # request.user.is_verified(): whether this back-office session has shown an authenticator code.
     "django_otp.middleware.OTPMiddleware",
     # Records who made each audited change (admin and API requests).
@@ -158,6 +160,13 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.LogSmsBackend")
 WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="accounts.sms.LogSmsBackend")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DiagnoPet <no-reply@diagnopet.local>")
+
+# --- Back-office sessions -------------------------------------------------------------------------
+# Staff sessions (the admin; the API uses JWT) end after this many idle minutes, and this many hours after the
+# login whatever the activity (accounts/sessions.py). The stored session and its cookie live the idle time.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_MINUTES * 60
 
 # --- Internationalisation ------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
