@@ -1,4 +1,5 @@
 from auditlog.mixins import AuditlogHistoryAdminMixin
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
@@ -6,12 +7,15 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
 
+from accounts.models import StaffRole
+from accounts.permissions import user_has_role
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
-from billing.services import distance_pricing_active, invoice_assign_number, payment_record
+from billing.services import distance_pricing_active, invoice_assign_number, payment_record, payment_refusal
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
+from diagnopet.money import to_money
 
 
 class AuditHistory(AuditlogHistoryAdminMixin):
@@ -169,6 +173,23 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         return record_payment_view(request, self, queryset)
 
 
+class PaymentAddForm(forms.ModelForm):
+    """The add form: the service's limits (``billing.services.payment_refusal``) shown on the field they concern.
+    ``recorded_by`` is the person recording (``PaymentAdmin.get_form`` sets it); the service checks again under
+    the bill's row lock."""
+
+    recorded_by = None
+
+    def clean(self):
+        cleaned = super().clean()
+        record, amount, kind = cleaned.get("billing_record"), cleaned.get("amount"), cleaned.get("kind")
+        if record is not None and amount is not None and amount > 0 and kind:
+            refusal = payment_refusal(record=record, amount=to_money(amount), kind=kind, by=self.recorded_by)
+            if refusal is not None:
+                self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
+        return cleaned
+
+
 @admin.register(Payment)
 class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Payments are entered through ``billing.services.payment_record`` (which keeps the bill's paid amount and
@@ -208,6 +229,17 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = type("PaymentAddForm", (PaymentAddForm,), {"recorded_by": request.user})
+        return super().get_form(request, obj, change, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind" and not user_has_role(request.user, StaffRole.ADMIN):
+            # Refunds are the clinic admin's (billing.services.payment_refusal).
+            kwargs["choices"] = [(Payment.Kind.PAYMENT, Payment.Kind.PAYMENT.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields

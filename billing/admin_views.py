@@ -17,10 +17,12 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from accounts.models import StaffRole
+from accounts.permissions import user_has_role
 from accounts.roles import staff_is_collector
 from billing.models import Payment
 from billing.selectors import FIGURES, billing_summary
-from billing.services import payment_record
+from billing.services import amount_due, payment_record
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.money import ZERO
@@ -54,12 +56,18 @@ class ReportForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    """What a person recording a payment (or refund) against one bill types in."""
+    """What a person recording a payment (or refund) against one bill types in. Refunds are offered only to those
+    who may give them (``billing.services.payment_refusal`` says who, and checks again)."""
 
     kind = forms.ChoiceField(choices=Payment.Kind.choices, initial=Payment.Kind.PAYMENT)
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     method = forms.ChoiceField(choices=Payment.Method.choices)
     reference = forms.CharField(max_length=100, required=False, help_text="UPI/card/gateway reference.")
+
+    def __init__(self, *args, may_refund: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_refund:
+            self.fields["kind"].choices = [(Payment.Kind.PAYMENT, Payment.Kind.PAYMENT.label)]
 
 
 def _group_totals(rows: list[dict], key: str, figures: tuple[str, ...]) -> list[dict]:
@@ -177,21 +185,32 @@ def billing_report_view(request, model_admin: admin.ModelAdmin):
 
 def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
     """The "record payment" action's intermediate page: one bill, a payment or refund through
-    ``billing.services.payment_record``. Returns None (back to the list) when done or refused."""
+    ``billing.services.payment_record``. Returns None (back to the list) when done or refused; an amount or kind
+    the service refuses is shown on the form instead, to correct."""
     records = list(queryset[:2])
     if len(records) != 1:
         model_admin.message_user(request, "Select exactly one bill to record a payment for.", level="error")
         return None
     record = records[0]
-    form = action_form(PaymentForm, request)
+    # The amount due is filled in: the usual case, and the most a payment may be.
+    form = action_form(
+        PaymentForm,
+        request,
+        initial={"amount": amount_due(record)},
+        may_refund=user_has_role(request.user, StaffRole.ADMIN),
+    )
     if form.is_valid():
         try:
             payment = payment_record(record=record, by=request.user, **form.cleaned_data)
         except DomainError as exc:
-            model_admin.message_user(request, f"{record}: {exc.message}", level="error")
+            if exc.field not in form.fields:
+                model_admin.message_user(request, f"{record}: {exc.message}", level="error")
+                return None
+            # An amount above what is due (or a refund above what was paid): shown on the form, to correct.
+            form.add_error(exc.field, exc.message)
+        else:
+            model_admin.message_user(request, f"{record}: {payment} recorded.", level="success")
             return None
-        model_admin.message_user(request, f"{record}: {payment} recorded.", level="success")
-        return None
     return action_form_page(
         model_admin,
         request,
@@ -201,5 +220,6 @@ def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
         title=f"Record a payment for {record}",
         template="admin/billing/billingrecord/record_payment.html",
         record=record,
+        due=amount_due(record),
         submit_label="Record",
     )

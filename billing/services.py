@@ -13,9 +13,11 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from accounts.models import StaffRole
+from accounts.permissions import user_has_role
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from diagnopet.compiled import CompiledInsert
-from diagnopet.errors import Conflict, ValidationFailed
+from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_cached, reference_name
 
@@ -205,6 +207,51 @@ def invoice_assign_number(*, record: BillingRecord, now=None) -> BillingRecord:
     return record
 
 
+class RefundNotAllowed(DomainError):
+    """Only the clinic admin role gives money back (HTTP 403)."""
+
+    status_code = 403
+    default_code = "refund_not_allowed"
+
+
+def amount_due(record: BillingRecord) -> Decimal:
+    """What is still to be paid on a bill: its final amount less what has been paid (never below zero)."""
+    return max(record.final_amount - record.amount_paid, ZERO)
+
+
+def payment_refusal(*, record: BillingRecord, amount: Decimal, kind: str, by=None) -> DomainError | None:
+    """Why this payment or refund may not be recorded against ``record`` as it stands, or None when it may.
+
+    The one statement of the rule: a payment is at most what is still due; a refund is at most what was paid (net
+    of earlier refunds) and is given only by a clinic admin (the admin role or a superuser). ``by`` None is code
+    acting on its own (a command, a payment provider's event), not a person. ``payment_record`` asks this under the
+    bill's row lock; forms ask it first so that the refusal shows on the field.
+    """
+    from billing.models import Payment
+
+    if record.status == BillingRecord.Status.VOID:
+        return Conflict("This bill is void (the booking was cancelled).", code="billing_void")
+    if kind == Payment.Kind.PAYMENT:
+        due = amount_due(record)
+        if amount > due:
+            message = (
+                f"This bill has {due} still due; a payment cannot be more than that."
+                if due
+                else "This bill is fully paid; nothing is due."
+            )
+            return ValidationFailed(message, code="payment_exceeds_due", field="amount")
+        return None
+    if kind == Payment.Kind.REFUND:
+        if by is not None and not user_has_role(by, StaffRole.ADMIN):
+            return RefundNotAllowed("Only a clinic admin can record a refund.", field="kind")
+        if amount > record.amount_paid:
+            return ValidationFailed(
+                f"A refund cannot exceed what was paid ({record.amount_paid}).", code="refund_too_large", field="amount"
+            )
+        return None
+    return ValidationFailed("Kind must be payment or refund.", code="invalid_kind", field="kind")
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -220,7 +267,9 @@ def payment_record(
     """Record money received for a bill (or refunded from it) and update what has been paid.
 
     A payment may be taken before the bill is final (e.g. at the door); the bill becomes ``paid`` once it is
-    invoiced and its payments cover the final amount. A refund cannot exceed what was paid.
+    invoiced and its payments cover the final amount. Limits (``payment_refusal``) are checked on the bill read
+    under its row lock, so concurrent payments queue there and each sees what the previous one paid: together
+    they never exceed the amount due.
     """
     from billing.models import Payment
 
@@ -231,18 +280,10 @@ def payment_record(
     if method not in Payment.Method.values:
         raise ValidationFailed("Choose cash, card, UPI or online.", code="invalid_method", field="method")
     record = _lock_record(record)
-    if record.status == BillingRecord.Status.VOID:
-        raise Conflict("This bill is void (the booking was cancelled).", code="billing_void")
-    if kind == Payment.Kind.REFUND:
-        if amount > record.amount_paid:
-            raise ValidationFailed(
-                f"A refund cannot exceed what was paid ({record.amount_paid}).", code="refund_too_large", field="amount"
-            )
-        record.amount_paid -= amount
-    elif kind == Payment.Kind.PAYMENT:
-        record.amount_paid += amount
-    else:
-        raise ValidationFailed("Kind must be payment or refund.", code="invalid_kind", field="kind")
+    refusal = payment_refusal(record=record, amount=amount, kind=kind, by=by)
+    if refusal is not None:
+        raise refusal
+    record.amount_paid += -amount if kind == Payment.Kind.REFUND else amount
     payment = Payment.objects.create(
         billing_record=record,
         kind=kind,

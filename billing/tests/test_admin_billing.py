@@ -22,6 +22,7 @@ from billing.services import payment_record
 from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory
 from bookings.tests.factories import BookingFactory, BookingItemFactory
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
+from conftest import run_concurrently
 
 pytestmark = pytest.mark.django_db
 
@@ -278,15 +279,15 @@ class TestRecordPaymentAction:
         assert list(Payment.objects.values_list("billing_record", "received_by")) == [(mine.pk, collector.pk)]
 
     def test_refusal_is_a_message_and_writes_nothing(self, admin_client):
-        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+        record = BillingRecordFactory(status=BillingRecord.Status.VOID)
 
         response = _action(
-            admin_client, "record_payment", [record], apply="Record", kind="refund", amount="10.00", method="cash"
+            admin_client, "record_payment", [record], apply="Record", kind="payment", amount="10.00", method="cash"
         )
 
         assert response.status_code == 302
         assert not Payment.objects.exists()
-        assert any("cannot exceed what was paid" in m for m in _messages(response))
+        assert any("This bill is void" in m for m in _messages(response))
 
     def test_invalid_amount_redisplays_the_form(self, admin_client):
         record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
@@ -363,3 +364,118 @@ def test_audit_history_of_another_collectors_bill_is_404():
 
     assert client.get(reverse("admin:billing_billingrecord_auditlog", args=[mine.pk])).status_code == 200
     assert client.get(reverse("admin:billing_billingrecord_auditlog", args=[other.pk])).status_code == 404
+
+
+PAYMENT_ADD = reverse("admin:billing_payment_add")
+
+
+class TestPaymentLimits:
+    """A payment is at most what is still due; refunds are the clinic admin's, at most what was paid."""
+
+    def test_form_is_prefilled_with_the_amount_due(self, admin_client):
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)  # final 500.00
+        payment_record(record=record, amount=D("120.00"), method="cash")
+
+        page = _action(admin_client, "record_payment", [record])
+
+        assert page.context["form"]["amount"].value() == D("380.00")
+        assert "due <strong>380.00</strong>" in page.content.decode()
+
+    @pytest.mark.parametrize("role", [StaffRole.ADMIN, StaffRole.COLLECTOR])
+    def test_payment_above_the_amount_due_is_a_form_error(self, role):
+        client = staff_client(role)
+        collector = client.session["_auth_user_id"]
+        record = BillingRecordFactory(booking=BookingFactory(collection_staff_id=collector))
+
+        response = _action(
+            client, "record_payment", [record], apply="Record", kind="payment", amount="9999999999.99", method="cash"
+        )
+
+        assert response.status_code == 200
+        assert "500.00 still due" in response.context["form"].errors["amount"][0]
+        assert not Payment.objects.exists()
+        record.refresh_from_db()
+        assert record.amount_paid == D("0.00")
+
+    def test_fully_paid_bill_takes_no_more(self, admin_client):
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+        payment_record(record=record, amount=record.final_amount, method="cash")
+
+        response = _action(
+            admin_client, "record_payment", [record], apply="Record", kind="payment", amount="0.01", method="cash"
+        )
+
+        assert response.context["form"].errors["amount"] == ["This bill is fully paid; nothing is due."]
+        assert Payment.objects.count() == 1
+
+    def test_collector_may_not_refund(self):
+        client = staff_client(StaffRole.COLLECTOR)
+        mine = BookingFactory(collection_staff_id=client.session["_auth_user_id"])
+        record = BillingRecordFactory(booking=mine)
+        payment_record(record=record, amount=D("500.00"), method="cash")
+
+        page = _action(client, "record_payment", [record])
+        assert [value for value, _ in page.context["form"].fields["kind"].choices] == ["payment"]
+        refund = {"kind": "refund", "amount": "100.00", "method": "cash"}
+        response = _action(client, "record_payment", [record], apply="Record", **refund)
+        assert response.status_code == 200
+        assert response.context["form"].errors["kind"]
+        add = client.post(PAYMENT_ADD, {"billing_record": record.pk, **refund})
+        assert add.status_code == 200
+        assert add.context["adminform"].form.errors["kind"]
+
+        assert list(Payment.objects.values_list("kind", flat=True)) == ["payment"]
+        record.refresh_from_db()
+        assert record.amount_paid == D("500.00")
+
+    def test_admin_refunds_at_most_what_was_paid_net_of_refunds(self):
+        client = staff_client(StaffRole.ADMIN)
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+        payment_record(record=record, amount=D("300.00"), method="cash")
+        refund = {"apply": "Record", "kind": "refund", "method": "cash"}
+
+        assert _action(client, "record_payment", [record], amount="200.00", **refund).status_code == 302
+        too_much = _action(client, "record_payment", [record], amount="100.01", **refund)
+
+        assert too_much.context["form"].errors["amount"] == ["A refund cannot exceed what was paid (100.00)."]
+        record.refresh_from_db()
+        assert record.amount_paid == D("100.00")
+        assert sorted(Payment.objects.values_list("kind", "amount")) == [("payment", D("300")), ("refund", D("200"))]
+
+    def test_payment_add_page_refuses_more_than_due_on_the_amount(self, admin_client):
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
+
+        response = admin_client.post(
+            PAYMENT_ADD, {"billing_record": record.pk, "kind": "payment", "amount": "500.01", "method": "upi"}
+        )
+
+        assert response.status_code == 200
+        assert "500.00 still due" in response.context["adminform"].form.errors["amount"][0]
+        assert not Payment.objects.exists()
+        ok = admin_client.post(
+            PAYMENT_ADD, {"billing_record": record.pk, "kind": "payment", "amount": "500.00", "method": "upi"}
+        )
+        assert ok.status_code == 302
+        record.refresh_from_db()
+        assert record.amount_paid == D("500.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_full_payments_only_one_is_taken():
+    roles_setup()
+    user = StaffProfileFactory(role=StaffRole.ADMIN).user
+    staff_set_role(user=user, role=StaffRole.ADMIN)
+    record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)  # final 500.00
+    clients = []
+    for _ in range(2):
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
+    form = {"apply": "Record", "kind": "payment", "amount": "500.00", "method": "cash"}
+
+    responses = run_concurrently([lambda c=c: _action(c, "record_payment", [record], **form) for c in clients])
+
+    assert sorted(r.status_code for r in responses) == [200, 302]  # one recorded, one back on the form
+    record.refresh_from_db()
+    assert record.amount_paid == D("500.00")
+    assert Payment.objects.filter(billing_record=record).count() == 1

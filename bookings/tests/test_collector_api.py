@@ -136,3 +136,18 @@ def test_visits_query_count_is_constant(collector, django_assert_max_num_queries
         visit(collector)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(client.get(VISITS, {"page_size": 50}).json()["results"]) == 21
+
+
+def test_door_payment_above_the_amount_due_is_refused(collector):
+    booking = visit(collector)  # 500.00 due
+    payload = {"payment": {"amount": "9999999999.99", "method": "cash"}}
+
+    response = client_for(collector).post(collected_url(booking.id), payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "payment_exceeds_due"
+    assert "500.00 still due" in response.json()["detail"]
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"  # the visit is one transaction with its payment
+    assert Payment.objects.count() == 0
+    assert booking.billing_record.amount_paid == Decimal("0.00")
