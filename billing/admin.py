@@ -121,6 +121,7 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
                     "distance_charge",
                     "final_amount",
                     "amount_paid",
+                    "distance_note",
                 )
             },
         ),

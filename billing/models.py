@@ -77,6 +77,9 @@ class BillingRecord(TimeStampedModel):
     finalized_at = models.DateTimeField(null=True, blank=True)
     paid_date = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Why the distance charge is not the booking-time quote's (recomputed from the collection point), or why it
+    # should have been and was not (the bill was past draft): set by billing.services.billing_record_distance_adjust.
+    distance_note = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["-billing_date", "-id"]

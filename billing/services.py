@@ -85,11 +85,15 @@ def distance_charge_compute(*, distance_km: Decimal, on: date) -> DistanceCharge
             code="beyond_service_area",
             field="address",
         )
+    return DistanceCharge(distance_km=distance_km, charge=distance_charge_for(config, distance_km), config=config)
+
+
+def distance_charge_for(config: DistancePricingConfig, distance_km: Decimal) -> Decimal:
+    """The pricing rule itself: 0 within the free radius (inclusive), else ``base_charge + (km − free km) ×
+    charge_per_km``, rounded half-up to paise. No service-area check: a visit that took place is charged."""
     if distance_km <= config.max_free_distance_km:
-        charge = ZERO
-    else:
-        charge = to_money(config.base_charge + (distance_km - config.max_free_distance_km) * config.charge_per_km)
-    return DistanceCharge(distance_km=distance_km, charge=charge, config=config)
+        return ZERO
+    return to_money(config.base_charge + (distance_km - config.max_free_distance_km) * config.charge_per_km)
 
 
 # savepoint=False: called inside the booking transaction; a failure here fails the whole booking anyway.
@@ -156,6 +160,37 @@ def billing_record_finalize(*, booking) -> BillingRecord | None:
     record.status = BillingRecord.Status.FINALIZED
     record.finalized_at = timezone.now()
     record.save(update_fields=["status", "finalized_at", "updated_at"])
+    return record
+
+
+@transaction.atomic(savepoint=False)
+def billing_record_distance_adjust(
+    *, booking, distance_charge: Decimal, discount_amount: Decimal, note: str
+) -> BillingRecord | None:
+    """Charge the home visit for where it really took place: set the bill's distance charge (and the discount that
+    follows it) and its final amount, with ``note`` on the bill saying what changed (django-auditlog keeps the
+    before and after). Called in the collection transaction, before any door payment.
+
+    Only a draft bill changes, and only if what was paid still fits the new final amount: a bill that is final,
+    invoiced, paid or void, or paid above the new amount, is left as it is and gets a note for staff instead.
+    Returns the record when its money changed, else None.
+    """
+    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    if record is None:
+        return None
+    final_amount = record.base_amount - discount_amount + distance_charge
+    if record.status != BillingRecord.Status.DRAFT or record.amount_paid > final_amount:
+        why = (
+            f"the bill is {record.get_status_display().lower()}"
+            if record.status != BillingRecord.Status.DRAFT
+            else f"{record.amount_paid} is paid already"
+        )
+        record.distance_note = f"{note} Not applied: {why}. Staff to review."
+        record.save(update_fields=["distance_note", "updated_at"])
+        return None
+    record.distance_charge, record.discount_amount, record.final_amount = distance_charge, discount_amount, final_amount
+    record.distance_note = note
+    record.save(update_fields=["distance_charge", "discount_amount", "final_amount", "distance_note", "updated_at"])
     return record
 
 

@@ -28,6 +28,7 @@ from accounts.admin import AddressAdmin
 from accounts.models import Address
 from accounts.roles import staff_is_collector
 from bookings import admin_views
+from bookings.admin_collection_pin import CollectionPinAdminMixin, PinFarFilter
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, TestBatchGroup, TestReport
 from bookings.querysets import collector_visits, item_is_overdue, item_overdue_q
 from bookings.services import (
@@ -212,7 +213,7 @@ class VisitDayFilter(admin.SimpleListFilter):
 
 
 @admin.register(Booking)
-class BookingAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
+class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Created by the booking flow (pricing, slot capacity, coupon, billing in one transaction), so not
     addable here; only the notes can be edited, and only while the booking is open."""
 
@@ -226,6 +227,7 @@ class BookingAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "status",
         "collection_staff",
         "total_amount",
+        "pin_gap",
         "created_at",
     )
     list_select_related = ("user", "pet", "slot", "collection_staff")
@@ -235,6 +237,7 @@ class BookingAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "collection_type",
         # The plain filter already offers only staff (limit_choices_to); RelatedOnly scanned every booking.
         "collection_staff",
+        PinFarFilter,
     )
     search_fields = ("code", "user__phone", "user__full_name", "pet__name", "address_text")
     date_hierarchy = "booking_date"
@@ -285,6 +288,8 @@ class BookingAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
                     "collected_at",
                     "collected_latitude",
                     "collected_longitude",
+                    "collection_pin_gap_km",
+                    "pin_warning",
                     "processing_at",
                     "completed_at",
                     "no_show_at",

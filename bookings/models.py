@@ -109,6 +109,15 @@ class Booking(TimeStampedModel):
     collected_at = models.DateTimeField(null=True, blank=True)
     collected_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     collected_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # Straight-line km from the address pin to where the samples were taken (set when both are known); far beyond
+    # COLLECTION_PIN_TOLERANCE_KM the distance charge is worked out again from the collection point.
+    collection_pin_gap_km = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Straight-line km between the address pin and where the samples were collected.",
+    )
     processing_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,7 @@ A ``.env`` file beside ``manage.py`` is read when present; real environment vari
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -174,6 +175,14 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True
 CURRENCY = env.str("CURRENCY", default="INR")
+
+# --- Home collection: where the samples were really taken ---
+# Straight-line km between the address's map pin and the collector's recorded position beyond which the
+# home-collection charge is worked out again from the collection point. 1 km: phone GPS is often a few hundred
+# metres off indoors and the collector may record the visit from the car park or the next gate, while at the usual
+# per-km rates 1 km changes the charge by a few rupees at most; a moved pin (a clinic-side pin for a far address)
+# is kilometres off.
+COLLECTION_PIN_TOLERANCE_KM = Decimal(env.str("COLLECTION_PIN_TOLERANCE_KM", default="1.0"))
 
 # --- Static and media -----------------------------------------------------------------------------
 STATIC_URL = "static/"

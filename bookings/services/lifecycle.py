@@ -4,18 +4,31 @@ Each function locks the row it changes, checks the transition, writes, and notif
 """
 
 import datetime
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Notification, StaffRole
 from accounts.notifications import notification_create
-from billing.services import billing_record_create_draft, billing_record_finalize, billing_record_items_added
+from billing.services import (
+    billing_record_create_draft,
+    billing_record_distance_adjust,
+    billing_record_finalize,
+    billing_record_items_added,
+    distance_charge_for,
+    distance_pricing_active,
+    road_distance_km,
+)
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking
-from bookings.models import Booking, BookingItem, TestReport
+from bookings.models import Booking, BookingItem, CollectionType, TestReport
 from bookings.states import check_transition
+from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
+from promotions.models import Offer
+from promotions.services import Cart, offer_discount_amount
 
 B, It, R = Booking.Status, BookingItem.Status, TestReport.Status
 
@@ -99,7 +112,18 @@ def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude
     BookingItem.objects.bulk_update(items, ["status", "collected_at", "collected_by", "due_at", "updated_at"])
     booking.status, booking.collected_at = B.COLLECTED, now
     booking.collected_latitude, booking.collected_longitude = latitude, longitude
-    booking.save(update_fields=["status", "collected_at", "collected_latitude", "collected_longitude", "updated_at"])
+    money_fields = _collection_point_check(booking, items)
+    booking.save(
+        update_fields=[
+            "status",
+            "collected_at",
+            "collected_latitude",
+            "collected_longitude",
+            "collection_pin_gap_km",
+            *money_fields,
+            "updated_at",
+        ]
+    )
     notification_create(
         user=booking.user,
         kind=Notification.Kind.SAMPLE_COLLECTED,
@@ -109,6 +133,68 @@ def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude
         event_key=f"booking:{booking.pk}:collected",
     )
     return booking
+
+
+def collection_pin_is_far(gap_km: Decimal | None) -> bool:
+    """The collection point is further from the address pin than GPS error and a parked car explain."""
+    return gap_km is not None and gap_km > settings.COLLECTION_PIN_TOLERANCE_KM
+
+
+def _collection_point_check(booking: Booking, items) -> list[str]:
+    """Compare where the samples were collected with the address pin the home-collection charge was priced from.
+
+    Beyond the tolerance the charge is worked out again, from the clinic to the collection point, with the rule
+    and the distance pricing in force when the booking was made: up or down (the charge is for where the visit
+    was; a pin placed too far by mistake must not overcharge either). A discount on the collection charge follows
+    it (the same offer's rule); a discount on the tests does not change. The bill changes only while it is a draft
+    (``billing_record_distance_adjust`` flags it for staff otherwise); then the booking's money follows, and the
+    customer is told. Returns the booking's money fields it changed (the caller saves the booking)."""
+    booking.collection_pin_gap_km = None
+    pin = (booking.latitude, booking.longitude)
+    point = (booking.collected_latitude, booking.collected_longitude)
+    if booking.collection_type != CollectionType.HOME or None in pin or None in point:
+        return []
+    booking.collection_pin_gap_km = road_distance_km(origin=pin, destination=point, road_factor=Decimal(1))
+    clinic = clinic_info_cached()
+    config = distance_pricing_active(on=timezone.localdate(booking.created_at))
+    if not collection_pin_is_far(booking.collection_pin_gap_km) or clinic is None or config is None:
+        return []
+    distance_km = road_distance_km(
+        origin=(clinic.latitude, clinic.longitude), destination=point, road_factor=clinic.road_factor
+    )
+    charge = distance_charge_for(config, distance_km)
+    if charge == booking.distance_charge:
+        return []
+    discount = booking.discount_amount
+    offer = Offer.objects.filter(pk=booking.offer_id).first() if booking.offer_id else None
+    if offer is not None and offer.applies_to == Offer.Target.COLLECTION_CHARGE:
+        lines = tuple((item.test_id, item.unit_price * item.quantity) for item in items)
+        cart = Cart(lines=lines, subtotal=booking.subtotal, distance_charge=charge)
+        discount = offer_discount_amount(offer=offer, cart=cart)[0]
+    discount = min(discount, booking.subtotal + charge)
+    note = (
+        f"Distance charge recomputed from the collection point ({booking.collection_pin_gap_km} km from the "
+        f"address pin): {booking.estimated_distance_km} km → {distance_km} km, "
+        f"₹{booking.distance_charge} → ₹{charge}"
+        + (f"; discount ₹{booking.discount_amount} → ₹{discount}." if discount != booking.discount_amount else ".")
+    )
+    if not billing_record_distance_adjust(booking=booking, distance_charge=charge, discount_amount=discount, note=note):
+        return []
+    old_charge, old_total = booking.distance_charge, booking.total_amount
+    booking.distance_charge, booking.discount_amount = charge, discount
+    booking.total_amount = booking.subtotal - discount + charge
+    notification_create(
+        user=booking.user,
+        kind=Notification.Kind.GENERAL,
+        title=f"Home-collection charge updated for {booking.code}",
+        body=f"Your pet's samples were collected {booking.collection_pin_gap_km} km from the map pin of your address, "
+        f"so the home-collection charge was worked out from where the visit took place: "
+        f"{booking.estimated_distance_km} km → {distance_km} km, ₹{old_charge} → ₹{charge}. "
+        f"Your total is now ₹{booking.total_amount} (was ₹{old_total}).",
+        data={"booking": booking.pk},
+        event_key=f"booking:{booking.pk}:distance-recomputed",
+    )
+    return ["distance_charge", "discount_amount", "total_amount"]
 
 
 @transaction.atomic
