@@ -5,6 +5,7 @@ from django_filters import rest_framework as filters
 
 from catalog.querysets import LabTestQuerySet
 from diagnopet.api.filters import StrictBooleanFilter
+from diagnopet.api.pagination import whole_number
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -36,8 +37,9 @@ class LabTestFilter(filters.FilterSet):
 
     def filter_category(self, queryset, name, value):
         condition = Q(category__slug=value)
-        if value.isdigit():
-            condition |= Q(category_id=int(value))
+        category_id = whole_number(value)  # ASCII digits only: "²" passes str.isdigit() but not int()
+        if category_id is not None:
+            condition |= Q(category_id=category_id)
         return queryset.filter(condition)
 
     def filter_species(self, queryset: LabTestQuerySet, name, value):

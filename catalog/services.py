@@ -137,7 +137,8 @@ def _positive_int(raw: str) -> int | None:
     value = raw.strip()
     if not value:
         return None
-    if not value.isdigit():
+    # ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise _CellError(f"'{value}' is not a whole number")
     number = int(value)
     if number <= 0:

@@ -254,3 +254,11 @@ def test_the_command_prints_each_error_with_its_row_and_column(tmp_path):
 def test_a_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         import_command(str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.parametrize("tat_hours", ["²", "①", "9" * 5000])
+def test_a_whole_number_cell_in_unicode_digits_is_a_row_error(tat_hours):
+    result = catalog_import_csv(file=StringIO(csv_text({"tat_hours": tat_hours})))
+
+    assert [(error.row, error.column) for error in result.errors] == [(2, "tat_hours")]
+    assert catalog_counts() == (0, 0, 0)
