@@ -7,6 +7,7 @@ bodies ``{"detail": "...", "code": "..."}`` with the error's HTTP status (409 fo
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from rest_framework import status
 from rest_framework.response import Response
@@ -51,7 +52,21 @@ class NotFound(DomainError):
 def api_exception_handler(exc, context):
     """DRF's handler, plus DomainError → ``{"detail", "code"}`` (and the field when one is named), and a lost
     database → 503 with a clear body instead of an HTML 500 (the request wrote nothing: every write is one
-    transaction)."""
+    transaction).
+
+    A body over Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (or with more form fields or files than it allows) raises
+    Django's own exceptions, which DRF leaves to Django's HTML 400 page: here they are JSON, 413
+    ``request_too_large`` and 400 ``too_many_fields``."""
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": "The request body is too large.", "code": "request_too_large"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(
+            {"detail": "The request has too many fields or files.", "code": "too_many_fields"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, (OperationalError, InterfaceError)):
         logger.error("Database unavailable: %s", exc)
         response = Response(

@@ -19,7 +19,9 @@ refused.
 import threading
 
 from django import forms
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django_filters import rest_framework as filters
+from rest_framework.exceptions import ParseError
 from rest_framework.settings import api_settings
 
 from diagnopet.errors import ValidationFailed
@@ -161,8 +163,32 @@ def query_string_check(request, *, view) -> None:
             )
 
 
+# What reading a request body can raise: DRF's parse errors (malformed or too deeply nested JSON) and Django's limits.
+UNREADABLE_BODY = (ParseError, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
 class StrictQueryMixin:
-    """For every API view (first among the bases): the query string rules of ``query_string_check``."""
+    """For every API view (first among the bases): the query string rules of ``query_string_check``, and throttles
+    that a body nobody can read does not switch off (``check_throttles``)."""
+
+    def check_throttles(self, request):
+        """DRF's check, except that a throttle keyed on a body field (the phone of a login) that cannot read the body
+        does not stop the others: an exceeded limit still answers 429, and the body's 400/413 comes only when none
+        is exceeded."""
+        durations = []
+        unreadable = None
+        for throttle in self.get_throttles():
+            try:
+                allowed = throttle.allow_request(request, self)
+            except UNREADABLE_BODY as exc:
+                unreadable = unreadable or exc
+                continue
+            if not allowed:
+                durations.append(throttle.wait())
+        if durations:
+            self.throttled(request, max((d for d in durations if d is not None), default=None))
+        if unreadable is not None:
+            raise unreadable
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
