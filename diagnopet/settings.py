@@ -358,3 +358,8 @@ LOGGING = logging_config(log_format=env.str("LOG_FORMAT", default="plain"), leve
 # --- Health check ---------------------------------------------------------------------------------
 # Seconds each /healthz probe (cache, broker, database query) may take.
 HEALTHZ_TIMEOUT = 1
+
+# --- Hostile input (API helper) ---------------------------------------------------------------------
+# New entries each client IP may add to the public response cache (diagnopet/api/caching.py); past it, answers are
+# served but not stored. Empty: no budget.
+PUBLIC_CACHE_STORE_RATE = env.str("PUBLIC_CACHE_STORE_RATE", default="60/min")

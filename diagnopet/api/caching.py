@@ -21,14 +21,20 @@ Two pieces:
   work. Other paths never touch the cache here. Only URLs that a view answered 200 are ever
   stored, so a hit needs no check; throttles apply to misses (per client IP), which is what they protect.
 
-The key holds the full URL (host, path, query string: pagination links are absolute), never the user. Other media
-types (the browsable API, ``; indent=4``) and errors always go to the view and are not stored.
+The key holds the host and path (pagination links are absolute) and the query string normalized
+(``_normalized_query``: only the operation's documented parameters, sorted, re-encoded; anything else is neither
+served nor stored), never the user. Each client IP may add at most ``PUBLIC_CACHE_STORE_RATE`` entries (then its
+answers are served but not stored), so junk or endless distinct searches cannot fill the cache; the cache's own
+memory limit (Redis ``maxmemory`` with LRU eviction, README "Scaling") bounds the rest. Other media types (the
+browsable API, ``; indent=4``) and errors always go to the view and are not stored.
 """
 
 import functools
 import hashlib
 import secrets
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -99,6 +105,8 @@ def invalidate_cached_responses(namespace: str) -> None:
         transaction.on_commit(lambda: cache_version_bump(namespace))
 
 
+# A longer query string is not cached (no operation of a cached view needs one: the longest search box is shorter).
+MAX_CACHED_QUERY = 256
 # Accept headers that DRF answers with its JSON renderer as plain ``application/json``.
 PLAIN_JSON_ACCEPT = frozenset({"", "*/*", "application/json"})
 # Every namespace a handler caches under (registered as the views are imported).
@@ -165,6 +173,55 @@ def _cached_namespace(path: str, urlconf: str | None) -> str | None:
 def _forget_routes(*, setting, **kwargs) -> None:
     if setting == "ROOT_URLCONF":
         _cached_namespace.cache_clear()
+        _known_query.cache_clear()
+
+
+@functools.lru_cache(maxsize=4096)
+def _known_query(path: str, urlconf: str | None) -> frozenset[str] | None:
+    """The query parameters the GET operation of ``path`` documents (its OpenAPI schema, as ``StrictQueryMixin``
+    checks them), or None when it is not an operation of the schema."""
+    from diagnopet.api.filters import documented_query_parameters  # it builds the schema from every app's views
+
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    actions = getattr(match.func, "actions", None)
+    documented = documented_query_parameters().get((view_class, actions.get("get") if actions else None, "GET"))
+    return None if documented is None else frozenset(documented)
+
+
+def _normalized_query(request, known: frozenset[str] | None) -> str | None:
+    """The query string as a cache key: its parameters sorted by name, each value decoded and encoded again (so
+    ``?b=1&a=2``, ``?a=2&b=1`` and ``?a=%32&b=1`` are one entry). None, and the request is neither served from nor
+    stored in the cache, when the operation would refuse it (an unknown, repeated or empty parameter: a 400 that is
+    never stored anyway) or when it is longer than ``MAX_CACHED_QUERY`` characters. Values keep their case and
+    spaces: the view reads them as sent, so two spellings that may answer differently never share an entry."""
+    if not request.META.get("QUERY_STRING"):
+        return ""
+    if known is None or len(request.META["QUERY_STRING"]) > MAX_CACHED_QUERY:
+        return None
+    items = []
+    for name, values in request.GET.lists():
+        if name not in known or len(values) != 1 or not values[0].strip():
+            return None
+        items.append((name, values[0]))
+    return urlencode(sorted(items))
+
+
+class PublicCacheStoreBudget(CountingThrottle, SimpleRateThrottle):
+    """How many new entries one client IP may add to the cache (``PUBLIC_CACHE_STORE_RATE``, e.g. ``60/min``): past
+    it, its answers are still served, only not stored. Every valid search is a new URL; without a budget one client
+    could fill the cache with an entry per request (600/min at the public rate, each kept ``DEFAULT_TIMEOUT``)."""
+
+    scope = "public_store"
+
+    def get_rate(self) -> str | None:
+        return settings.PUBLIC_CACHE_STORE_RATE or None
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class PublicRateThrottle(CountingThrottle, SimpleRateThrottle):
@@ -198,7 +255,10 @@ class PublicCacheMiddleware:
             or _cached_namespace(request.path_info, getattr(request, "urlconf", None)) is None
         ):
             return self.get_response(request)
-        key = _entry_key(request.build_absolute_uri())
+        query = _normalized_query(request, _known_query(request.path_info, getattr(request, "urlconf", None)))
+        if query is None:  # a query string the view refuses (400) or too long to be worth a key: not cached
+            return self.get_response(request)
+        key = _entry_key(f"{request.scheme}://{request.get_host()}{request.path}?{query}")
         names = list(_namespaces)
         found = cache.get_many([key, *(_version_key(name) for name in names)])
         entry = found.get(key)
@@ -220,5 +280,6 @@ class PublicCacheMiddleware:
             else:
                 response.headers.pop("Vary", None)
             namespace, version, timeout = mark
-            cache.set(key, (namespace, version, list(response.items()), response.content), timeout)
+            if PublicCacheStoreBudget().allow_request(request, None):
+                cache.set(key, (namespace, version, list(response.items()), response.content), timeout)
         return response

@@ -156,3 +156,56 @@ def test_misses_are_rate_limited_per_client_address_and_hits_never(api_client, m
     assert limited.status_code == 429
     assert api_client.get(TESTS, {"search": "c"}).status_code == 200  # stored: served without reaching the view
     assert api_client.get(TESTS, {"search": "cani"}, REMOTE_ADDR="10.0.0.9").status_code == 200  # another client
+
+
+@pytest.fixture
+def stored(monkeypatch) -> set:
+    """The response entries stored in the cache during the test (their keys)."""
+    keys = set()
+    real_set = cache.set
+
+    def recording_set(key, *args, **kwargs):
+        if key.startswith("api-cache:entry:"):
+            keys.add(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", recording_set)
+    return keys
+
+
+def test_one_client_adds_a_bounded_number_of_entries_whatever_it_asks(api_client, settings, stored):
+    settings.PUBLIC_CACHE_STORE_RATE = "5/min"
+    LabTestFactory(name="Canine CBC")
+    junk = [{"search": f"junk{n}"} for n in range(20)]
+    junk += [{"foo": n} for n in range(10)]  # unknown: refused (400), never stored
+    junk += [{"page_size": n % 99 + 1, "ordering": "name"} for n in range(10)]
+
+    for query in junk:
+        assert api_client.get(TESTS, query).status_code in (200, 400)
+
+    assert len(stored) == 5
+    # Past its budget a client is still answered, and another client has its own budget.
+    assert api_client.get(TESTS, {"search": "canine"}).json()["count"] == 1
+    api_client.get(TESTS, {"search": "cbc"}, REMOTE_ADDR="10.0.0.9")
+    assert len(stored) == 6
+
+
+def test_a_query_in_another_order_or_encoding_is_the_same_entry(api_client, stored):
+    LabTestFactory.create_batch(3)
+
+    first = api_client.get(f"{TESTS}?page_size=2&ordering=name")
+    api_client.get(f"{TESTS}?ordering=name&page_size=2")
+    api_client.get(f"{TESTS}?ordering=%6eame&page_size=%32")
+
+    assert len(stored) == 1
+    assert api_client.get(f"{TESTS}?ordering=name&page_size=2").json() == first.json()
+
+
+def test_a_query_the_view_refuses_is_not_looked_up_or_stored(api_client, stored):
+    LabTestFactory()
+
+    assert api_client.get(TESTS, {"page_size": "²"}).status_code == 400
+    assert api_client.get(f"{TESTS}?page_size=1&page_size=2").status_code == 400
+    assert api_client.get(TESTS, {"search": "x" * 300}).status_code == 200
+
+    assert len(stored) == 0
