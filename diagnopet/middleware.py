@@ -10,6 +10,7 @@ letters, digits, ``-``, ``_``, ``.``, ``:``), else a new uuid4 is made, so nothi
 import re
 import uuid
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
@@ -42,3 +43,27 @@ class RequestIdMiddleware:
 @receiver(request_finished, dispatch_uid="diagnopet.request_id.clear")
 def _clear_request_id(**kwargs) -> None:
     request_id_var.set(NO_REQUEST)
+
+
+class ContentSecurityPolicyMiddleware:
+    """A ``Content-Security-Policy`` header (``settings.CONTENT_SECURITY_POLICY``) on every HTML response — the admin,
+    Swagger UI, error pages — unless the view set its own; JSON and files need none. Empty setting: no header.
+
+    Everything the pages load comes from this origin (Swagger UI from drf-spectacular-sidecar's static files, its
+    init script from the docs view itself), so scripts are ``'self'`` only; inline ``style`` attributes of the
+    admin templates and Swagger UI's ``<style>`` need ``style-src 'unsafe-inline'``, the billing chart a ``data:``
+    image."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response and _is_html(response):
+            response["Content-Security-Policy"] = policy
+        return response
+
+
+def _is_html(response) -> bool:
+    return response.get("Content-Type", "").split(";")[0].strip().lower() == "text/html"

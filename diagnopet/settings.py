@@ -363,3 +363,20 @@ HEALTHZ_TIMEOUT = 1
 # New entries each client IP may add to the public response cache (diagnopet/api/caching.py); past it, answers are
 # served but not stored. Empty: no budget.
 PUBLIC_CACHE_STORE_RATE = env.str("PUBLIC_CACHE_STORE_RATE", default="60/min")
+
+# Swagger UI (/api/docs/) from drf-spectacular-sidecar's static files instead of a CDN at @latest.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS.update(
+    {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+)
+# Content-Security-Policy of every HTML page (admin, Swagger UI, error pages): diagnopet.middleware. Empty: none.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'",
+)
+# Right after the request id: the header reaches every HTML response, error pages included.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("diagnopet.middleware.RequestIdMiddleware") + 1,
+    "diagnopet.middleware.ContentSecurityPolicyMiddleware",
+)
