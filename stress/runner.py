@@ -74,6 +74,7 @@ def main() -> int:
             f"--junitxml={out / 'faults.xml'}",
             "reliability/test_faults.py",
             "reliability/test_files.py",
+            "reliability/test_hostile_inputs.py",
         ],
         env,
         out,
