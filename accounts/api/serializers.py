@@ -129,6 +129,11 @@ class CoordinateField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def validate_precision(self, value: Decimal) -> Decimal:
+        # The range first: quantizing a 30-digit value to 6 places exceeds the decimal context (InvalidOperation).
+        if value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        if value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
         return super().validate_precision(value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP))
 
 
