@@ -102,6 +102,9 @@ class Booking(TimeStampedModel):
         "promotions.Offer", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
     )
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    # sha256 of the request that made the booking with this key: the same key with another request is refused.
+    # Empty for bookings made before it was kept (those match any request).
+    idempotency_request_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     recollection_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="recollections"
     )

@@ -37,7 +37,7 @@ from bookings.services.prescriptions import prescription_upload
 from clinic.models import ClinicHoliday
 from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.representation import ValuesPlan, ValuesReadMixin
-from diagnopet.api.schema import errors
+from diagnopet.api.schema import ErrorSerializer, ValidationErrorSerializer, errors
 from diagnopet.errors import ValidationFailed
 from diagnopet.files import private_file_response
 from pets.models import Pet
@@ -47,8 +47,27 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Any unique string per intended booking; retrying with the same key returns the same booking.",
+    description="Any unique string per intended booking (1 to 80 printable ASCII characters); retrying the same "
+    "request with the same key returns the same booking, another request with a used key is refused (422).",
 )
+
+CREATE_ERRORS = {
+    400: OpenApiResponse(
+        ValidationErrorSerializer,
+        description="Invalid input; the body says which field and why. `invalid_idempotency_key`: the "
+        "Idempotency-Key header is longer than 80 characters or not printable ASCII.",
+    ),
+    **errors(401),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="`slot_full`: no place left in the slot. `booking_limit`: the customer (or the pet) already "
+        "has the most open bookings allowed on that day.",
+    ),
+    422: OpenApiResponse(
+        ErrorSerializer,
+        description="`idempotency_key_reused`: this Idempotency-Key already made a booking from a different request.",
+    ),
+}
 
 
 def _service_kwargs(data: dict) -> dict:
@@ -120,7 +139,7 @@ class BookingViewSet(
         responses={
             201: BookingSerializer,
             200: OpenApiResponse(BookingSerializer, description="Replay: the booking made with this Idempotency-Key."),
-            **errors(400, 401, 409),
+            **CREATE_ERRORS,
         },
     )
     def create(self, request):

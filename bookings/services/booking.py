@@ -1,6 +1,8 @@
 """Creating and cancelling bookings: the money-moving writes of the booking flow."""
 
 import datetime
+import hashlib
+import json
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,14 +18,43 @@ from bookings.states import check_transition
 from clinic.models import ClinicInfo
 from clinic.selectors import clinic_info_cached
 from diagnopet.compiled import CompiledInsert
-from diagnopet.errors import Conflict, NotFound, ValidationFailed
+from diagnopet.errors import Conflict, DomainError, NotFound, ValidationFailed
 from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
 
-__all__ = ["booking_cancel", "booking_create", "booking_expire", "booking_quote"]
+__all__ = ["IdempotencyKeyReused", "booking_cancel", "booking_create", "booking_expire", "booking_quote"]
 
 _CREATE_ATTEMPTS = 3
 # A booking's items in one statement, the same text for any number of them (diagnopet.compiled).
 _ITEMS_INSERT = CompiledInsert(BookingItem)
+_IDEMPOTENCY_KEY_MAX = Booking._meta.get_field("idempotency_key").max_length
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key already made a booking from another request (HTTP 422)."""
+
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+def _idempotency_key_clean(raw) -> str | None:
+    """The key as stored: surrounding blanks removed, empty = none. Printable ASCII only (an HTTP structured-field
+    string), at most the column's length; anything else is refused rather than cut or stored."""
+    key = (raw or "").strip()
+    if not key:
+        return None
+    if len(key) > _IDEMPOTENCY_KEY_MAX or not all(" " <= ch <= "~" for ch in key):
+        raise ValidationFailed(
+            f"The Idempotency-Key header must be 1 to {_IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+def _request_hash(**request) -> str:
+    """sha256 of a booking request as the service reads it (keys sorted), so a replay can be told from a new
+    request that reuses the key."""
+    text = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def booking_create(
@@ -42,14 +73,27 @@ def booking_create(
 
     Prices come from ``booking_quote`` (the same function the quote endpoint uses). With an ``idempotency_key``,
     the same key from the same user returns the booking the first request made (also under concurrency: the unique
-    (user, key) index decides). The returned booking has ``was_replayed`` set to say which happened; a new one
-    comes with its pet, slot, coupon and items (with their tests) loaded, so showing it needs no query.
+    (user, key) index decides); the same key with a different request raises ``IdempotencyKeyReused`` (422), and a
+    key longer than the column or with non-printable characters is refused (400). The returned booking has
+    ``was_replayed`` set to say which happened; a new one comes with its pet, slot, coupon and items (with their
+    tests) loaded, so showing it needs no query.
     """
-    idempotency_key = (idempotency_key or "").strip() or None
+    idempotency_key = _idempotency_key_clean(idempotency_key)
+    request_hash = None
+    if idempotency_key:
+        request_hash = _request_hash(
+            pet_id=pet_id,
+            test_ids=list(test_ids or []),
+            collection_type=collection_type,
+            slot_id=slot_id,
+            address_id=address_id,
+            coupon_code=(coupon_code or "").strip() or None,
+            notes=notes or "",
+        )
     for attempt in range(_CREATE_ATTEMPTS):
         # A first attempt goes straight to booking: the unique (user, key) index turns a replay into an
         # IntegrityError, and a replay refused by the rules (the slot it filled is full now) finds its booking below.
-        if attempt and (existing := _booking_with_key(user, idempotency_key)) is not None:
+        if attempt and (existing := _booking_with_key(user, idempotency_key, request_hash)) is not None:
             return existing
         try:
             booking = _booking_create_once(
@@ -62,6 +106,7 @@ def booking_create(
                 coupon_code=coupon_code,
                 notes=notes,
                 idempotency_key=idempotency_key,
+                request_hash=request_hash,
             )
         except IntegrityError as exc:
             # Either this key's booking exists (a replay, or a concurrent request with the same key won: the loop
@@ -71,7 +116,7 @@ def booking_create(
                 raise
             continue
         except (ValidationFailed, Conflict):
-            if (existing := _booking_with_key(user, idempotency_key)) is not None:
+            if (existing := _booking_with_key(user, idempotency_key, request_hash)) is not None:
                 return existing
             raise
         booking.was_replayed = False
@@ -89,19 +134,25 @@ def _booking_unique_violation(exc: IntegrityError) -> bool:
     return sqlstate == "23505" and getattr(cause.diag, "table_name", None) == Booking._meta.db_table
 
 
-def _booking_with_key(user, idempotency_key) -> Booking | None:
-    """The booking this user already made with this idempotency key, marked as replayed."""
+def _booking_with_key(user, idempotency_key, request_hash) -> Booking | None:
+    """The booking this user already made with this idempotency key, marked as replayed; ``IdempotencyKeyReused``
+    when it was made from another request (a booking from before hashes were kept matches any)."""
     if not idempotency_key:
         return None
     existing = Booking.objects.filter(user=user, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        existing.was_replayed = True
+    if existing is None:
+        return None
+    if existing.idempotency_request_hash is not None and existing.idempotency_request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different booking request; use a new key.",
+        )
+    existing.was_replayed = True
     return existing
 
 
 @transaction.atomic(durable=True)
 def _booking_create_once(
-    *, user, pet_id, test_ids, collection_type, slot_id, address_id, coupon_code, notes, idempotency_key
+    *, user, pet_id, test_ids, collection_type, slot_id, address_id, coupon_code, notes, idempotency_key, request_hash
 ) -> Booking:
     now = timezone.now()
     quote: Quote = booking_quote(
@@ -140,6 +191,7 @@ def _booking_create_once(
         coupon=applied.coupon if applied else None,
         offer=applied.offer if applied else None,
         idempotency_key=idempotency_key,
+        idempotency_request_hash=request_hash,
     )
     # Lock order: slot, then coupon (bookings.locks).
     if not slot_take(slot_id=quote.slot.id, collection_type=quote.collection_type):
