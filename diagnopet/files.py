@@ -41,7 +41,18 @@ def upload_check(file, *, allowed: frozenset[str], field: str = "file") -> str:
     if mime.startswith("image/"):
         try:
             with Image.open(file) as image:
+                # Pillow refuses twice its pixel limit itself (DecompressionBombError) and only warns between one
+                # and two times: both are refused here, before anything decodes the pixels.
+                if Image.MAX_IMAGE_PIXELS and image.width * image.height > Image.MAX_IMAGE_PIXELS:
+                    raise Image.DecompressionBombError("too many pixels")
                 image.verify()
+        except Image.DecompressionBombError as exc:
+            megapixels = (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000
+            raise ValidationFailed(
+                f"The image has too many pixels (at most {megapixels} megapixels); send a smaller scan.",
+                code="image_too_large",
+                field=field,
+            ) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise ValidationFailed(
                 "The image is damaged or not really an image.", code="unsupported_file_type", field=field

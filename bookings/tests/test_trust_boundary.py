@@ -1,9 +1,13 @@
 """Trust boundary: what one customer can make the booking flow do (limits, idempotency keys, uploaded files)."""
 
+import io
+import struct
+import zlib
+
 import pytest
 from django.urls import reverse
 
-from bookings.models import Booking, CollectionSlot
+from bookings.models import Booking, CollectionSlot, PrescriptionUpload
 from bookings.tests.conftest import booking_payload
 from bookings.tests.factories import BookingFactory
 
@@ -83,3 +87,46 @@ class TestIdempotencyKey:
 
         assert again.status_code == 200, again.content
         assert again.json()["id"] == old.id
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny, well-formed PNG whose header claims ``width`` × ``height`` pixels (the CRCs are right)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
+
+
+def prescriptions_url(booking) -> str:
+    return reverse("bookings:booking-prescriptions", args=[booking.id])
+
+
+def upload(client, booking, data: bytes, name: str):
+    file = io.BytesIO(data)
+    file.name = name
+    return client.post(prescriptions_url(booking), {"file": file}, format="multipart")
+
+
+class TestImageBombs:
+    def test_a_tiny_png_claiming_65535_squared_pixels_is_a_clear_400(self, customer, customer_client):
+        booking = BookingFactory(user=customer)
+        bomb = png_claiming(65535, 65535)
+        assert len(bomb) < 100
+
+        response = upload(customer_client, booking, bomb, "scan.png")
+
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] == "image_too_large"
+        assert PrescriptionUpload.objects.count() == 0
+
+    @pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+    def test_an_image_over_the_pixel_limit_is_refused_even_where_pillow_only_warns(self, customer, customer_client):
+        booking = BookingFactory(user=customer)
+
+        response = upload(customer_client, booking, png_claiming(10_000, 10_000), "scan.png")
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "image_too_large"
+        assert PrescriptionUpload.objects.count() == 0
