@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from diagnopet.files import stored_name
 from diagnopet.models import TimeStampedModel, money_field, random_upload_path
 
 
@@ -247,12 +248,13 @@ class BookingItem(TimeStampedModel):
         return f"Item {self.sequence} of booking #{self.booking_id}"
 
 
+# Stored names take their extension from the checked type, never from the customer's file name.
 def report_upload_to(instance, filename: str) -> str:
-    return random_upload_path("reports", filename)
+    return random_upload_path("reports", stored_name("application/pdf"))  # reports are PDFs (REPORT_TYPES)
 
 
 def prescription_upload_to(instance, filename: str) -> str:
-    return random_upload_path("prescriptions", filename)
+    return random_upload_path("prescriptions", stored_name(instance.file_type))
 
 
 class TestReport(TimeStampedModel):

@@ -1,10 +1,10 @@
 """Checking uploaded files and serving private ones.
 
 The type comes from the file's content (``filetype`` reads its magic numbers; images are also decoded by Pillow so
-that a PNG header glued onto HTML is refused), never from its name or the client's Content-Type.
+that a PNG header glued onto HTML is refused), never from its name or the client's Content-Type. So do the stored
+name's extension (``stored_name``), the served Content-Type and the download name's extension
+(``private_file_response``): a PDF uploaded as ``evil.html`` is stored, served and downloaded as a PDF.
 """
-
-import mimetypes
 
 import filetype
 from django.conf import settings
@@ -16,6 +16,32 @@ from diagnopet.errors import ValidationFailed
 PRESCRIPTION_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 REPORT_TYPES = frozenset({"application/pdf"})
 _LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+# The extension of each type we accept; anything else is served as bytes under ".bin".
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+_UNKNOWN_TYPE, _UNKNOWN_EXTENSION = "application/octet-stream", ".bin"
+# Kept out of a download name: path separators, quotes and what ends a header parameter.
+_NAME_REFUSED = frozenset("/\\\"';:*?<>|")
+
+
+def content_type_of(head: bytes) -> str:
+    """The accepted type that the first bytes of a file show, else ``application/octet-stream``."""
+    kind = filetype.guess(head)
+    return kind.mime if kind and kind.mime in EXTENSIONS else _UNKNOWN_TYPE
+
+
+def stored_name(mime: str, *, stem: str = "file") -> str:
+    """A file name whose extension is the one of the checked type (for ``upload_to``; never the client's)."""
+    return stem + EXTENSIONS.get(mime, _UNKNOWN_EXTENSION)
+
+
+def download_name_for(name: str, mime: str) -> str:
+    """``name`` fit for Content-Disposition: its base name only, without quotes, separators or control characters,
+    and the extension of the served type in place of its own (``evil.html`` served as a PDF is ``evil.pdf``)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in _NAME_REFUSED)
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = stem.strip(" .")[:100] or "file"
+    return stem + EXTENSIONS.get(mime, _UNKNOWN_EXTENSION)
 
 
 def upload_check(file, *, allowed: frozenset[str], field: str = "file") -> str:
@@ -69,10 +95,17 @@ def upload_check(file, *, allowed: frozenset[str], field: str = "file") -> str:
 
 
 def private_file_response(field_file, *, download_name: str) -> FileResponse:
-    """Serve a stored private file as a download: never inline, never sniffed by the browser."""
-    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
+    """Serve a stored private file as a download: never inline, never sniffed by the browser.
+
+    The Content-Type is read from the file's content (as ``upload_check`` did), never from the stored name, which
+    older uploads took from the customer's file; the download name gets the matching extension.
+    """
+    stream = field_file.open("rb")
+    head = stream.read(8192)
+    stream.seek(0)
+    content_type = content_type_of(head)
     response = FileResponse(
-        field_file.open("rb"), as_attachment=True, filename=download_name, content_type=content_type
+        stream, as_attachment=True, filename=download_name_for(download_name, content_type), content_type=content_type
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

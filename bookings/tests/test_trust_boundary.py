@@ -5,11 +5,16 @@ import struct
 import zlib
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
 from django.urls import reverse
 
-from bookings.models import Booking, CollectionSlot, PrescriptionUpload
+from accounts.models import StaffRole
+from bookings.models import Booking, CollectionSlot, PrescriptionUpload, TestReport
 from bookings.tests.conftest import booking_payload
-from bookings.tests.factories import BookingFactory
+from bookings.tests.factories import BookingFactory, BookingItemFactory, PrescriptionUploadFactory, TestReportFactory
+from bookings.tests.test_admin_workflow import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +135,63 @@ class TestImageBombs:
         assert response.status_code == 400
         assert response.json()["code"] == "image_too_large"
         assert PrescriptionUpload.objects.count() == 0
+
+
+class TestStoredAndServedType:
+    """The stored extension, the served Content-Type and the download name follow the content, not the name."""
+
+    def test_a_pdf_uploaded_as_html_is_stored_and_served_to_staff_as_a_pdf(self, customer, customer_client):
+        booking = BookingFactory(user=customer)
+
+        response = upload(customer_client, booking, PDF, "evil.html")
+
+        assert response.status_code == 201, response.content
+        stored = PrescriptionUpload.objects.get()
+        assert stored.file.name.endswith(".pdf")
+        assert stored.file_name == "evil.html"  # shown as the customer named it
+        download = staff_client().get(reverse("admin:bookings_prescriptionupload_download", args=[stored.pk]))
+        assert download.status_code == 200
+        assert download["Content-Type"] == "application/pdf"
+        assert download["Content-Disposition"] == 'attachment; filename="evil.pdf"'
+        assert b"".join(download.streaming_content) == PDF
+
+    def test_an_older_upload_stored_under_its_html_name_is_served_by_its_content(self, customer):
+        legacy = PrescriptionUploadFactory(booking=BookingFactory(user=customer), file_name='c:\\x/my "rx";scan.html')
+        name = default_storage.save("prescriptions/legacy/old.html", ContentFile(PDF))
+        PrescriptionUpload.objects.filter(pk=legacy.pk).update(file=name)  # stored before names followed the type
+
+        download = staff_client().get(reverse("admin:bookings_prescriptionupload_download", args=[legacy.pk]))
+
+        assert download["Content-Type"] == "application/pdf"
+        assert download["Content-Disposition"] == 'attachment; filename="my rxscan.pdf"'
+
+    def test_content_of_no_accepted_type_is_served_as_bytes(self, customer):
+        legacy = PrescriptionUploadFactory(booking=BookingFactory(user=customer), file_name="page.html")
+        name = default_storage.save("prescriptions/legacy/page.html", ContentFile(b"<html><script>1</script></html>"))
+        PrescriptionUpload.objects.filter(pk=legacy.pk).update(file=name)
+
+        download = staff_client().get(reverse("admin:bookings_prescriptionupload_download", args=[legacy.pk]))
+
+        assert download["Content-Type"] == "application/octet-stream"
+        assert download["Content-Disposition"] == 'attachment; filename="page.bin"'
+        assert download["X-Content-Type-Options"] == "nosniff"
+
+    def test_customer_report_download_takes_its_type_from_the_content(self, customer, customer_client):
+        booking = BookingFactory(user=customer)
+        item = BookingItemFactory(booking=booking)
+        report = TestReportFactory(booking_item=item, status="delivered", report_file=ContentFile(PDF, name="r.html"))
+        assert report.report_file.name.endswith(".pdf")
+        name = default_storage.save("reports/legacy/r.html", ContentFile(PDF))
+        TestReport.objects.filter(pk=report.pk).update(report_file=name)
+
+        download = customer_client.get(reverse("bookings:report-download", args=[report.pk]))
+
+        assert download.status_code == 200
+        assert download["Content-Type"] == "application/pdf"
+        assert download["Content-Disposition"].endswith(f'-v{report.version}.pdf"')
+
+
+def staff_client() -> Client:
+    client = Client()
+    client.force_login(make_staff(StaffRole.LAB_TECH))
+    return client
