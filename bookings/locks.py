@@ -1,12 +1,20 @@
 """Row locks for the booking flow — the only module here that calls select_for_update.
 
 Lock order (every transaction takes them in this order, so none can deadlock another):
-booking → collection slot (conditional UPDATE) → coupon (promotions.locks) → billing record.
+customer (booking_create, with the pet read) → booking → collection slot (conditional UPDATE) → coupon
+(promotions.locks) → billing record.
 """
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from bookings.models import Booking, CollectionSlot, CollectionType
+
+
+def with_owner_locked(pets: QuerySet) -> QuerySet:
+    """Pets read with their owner's row locked until the transaction ends, so one customer's bookings are made one
+    after the other (their per-day limits are counted under it). FOR NO KEY UPDATE: rows that only refer to the
+    account (notifications, audit entries of a cancellation running meanwhile) are not held up by it."""
+    return pets.select_for_update(no_key=True, of=("user",))
 
 
 def lock_booking(*, booking_id: int) -> Booking:

@@ -197,6 +197,21 @@ STORAGES = {
 }
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
+# --- Booking and upload limits (per customer; README "Security") ---------------------------------
+# Open (pending or confirmed) bookings one customer, and one pet, may hold on one day (the slot's date).
+BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY = env.int("BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY", default=5)
+BOOKING_MAX_OPEN_PER_PET_PER_DAY = env.int("BOOKING_MAX_OPEN_PER_PET_PER_DAY", default=2)
+# Minutes a pending booking without any payment holds its slot place before expire_pending releases it (0 = only at
+# the slot's start).
+BOOKING_PENDING_HOLD_MINUTES = env.int("BOOKING_PENDING_HOLD_MINUTES", default=24 * 60)
+# Prescriptions: files and bytes per booking, and per customer per day (the clinic's day).
+PRESCRIPTION_MAX_FILES_PER_BOOKING = env.int("PRESCRIPTION_MAX_FILES_PER_BOOKING", default=10)
+PRESCRIPTION_MAX_BYTES_PER_BOOKING = env.int("PRESCRIPTION_MAX_BYTES_PER_BOOKING", default=30 * 1024 * 1024)
+PRESCRIPTION_MAX_FILES_PER_CUSTOMER_PER_DAY = env.int("PRESCRIPTION_MAX_FILES_PER_CUSTOMER_PER_DAY", default=20)
+PRESCRIPTION_MAX_BYTES_PER_CUSTOMER_PER_DAY = env.int(
+    "PRESCRIPTION_MAX_BYTES_PER_CUSTOMER_PER_DAY", default=60 * 1024 * 1024
+)
+
 # --- Cache ----------------------------------------------------------------------------------------
 # Shared Redis cache when configured (every worker and instance sees the same entries); local
 # memory otherwise.

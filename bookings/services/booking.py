@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
+from billing.models import Payment
 from billing.services import billing_record_create_draft, billing_record_void
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, slot_release, slot_take
@@ -164,6 +165,7 @@ def _booking_create_once(
         slot_id=slot_id,
         coupon_code=coupon_code,
         now=now,
+        for_booking=True,
     )
     verdict = quote.coupon
     if verdict is not None and not verdict.valid:
@@ -262,14 +264,31 @@ def booking_cancel(*, booking: Booking, by, reason: str = "", as_staff: bool | N
     return _cancel(booking, by=by, role=role, reason=reason)
 
 
-@transaction.atomic
+class _PaymentRecorded(Exception):
+    """A payment was recorded for the booking being expired: its expiry is rolled back."""
+
+
 def booking_expire(*, booking: Booking, reason: str = "Not confirmed before its slot started.") -> Booking | None:
-    """Cancel a booking that is still pending when its slot has started (the system does it; nobody to blame).
-    Returns None when the booking is no longer pending (e.g. confirmed meanwhile)."""
+    """Cancel a booking that is still pending when its slot has started or its hold ran out (the system does it;
+    nobody to blame), in one transaction. Returns None when the booking is no longer pending (e.g. confirmed
+    meanwhile) or a payment (of any status) is recorded for it: a booking someone paid for is never expired."""
+    try:
+        return _expire(booking, reason)
+    except _PaymentRecorded:
+        return None
+
+
+@transaction.atomic
+def _expire(booking: Booking, reason: str) -> Booking | None:
     booking = lock_booking(booking_id=booking.pk)
     if booking.status != Booking.Status.PENDING:
         return None
-    return _cancel(booking, by=None, role=Booking.CancelledBy.SYSTEM, reason=reason)
+    cancelled = _cancel(booking, by=None, role=Booking.CancelledBy.SYSTEM, reason=reason)
+    # Checked after the cancellation locked the bill (billing_record_void), in the lock order: a payment recorded
+    # before is seen here and undoes the expiry; one recorded after finds the bill void and is refused.
+    if Payment.objects.filter(billing_record__booking_id=booking.pk).exists():
+        raise _PaymentRecorded
+    return cancelled
 
 
 def _cancel(booking: Booking, *, by, role: str, reason: str) -> Booking:

@@ -2,31 +2,51 @@
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import Notification, PhoneOTP, StaffRole
 from accounts.notifications import notification_create
+from billing.models import Payment
 from bookings.models import Booking, BookingItem, PrescriptionUpload
 from bookings.services.booking import booking_expire
 from diagnopet.errors import Conflict
 
 
+def _slot_started(now) -> Q:
+    return Q(slot__date__lt=now.date()) | Q(slot__date=now.date(), slot__start_time__lte=now.time())
+
+
 def bookings_expired_pending(*, now=None):
-    """Pending bookings whose slot has already started (they were never confirmed)."""
+    """Pending bookings holding a slot place that were never confirmed and have no payment recorded: their slot has
+    already started, or they were made more than ``BOOKING_PENDING_HOLD_MINUTES`` ago (0: only the first)."""
     now = timezone.localtime(now or timezone.now())
-    return Booking.objects.filter(status=Booking.Status.PENDING, slot__isnull=False).filter(
-        Q(slot__date__lt=now.date()) | Q(slot__date=now.date(), slot__start_time__lte=now.time())
+    due = _slot_started(now)
+    if settings.BOOKING_PENDING_HOLD_MINUTES > 0:
+        due |= Q(created_at__lte=now - datetime.timedelta(minutes=settings.BOOKING_PENDING_HOLD_MINUTES))
+    paid = Payment.objects.filter(billing_record__booking=OuterRef("pk"))
+    return (
+        Booking.objects.filter(status=Booking.Status.PENDING, slot__isnull=False)
+        .filter(due)
+        .exclude(Exists(paid))
+        .annotate(slot_started=ExpressionWrapper(_slot_started(now), output_field=BooleanField()))
+        .order_by("created_at", "id")
     )
 
 
 def bookings_expire_pending(*, now=None, progress=None) -> int:
-    """Cancel every pending booking past its slot start, each in its own transaction; returns how many."""
+    """Cancel every pending booking past its slot start or its hold time (``bookings_expired_pending``), each in
+    its own transaction (``booking_expire``: the slot place, coupon use and bill go back as on a cancellation);
+    returns how many."""
     expired = 0
+    hours = settings.BOOKING_PENDING_HOLD_MINUTES / 60
+    held = f"Not confirmed within {hours:g} hours of booking; the place was released."
     for booking in progress(list(bookings_expired_pending(now=now))) if progress else bookings_expired_pending(now=now):
-        if booking_expire(booking=booking) is not None:
+        reason = "Not confirmed before its slot started." if booking.slot_started else held
+        if booking_expire(booking=booking, reason=reason) is not None:
             expired += 1
     return expired
 

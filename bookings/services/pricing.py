@@ -9,11 +9,15 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Address
 from billing.services import DISTANCE_PRICING_CACHE, distance_charge_compute, road_distance_km
-from bookings.models import CollectionSlot, CollectionType
+from bookings.locks import with_owner_locked
+from bookings.models import Booking, CollectionSlot, CollectionType
 from catalog.models import LabTest
 from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
@@ -85,8 +89,15 @@ _ADDRESS_READ = CompiledRead(
 _SLOT_READ = CompiledRead(lambda slot_id: CollectionSlot.objects.filter(pk=slot_id, is_active=True), "slot_id")
 
 
-def _pet(user, pet_id) -> Pet:
-    pet = _PET_READ.first(pet_id=pet_id, user_id=user.pk) if pet_id else None
+def _pet(user, pet_id, *, lock: bool = False) -> Pet:
+    if not pet_id:
+        pet = None
+    elif lock:
+        # Booking: the owner's row stays locked until the booking commits, so the open bookings counted with the
+        # slot (_slot) include every one this customer made before.
+        pet = with_owner_locked(_PET_READ.build(pet_id=pet_id, user_id=user.pk)).first()
+    else:
+        pet = _PET_READ.first(pet_id=pet_id, user_id=user.pk)
     if pet is None:
         raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
     user_provided(user, pet.user)
@@ -110,14 +121,63 @@ def _tests(test_ids) -> list[LabTest]:
     return [found[i] for i in ids]
 
 
-def _slot(slot_id, collection_type: str, *, now) -> CollectionSlot:
-    slot = _SLOT_READ.first(slot_id=slot_id) if slot_id else None
+def _open_on_slot_day(**owner) -> Coalesce:
+    """How many open bookings (pending or confirmed; free re-collections aside) ``owner`` has on the slot's day."""
+    opened = Booking.objects.filter(
+        **owner,
+        booking_date=OuterRef("date"),
+        status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        recollection_of__isnull=True,
+    )
+    counted = opened.order_by().values(*owner).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _slot_with_open_bookings(slot_id, *, pet: Pet) -> CollectionSlot | None:
+    """The slot, with the open bookings of the pet's owner and of the pet on its day counted in the same statement
+    (read after the owner's row lock, so the counts are final until the booking commits)."""
+    return (
+        _SLOT_READ.build(slot_id=slot_id)
+        .annotate(customer_open=_open_on_slot_day(user_id=pet.user_id), pet_open=_open_on_slot_day(pet_id=pet.pk))
+        .first()
+    )
+
+
+def _check_open_limits(slot: CollectionSlot, pet: Pet) -> None:
+    """A customer, and a pet, may hold only so many open bookings on one day (settings; 0 = no limit), so that one
+    account cannot take a day's places."""
+    day = f"{slot.date:%d %b %Y}"
+    per_customer = settings.BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY
+    if per_customer and slot.customer_open >= per_customer:
+        raise Conflict(
+            f"You already have {slot.customer_open} open bookings on {day}, the most allowed for one day. "
+            "Choose another day, or cancel a booking first.",
+            code="booking_limit",
+        )
+    per_pet = settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY
+    if per_pet and slot.pet_open >= per_pet:
+        raise Conflict(
+            f"{pet.name} already has {slot.pet_open} open bookings on {day}, the most allowed for one pet. "
+            "Choose another day, or cancel a booking first.",
+            code="booking_limit",
+        )
+
+
+def _slot(slot_id, collection_type: str, *, now, limits_for: Pet | None = None) -> CollectionSlot:
+    if not slot_id:
+        slot = None
+    elif limits_for is not None:
+        slot = _slot_with_open_bookings(slot_id, pet=limits_for)
+    else:
+        slot = _SLOT_READ.first(slot_id=slot_id)
     if slot is None:
         raise ValidationFailed("Choose an available collection slot.", code="invalid_slot", field="slot")
     if slot_starts_at(slot) <= now:
         raise ValidationFailed("This slot has already started; choose a later one.", code="slot_in_past", field="slot")
     if slot.date in clinic_holidays_cached():
         raise ValidationFailed("The clinic is closed on this day.", code="slot_unavailable", field="slot")
+    if limits_for is not None:
+        _check_open_limits(slot, limits_for)
     if collection_type == CollectionType.HOME:
         full = slot.booked >= slot.capacity
     else:
@@ -144,7 +204,16 @@ def _address(user, address_id) -> Address:
 
 @reference_versions(*QUOTE_REFERENCES)
 def booking_quote(
-    *, user, pet_id, test_ids, collection_type, address_id=None, slot_id=None, coupon_code=None, now=None
+    *,
+    user,
+    pet_id,
+    test_ids,
+    collection_type,
+    address_id=None,
+    slot_id=None,
+    coupon_code=None,
+    now=None,
+    for_booking=False,
 ) -> Quote:
     """Price a booking without saving anything: subtotal, discount, distance and its charge, total.
 
@@ -157,16 +226,20 @@ def booking_quote(
     shared cache, invalidated on every change (their version tokens read in one round trip when the quote starts)
     and with their date rules applied here: the active tests and their prices, the clinic's holidays and location,
     the distance pricing and the switched-on offers with their applicable tests (a coupon's offer too).
+
+    ``for_booking`` (``booking_create``, inside its transaction): the customer's row is locked with the pet read and
+    the customer's and the pet's open bookings on the slot's day are counted with the slot read; a limit reached
+    raises ``Conflict`` ``booking_limit`` (settings ``BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY`` and ``…_PER_PET_…``).
     """
     now = now or timezone.now()
     if collection_type not in CollectionType.values:
         raise ValidationFailed(
             "Collection type must be 'home' or 'lab'.", code="invalid_collection_type", field="collection_type"
         )
-    pet = _pet(user, pet_id)
+    pet = _pet(user, pet_id, lock=for_booking)
     tests = _tests(test_ids)
     address = _address(user, address_id) if collection_type == CollectionType.HOME else None
-    slot = _slot(slot_id, collection_type, now=now)
+    slot = _slot(slot_id, collection_type, now=now, limits_for=pet if for_booking else None)
 
     lines = [QuoteLine(test=t, unit_price=t.effective_price) for t in tests]
     subtotal = sum((line.amount for line in lines), ZERO)

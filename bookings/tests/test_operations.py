@@ -41,7 +41,9 @@ class TestExpirePending:
         confirmed = BookingFactory(slot=past, status=Booking.Status.CONFIRMED)
         future = BookingFactory(slot=CollectionSlotFactory(date=timezone.localdate() + datetime.timedelta(days=1)))
 
-        assert "1 pending booking(s) past their slot would be cancelled" in run("expire_pending", "--dry-run")
+        assert "1 pending booking(s) past their slot or hold time would be cancelled" in run(
+            "expire_pending", "--dry-run"
+        )
         assert Booking.objects.get(pk=stale.pk).status == "pending"
         assert "1 pending booking(s) cancelled" in run("expire_pending")
         stale.refresh_from_db()

@@ -1,20 +1,34 @@
 """Trust boundary: what one customer can make the booking flow do (limits, idempotency keys, uploaded files)."""
 
+import datetime
 import io
 import struct
 import zlib
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import StaffRole
+from billing.models import BillingRecord
+from billing.services import payment_record
 from bookings.models import Booking, CollectionSlot, PrescriptionUpload, TestReport
 from bookings.tests.conftest import booking_payload
-from bookings.tests.factories import BookingFactory, BookingItemFactory, PrescriptionUploadFactory, TestReportFactory
+from bookings.tests.factories import (
+    BookingFactory,
+    BookingItemFactory,
+    CollectionSlotFactory,
+    PrescriptionUploadFactory,
+    TestReportFactory,
+)
 from bookings.tests.test_admin_workflow import make_staff
+from conftest import client_for, run_concurrently
+from pets.tests.factories import PetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +209,119 @@ def staff_client() -> Client:
     client = Client()
     client.force_login(make_staff(StaffRole.LAB_TECH))
     return client
+
+
+def same_day_slots(setup, count: int) -> list[int]:
+    """``count`` more slots on the day of the setup's slot (later hours)."""
+    day = setup["slot"].date
+    return [
+        CollectionSlotFactory(date=day, start_time=datetime.time(11 + n), end_time=datetime.time(12 + n)).pk
+        for n in range(count)
+    ]
+
+
+class TestOpenBookingLimits:
+    def test_one_customer_cannot_take_more_than_the_day_allows(
+        self, customer, customer_client, booking_setup, settings
+    ):
+        settings.BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY = 3
+        settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY = 0
+        slots = [booking_setup["slot"].pk, *same_day_slots(booking_setup, 3)]
+        pets = [PetFactory(user=customer) for _ in slots]
+        made = [
+            customer_client.post(BOOKINGS, booking_payload(booking_setup, pet=pet.pk, slot=slot), format="json")
+            for pet, slot in zip(pets, slots, strict=True)
+        ]
+
+        assert [r.status_code for r in made] == [201, 201, 201, 409], made[-1].content
+        assert made[-1].json()["code"] == "booking_limit"
+        assert "3 open bookings" in made[-1].json()["detail"]
+        assert Booking.objects.count() == 3
+        assert booked_places() == 3
+        # A cancelled booking no longer counts; another day is another count.
+        cancel = reverse("bookings:booking-cancel", args=[made[0].json()["id"]])
+        assert customer_client.post(cancel, {}, format="json").status_code == 200
+        again = customer_client.post(
+            BOOKINGS, booking_payload(booking_setup, pet=pets[3].pk, slot=slots[3]), format="json"
+        )
+        assert again.status_code == 201, again.content
+        other_day = CollectionSlotFactory(date=booking_setup["slot"].date + datetime.timedelta(days=1))
+        later = customer_client.post(BOOKINGS, booking_payload(booking_setup, slot=other_day.pk), format="json")
+        assert later.status_code == 201, later.content
+
+    def test_one_pet_cannot_take_more_than_the_day_allows(self, customer, customer_client, booking_setup, settings):
+        settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY = 2
+        slots = [booking_setup["slot"].pk, *same_day_slots(booking_setup, 2)]
+        made = [
+            customer_client.post(BOOKINGS, booking_payload(booking_setup, slot=slot), format="json") for slot in slots
+        ]
+
+        assert [r.status_code for r in made] == [201, 201, 409]
+        assert made[-1].json()["code"] == "booking_limit"
+        other_pet = PetFactory(user=customer)
+        response = customer_client.post(
+            BOOKINGS, booking_payload(booking_setup, pet=other_pet.pk, slot=slots[2]), format="json"
+        )
+        assert response.status_code == 201, response.content
+
+    def test_a_replay_at_the_limit_still_gets_its_booking(self, customer_client, booking_setup, settings):
+        settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY = 1
+        payload = booking_payload(booking_setup)
+        first = customer_client.post(BOOKINGS, payload, format="json", HTTP_IDEMPOTENCY_KEY="only")
+        again = customer_client.post(BOOKINGS, payload, format="json", HTTP_IDEMPOTENCY_KEY="only")
+
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert again.json()["id"] == first.json()["id"]
+
+    @pytest.mark.django_db(transaction=True)
+    def test_concurrent_bookings_cannot_pass_the_limit(self, customer, booking_setup, settings):
+        settings.BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY = 3
+        settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY = 0
+        slots = [booking_setup["slot"].pk, *same_day_slots(booking_setup, 7)]
+
+        def book(slot):
+            def call():
+                response = client_for(customer).post(BOOKINGS, booking_payload(booking_setup, slot=slot), format="json")
+                return response.status_code, response.json()
+
+            return call
+
+        results = run_concurrently([book(slot) for slot in slots])
+
+        assert [status for status, _ in results].count(201) == 3, results
+        assert {body["code"] for status, body in results if status != 201} == {"booking_limit"}
+        assert Booking.objects.count() == 3
+        assert booked_places() == 3
+
+
+class TestPendingHold:
+    def test_unpaid_pending_bookings_are_released_after_the_hold_time(
+        self, customer, customer_client, booking_setup, settings
+    ):
+        settings.BOOKING_PENDING_HOLD_MINUTES = 60
+        slots = [booking_setup["slot"].pk, *same_day_slots(booking_setup, 3)]
+        ids = [
+            customer_client.post(BOOKINGS, booking_payload(booking_setup, slot=slot), format="json").json()["id"]
+            for slot in slots[:2]
+        ]
+        stale, paid = Booking.objects.get(pk=ids[0]), Booking.objects.get(pk=ids[1])
+        payment_record(record=BillingRecord.objects.get(booking=paid), amount=Decimal("100.00"), method="upi")
+        two_hours_ago = timezone.now() - datetime.timedelta(hours=2)
+        Booking.objects.filter(pk__in=ids).update(created_at=two_hours_ago)
+        settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY = 0
+        fresh = customer_client.post(BOOKINGS, booking_payload(booking_setup, slot=slots[2]), format="json").json()
+        assert booked_places() == 3
+
+        out = io.StringIO()
+        call_command("expire_pending", stdout=out, stderr=io.StringIO())
+
+        assert "1 pending booking(s) cancelled" in out.getvalue()
+        stale.refresh_from_db()
+        assert (stale.status, stale.cancelled_by_role) == ("cancelled", "system")
+        assert "within 1 hours" in stale.cancellation_reason
+        assert BillingRecord.objects.get(booking=stale).status == "void"
+        assert Booking.objects.get(pk=paid.pk).status == "pending"  # someone paid: never expired
+        assert Booking.objects.get(pk=fresh["id"]).status == "pending"
+        assert booked_places() == 2
+        assert CollectionSlot.objects.get(pk=slots[0]).booked == 0
+

@@ -6,8 +6,9 @@ from bookings.services.operations import bookings_expire_pending, bookings_expir
 
 class Command(BaseCommand):
     help = (
-        "Cancel pending bookings whose collection slot has already started without being confirmed: their slot "
-        "place and coupon use are given back, the draft bill is voided and the customer is told. Safe to re-run."
+        "Cancel pending bookings without a payment whose collection slot has already started, or that were made "
+        "more than BOOKING_PENDING_HOLD_MINUTES ago, without being confirmed: their slot place and coupon use are "
+        "given back, the draft bill is voided and the customer is told. Safe to re-run."
     )
 
     def add_arguments(self, parser):
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run, **options):
         if dry_run:
             count = bookings_expired_pending().count()
-            self.stdout.write(f"{count} pending booking(s) past their slot would be cancelled.")
+            self.stdout.write(f"{count} pending booking(s) past their slot or hold time would be cancelled.")
             return
         count = bookings_expire_pending(progress=lambda rows: tqdm(rows, desc="expiring", disable=not rows))
         self.stdout.write(self.style.SUCCESS(f"{count} pending booking(s) cancelled."))
