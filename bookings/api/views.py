@@ -192,7 +192,16 @@ class BookingViewSet(
         methods=["POST"],
         summary="Attach a prescription (PDF, JPEG or PNG; ≤ 10 MB)",
         request={"multipart/form-data": PrescriptionUploadSerializer},
-        responses={201: PrescriptionSerializer, **errors(400, 401, 404, 409)},
+        responses={
+            201: PrescriptionSerializer,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="The file is refused: `empty_file`, `file_too_large`, `unsupported_file_type`, "
+                "`image_too_large` (more pixels than an image may have), or `upload_quota` (too many files or bytes "
+                "on this booking, or from this customer today).",
+            ),
+            **errors(401, 404, 409),
+        },
     )
     @action(
         detail=True,

@@ -325,3 +325,58 @@ class TestPendingHold:
         assert booked_places() == 2
         assert CollectionSlot.objects.get(pk=slots[0]).booked == 0
 
+
+class TestUploadQuota:
+    def test_files_per_booking_are_limited(self, customer, customer_client, settings):
+        settings.PRESCRIPTION_MAX_FILES_PER_BOOKING = 3
+        booking = BookingFactory(user=customer)
+
+        made = [upload(customer_client, booking, PDF, f"rx{n}.pdf") for n in range(4)]
+
+        assert [r.status_code for r in made] == [201, 201, 201, 400]
+        assert made[-1].json()["code"] == "upload_quota"
+        assert PrescriptionUpload.objects.count() == 3
+        # Another booking has its own count.
+        assert upload(customer_client, BookingFactory(user=customer), PDF, "rx.pdf").status_code == 201
+
+    def test_bytes_per_booking_are_limited(self, customer, customer_client, settings):
+        settings.PRESCRIPTION_MAX_BYTES_PER_BOOKING = 2 * len(PDF) + 10
+        booking = BookingFactory(user=customer)
+
+        made = [upload(customer_client, booking, PDF, f"rx{n}.pdf") for n in range(3)]
+
+        assert [r.status_code for r in made] == [201, 201, 400]
+        assert made[-1].json()["code"] == "upload_quota"
+
+    def test_files_and_bytes_per_customer_per_day_are_limited(self, customer, customer_client, settings):
+        settings.PRESCRIPTION_MAX_FILES_PER_CUSTOMER_PER_DAY = 2
+        bookings = [BookingFactory(user=customer) for _ in range(3)]
+
+        made = [upload(customer_client, booking, PDF, "rx.pdf") for booking in bookings]
+
+        assert [r.status_code for r in made] == [201, 201, 400]
+        assert made[-1].json()["code"] == "upload_quota"
+        # Yesterday's uploads do not count today.
+        PrescriptionUpload.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
+        assert upload(customer_client, bookings[2], PDF, "rx.pdf").status_code == 201
+        settings.PRESCRIPTION_MAX_BYTES_PER_CUSTOMER_PER_DAY = len(PDF)
+        refused = upload(customer_client, bookings[2], PDF, "rx.pdf")
+        assert (refused.status_code, refused.json()["code"]) == (400, "upload_quota")
+        # Another customer has their own count.
+        other = BookingFactory()
+        assert upload(client_for(other.user), other, PDF, "rx.pdf").status_code == 201
+
+    @pytest.mark.django_db(transaction=True)
+    def test_concurrent_uploads_to_one_booking_cannot_pass_the_limit(self, customer, settings):
+        settings.PRESCRIPTION_MAX_FILES_PER_BOOKING = 2
+        booking = BookingFactory(user=customer)
+
+        def send():
+            response = upload(client_for(customer), booking, PDF, "rx.pdf")
+            return response.status_code, response.json()
+
+        results = run_concurrently([send for _ in range(6)])
+
+        assert [status for status, _ in results].count(201) == 2, results
+        assert {body["code"] for status, body in results if status != 201} == {"upload_quota"}
+        assert PrescriptionUpload.objects.count() == 2
