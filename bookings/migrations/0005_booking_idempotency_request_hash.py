@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0003_remove_booking_bookings_booking_discount_within_subtotal_and_more'),
+        ('bookings', '0004_booking_collection_pin_gap'),
     ]
 
     operations = [
