@@ -11,7 +11,7 @@ from accounts.models import Address, Notification, PhoneOTP, StaffProfile, Staff
 from accounts.phone import normalize_phone
 from accounts.roles import staff_set_role, staff_unset_role
 from accounts.services import user_unlock
-from diagnopet.admin_base import LargeTableAdmin
+from diagnopet.admin_base import LargeTableAdmin, ReadOnlyModelAdmin
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -302,7 +302,7 @@ for _model in (OutstandingToken, BlacklistedToken):
         admin.site.unregister(_model)
 
 
-class SuperuserReadOnlyAdmin(admin.ModelAdmin):
+class SuperuserReadOnlyAdmin(ReadOnlyModelAdmin):
     """Visible to superusers only, whatever permissions a group grants, and never editable here."""
 
     actions = None
@@ -312,15 +312,6 @@ class SuperuserReadOnlyAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutstandingToken)

@@ -3,40 +3,24 @@ nobody changes their own, nobody hands out a permission they do not hold, refres
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import StaffProfile, StaffRole, User
-from accounts.roles import staff_create
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tests.staff import clinic_admin, logged_in, superuser
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Vet-lab-2026!"
 LOGIN = "/admin/login/"
 TOKEN = "/api/v1/auth/token"
-
-
-def _clinic_admin(phone="+919800000101") -> User:
-    return staff_create(phone=phone, full_name="Clinic Admin", role=StaffRole.ADMIN, password=PASSWORD)
-
-
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _superuser() -> User:
-    return UserFactory(is_staff=True, is_superuser=True)
 
 
 # --- 1. Only a superuser changes a superuser, or anyone's privileges -------------------------------------------
 
 
 def test_clinic_admin_cannot_set_a_superusers_password():
-    root = _superuser()
-    client = _logged_in(_clinic_admin())
+    root = superuser()
+    client = logged_in(clinic_admin())
     url = f"/admin/accounts/user/{root.pk}/password/"
 
     assert client.get(url).status_code == 403
@@ -48,8 +32,8 @@ def test_clinic_admin_cannot_set_a_superusers_password():
 
 
 def test_clinic_admin_cannot_edit_or_delete_a_superuser():
-    root = _superuser()
-    client = _logged_in(_clinic_admin())
+    root = superuser()
+    client = logged_in(clinic_admin())
 
     page = client.get(f"/admin/accounts/user/{root.pk}/change/")
     response = client.post(f"/admin/accounts/user/{root.pk}/delete/", {"post": "yes"})
@@ -77,8 +61,8 @@ def _change_form_data(user: User, **overrides) -> dict:
 
 
 def test_nobody_grants_themselves_permissions_on_their_own_change_form():
-    admin = _clinic_admin()
-    client = _logged_in(admin)
+    admin = clinic_admin()
+    client = logged_in(admin)
     every_permission = list(Permission.objects.values_list("pk", flat=True))
     before = set(admin.get_all_permissions())
 
@@ -98,7 +82,7 @@ def test_nobody_grants_themselves_permissions_on_their_own_change_form():
 
 def test_clinic_admin_cannot_make_anyone_a_superuser_or_hand_out_permissions():
     customer = UserFactory()
-    client = _logged_in(_clinic_admin())
+    client = logged_in(clinic_admin())
 
     client.post(
         f"/admin/accounts/user/{customer.pk}/change/",
@@ -116,7 +100,7 @@ def test_clinic_admin_cannot_make_anyone_a_superuser_or_hand_out_permissions():
 
 def test_clinic_admin_still_onboards_staff_through_the_role():
     newcomer = UserFactory()
-    client = _logged_in(_clinic_admin())
+    client = logged_in(clinic_admin())
 
     response = client.post(
         f"/admin/accounts/user/{newcomer.pk}/change/",
@@ -138,9 +122,9 @@ def test_clinic_admin_still_onboards_staff_through_the_role():
 
 
 def test_nobody_gives_a_superuser_or_themselves_a_role_through_staff_profiles():
-    admin = _clinic_admin()
-    root = _superuser()
-    client = _logged_in(admin)
+    admin = clinic_admin()
+    root = superuser()
+    client = logged_in(admin)
 
     for target in (root, admin):
         response = client.post(
@@ -153,7 +137,7 @@ def test_nobody_gives_a_superuser_or_themselves_a_role_through_staff_profiles():
 
 
 def test_a_group_gets_only_permissions_its_editor_holds_and_role_groups_are_read_only():
-    client = _logged_in(_clinic_admin())
+    client = logged_in(clinic_admin())
     foreign = Permission.objects.get(codename="view_outstandingtoken")
     own = Permission.objects.get(codename="view_booking")
 
@@ -174,13 +158,13 @@ def test_a_group_gets_only_permissions_its_editor_holds_and_role_groups_are_read
 def test_refresh_tokens_are_for_superusers_only_and_never_show_the_token():
     customer = UserFactory()
     token = str(RefreshToken.for_user(customer))
-    admin = _clinic_admin()
+    admin = clinic_admin()
     # Even a clinic admin given the permissions by hand (as by a careless superuser) does not see them.
     admin.user_permissions.add(*Permission.objects.filter(content_type__app_label="token_blacklist"))
     admin = User.objects.get(pk=admin.pk)
 
-    assert _logged_in(admin).get("/admin/token_blacklist/outstandingtoken/").status_code == 403
-    page = _logged_in(_superuser()).get("/admin/token_blacklist/outstandingtoken/")
+    assert logged_in(admin).get("/admin/token_blacklist/outstandingtoken/").status_code == 403
+    page = logged_in(superuser()).get("/admin/token_blacklist/outstandingtoken/")
     assert page.status_code == 200
     assert token.encode() not in page.content
     assert token.split(".")[1].encode() not in page.content

@@ -16,26 +16,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import PhoneOTP, StaffRole, User
 from accounts.roles import staff_create
 from accounts.tests.factories import UserFactory
+from accounts.tests.staff import PASSWORD, clinic_admin, logged_in
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Vet-lab-2026!"
 LOGIN = "/admin/login/"
 TOKEN = "/api/v1/auth/token"
-
-
-def _clinic_admin(phone="+919800000101") -> User:
-    return staff_create(phone=phone, full_name="Clinic Admin", role=StaffRole.ADMIN, password=PASSWORD)
-
-
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _superuser() -> User:
-    return UserFactory(is_staff=True, is_superuser=True)
 
 
 # --- 2. The admin login: the API's lockout, a throttle, two-factor ------------------------------------------------
@@ -47,7 +33,7 @@ def _admin_login(client: Client, username: str, password: str = PASSWORD, otp_to
 
 def test_admin_login_locks_after_failed_attempts_like_the_api(settings):
     settings.LOGIN_MAX_FAILED_ATTEMPTS = 3
-    staff = _clinic_admin()
+    staff = clinic_admin()
     client = Client()
 
     for _ in range(3):
@@ -68,7 +54,7 @@ def test_admin_login_locks_after_failed_attempts_like_the_api(settings):
 
 def test_an_account_locked_through_the_api_cannot_log_into_the_admin(settings):
     settings.LOGIN_MAX_FAILED_ATTEMPTS = 2
-    staff = _clinic_admin()
+    staff = clinic_admin()
     api = Client()
     for _ in range(2):
         api.post(TOKEN, {"username": staff.phone, "password": "nope-nope"}, content_type="application/json")
@@ -85,7 +71,7 @@ def test_admin_login_is_throttled_per_ip_before_any_password_is_checked(settings
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "admin_login": "3/min"},
     }
-    staff = _clinic_admin()
+    staff = clinic_admin()
     client = Client()
     for index in range(3):
         _admin_login(client, f"+91980000{index:04d}", "guess")
@@ -103,7 +89,7 @@ def test_admin_login_is_throttled_per_login_name_across_ips(settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "admin_login": "3/min"},
     }
-    staff = _clinic_admin()
+    staff = clinic_admin()
     for index in range(3):
         _admin_login(Client(), staff.phone, "guess", REMOTE_ADDR=f"10.0.0.{index}")
 
@@ -113,7 +99,7 @@ def test_admin_login_is_throttled_per_login_name_across_ips(settings):
 
 
 def test_admin_login_works_with_the_right_password():
-    staff = _clinic_admin()
+    staff = clinic_admin()
     client = Client()
 
     response = _admin_login(client, staff.phone)
@@ -133,7 +119,7 @@ def _code(device: TOTPDevice, drift: int = 0) -> str:
 
 
 def test_a_staff_user_with_an_authenticator_app_needs_its_code():
-    staff = _clinic_admin()
+    staff = clinic_admin()
     device = _device(staff)
 
     missing = _admin_login(Client(), staff.phone)
@@ -150,7 +136,7 @@ def test_a_staff_user_with_an_authenticator_app_needs_its_code():
 
 def test_a_wrong_authenticator_code_counts_towards_the_lock(settings):
     settings.LOGIN_MAX_FAILED_ATTEMPTS = 2
-    staff = _clinic_admin()
+    staff = clinic_admin()
     _device(staff)
 
     for _ in range(2):
@@ -161,7 +147,7 @@ def test_a_wrong_authenticator_code_counts_towards_the_lock(settings):
 
 
 def test_the_api_token_login_asks_the_same_code():
-    staff = _clinic_admin()
+    staff = clinic_admin()
     device = _device(staff)
     api = Client()
 
@@ -178,7 +164,7 @@ def test_the_api_token_login_asks_the_same_code():
 
 def test_required_two_factor_sends_a_clinic_admin_to_set_it_up_first(settings):
     settings.STAFF_2FA_REQUIRED = True
-    staff = _clinic_admin()
+    staff = clinic_admin()
     client = Client()
     assert _admin_login(client, staff.phone).status_code == 302
 
@@ -203,7 +189,7 @@ def test_required_two_factor_sends_a_clinic_admin_to_set_it_up_first(settings):
 
 def test_required_two_factor_without_an_app_refuses_api_tokens(settings):
     settings.STAFF_2FA_REQUIRED = True
-    staff = _clinic_admin()
+    staff = clinic_admin()
 
     response = Client().post(TOKEN, {"username": staff.phone, "password": PASSWORD}, content_type="application/json")
 
@@ -220,8 +206,8 @@ def test_a_collector_is_not_required_to_use_two_factor(settings):
 
 
 def test_a_session_begun_before_the_app_was_added_shows_a_code_first():
-    staff = _clinic_admin()
-    client = _logged_in(staff)
+    staff = clinic_admin()
+    client = logged_in(staff)
     device = _device(staff)
 
     redirected = client.get("/admin/")
@@ -234,7 +220,7 @@ def test_a_session_begun_before_the_app_was_added_shows_a_code_first():
 
 def test_staff_2fa_reset_command_is_the_recovery_path(settings):
     settings.LOGIN_MAX_FAILED_ATTEMPTS = 1
-    staff = _clinic_admin()
+    staff = clinic_admin()
     _device(staff)
     _admin_login(Client(), staff.phone, "wrong")
 
@@ -245,7 +231,7 @@ def test_staff_2fa_reset_command_is_the_recovery_path(settings):
 
 
 def test_text_message_codes_do_not_bypass_an_authenticator_app(request_otp, sms_outbox):
-    staff = _clinic_admin()
+    staff = clinic_admin()
     _device(staff)
     request_otp(staff.phone)
     code = sms_outbox[0].message[:6]
