@@ -112,6 +112,7 @@ HIDDEN_FIELDS = {
     ClinicInfo: {"singleton"},
     TestReport: {"report_file"},
     PrescriptionUpload: {"file"},
+    Booking: {"idempotency_request_hash"},  # a hash that only tells a replay from a reused key
 }
 
 
