@@ -192,7 +192,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Django's, removing a partial file when a write fails (full disk: 507 storage_full; diagnopet/storage.py).
+    "default": {"BACKEND": "diagnopet.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
@@ -395,3 +396,7 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("diagnopet.middleware.RequestIdMiddleware") + 1,
     "diagnopet.middleware.ContentSecurityPolicyMiddleware",
 )
+
+# --- Operations that never lose data (outages, full disks, missed beat ticks) ---------------------------------------
+# /healthz answers "degraded" (200, "media": "low") when MEDIA_ROOT's file system has fewer free megabytes than this.
+MEDIA_MIN_FREE_MB = env.int("MEDIA_MIN_FREE_MB", default=500)

@@ -11,6 +11,10 @@ Reports the database and, when configured, the shared cache (``CACHE_URL``) and 
   stored first and published after commit (a failed publish is logged, not raised), and the
   ``redeliver-notifications`` beat task re-sends pending ones once the broker is back. The instance stays in
   rotation; monitoring alerts on ``"degraded"``.
+- ``MEDIA_ROOT``'s disk below ``MEDIA_MIN_FREE_MB`` free: **200** ``"degraded"``, ``"media": "low"`` — uploads
+  (prescriptions, reports) may be refused with 507 ``storage_full`` until space is freed; everything else works, so
+  the instance stays in rotation (a shared media volume would take every instance out at once). ``media_free_mb``
+  is the free space; ``"media": "down"`` when it cannot be read.
 - everything configured answers: 200 ``"ok"``.
 """
 
@@ -25,9 +29,11 @@ from django.views.defaults import page_not_found
 from django.views.defaults import server_error as django_server_error
 from kombu import Connection
 
+from diagnopet.storage import media_free_mb
+
 logger = logging.getLogger(__name__)
 
-OK, DOWN, NOT_CONFIGURED = "ok", "down", "not_configured"
+OK, DOWN, NOT_CONFIGURED, LOW = "ok", "down", "not_configured", "low"
 
 
 def _database() -> str:
@@ -71,12 +77,20 @@ def _broker() -> str:
     return OK
 
 
+def _media() -> tuple[str, int | None]:
+    free = media_free_mb()
+    if free is None:
+        return DOWN, None
+    return (LOW if free < settings.MEDIA_MIN_FREE_MB else OK), free
+
+
 def healthz(request):
     parts = {"database": _database(), "cache": _cache(), "broker": _broker()}
+    parts["media"], free = _media()
     if DOWN in (parts["database"], parts["cache"]):
-        return JsonResponse({"status": "unavailable", **parts}, status=503)
-    status = "degraded" if DOWN in parts.values() else "ok"
-    return JsonResponse({"status": status, **parts})
+        return JsonResponse({"status": "unavailable", **parts, "media_free_mb": free}, status=503)
+    status = "degraded" if {DOWN, LOW} & set(parts.values()) else "ok"
+    return JsonResponse({"status": status, **parts, "media_free_mb": free})
 
 
 def not_found(request, exception=None):

@@ -27,6 +27,7 @@ from bookings.models import Booking, BookingItem, CollectionType, TestReport
 from bookings.states import check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
+from diagnopet.storage import files_kept_on_commit
 from promotions.models import Offer
 from promotions.services import Cart, offer_discount_amount
 
@@ -221,6 +222,7 @@ def item_start_processing(*, item: BookingItem, by) -> BookingItem:
     return item
 
 
+@files_kept_on_commit
 @transaction.atomic
 def report_upload(*, item: BookingItem, file, by, findings: str = "") -> TestReport:
     """Attach the report file of an item in the lab (received or processing). Uploading again before verification
@@ -305,6 +307,7 @@ def _complete_if_done(booking: Booking, now) -> None:
         billing_record_finalize(booking=booking)
 
 
+@files_kept_on_commit
 @transaction.atomic
 def report_amend(*, report: TestReport, file, by, reason: str, findings: str = "") -> TestReport:
     """Correct a delivered report: a new version supersedes it (the delivered one is never overwritten and stays

@@ -9,8 +9,10 @@ from bookings.locks import lock_booking
 from bookings.models import Booking, PrescriptionUpload
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.files import PRESCRIPTION_TYPES, upload_check
+from diagnopet.storage import files_kept_on_commit
 
 
+@files_kept_on_commit
 @transaction.atomic
 def prescription_upload(*, booking: Booking, user, file) -> PrescriptionUpload:
     """Attach a customer's prescription (PDF/JPEG/PNG by content, ≤ UPLOAD_MAX_BYTES) to their booking.
