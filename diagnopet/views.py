@@ -5,8 +5,11 @@ Reports the database and, when configured, the shared cache (``CACHE_URL``) and 
 ``HEALTHZ_TIMEOUT`` seconds (1 s).
 
 - database down: **503** ``"unavailable"`` — nothing works without it; a load balancer takes the instance out.
-- cache down: **503** ``"unavailable"`` too — the API cannot answer without it (rate limits and cached catalog
-  responses read it on every request, and a Redis error is not swallowed).
+- cache down: **200** ``"degraded"`` — reads answer from the database (the public response cache and the general
+  rate limits step aside, ``diagnopet/api/caching.py``, ``diagnopet/api/throttling.py``); what needs the cache
+  (quotes and bookings read reference data from it; the login and one-time-code limits) answers 503
+  ``service_unavailable`` with ``Retry-After`` and writes nothing. Every instance shares one Redis, so taking them
+  out of rotation would only turn the reads that work into errors.
 - broker down, the rest up: **200** ``"degraded"`` — bookings, payments and reports still work: a notification is
   stored first and published after commit (a failed publish is logged, not raised), and the
   ``redeliver-notifications`` beat task re-sends pending ones once the broker is back. The instance stays in
@@ -87,7 +90,7 @@ def _media() -> tuple[str, int | None]:
 def healthz(request):
     parts = {"database": _database(), "cache": _cache(), "broker": _broker()}
     parts["media"], free = _media()
-    if DOWN in (parts["database"], parts["cache"]):
+    if parts["database"] == DOWN:
         return JsonResponse({"status": "unavailable", **parts, "media_free_mb": free}, status=503)
     status = "degraded" if {DOWN, LOW} & set(parts.values()) else "ok"
     return JsonResponse({"status": status, **parts, "media_free_mb": free})

@@ -4,7 +4,10 @@
   JSON body, /healthz is 503, nothing is half-written, and everything works again when it is back;
 - the server's database connection killed (pg_terminate_backend) between requests: the next request reconnects;
 - the broker down (a closed port): bookings still succeed, their notifications wait in the database, and once a
-  broker answers again (Redis database 14) notifications_enqueue_pending() queues exactly the pending ones.
+  broker answers again (Redis database 14) notifications_enqueue_pending() queues exactly the pending ones;
+- the cache down (a closed port): reads answer 200 from the database (the public cache and the general rate limits
+  step aside), a booking is 201 or a 503 with Retry-After that wrote nothing, the limits that guard passwords are a
+  503 (never let through), /healthz is 200 "degraded" naming the cache.
 
 Requests go through the WSGI application itself, so Django's request lifecycle (connection health checks at request
 start, cleanup at the end) runs as in production. The slow fault (a worker killed mid-task) is in stress/.
@@ -13,6 +16,7 @@ start, cleanup at the end) runs as in production. The slow fault (a worker kille
 import base64
 import json
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 from io import BytesIO
 
@@ -20,7 +24,7 @@ import psycopg
 import pytest
 import redis
 from django.db import connection
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from accounts.models import Notification
 from accounts.notifications import notifications_enqueue_pending
@@ -204,3 +208,50 @@ def test_database_down_under_a_client_error_of_a_deferred_read_is_503(closed_por
     assert status == 503, payload
     assert payload["code"] == "service_unavailable"
     assert wsgi("GET", "/api/v1/bookings/?foo=1", user=token)[0] == 400
+
+
+@contextmanager
+def cache_at(url: str):
+    """The shared cache pointed at ``url`` inside the block, as settings build it from CACHE_URL."""
+    caches = {
+        "default": {
+            "BACKEND": "diagnopet.cache.RedisCache",
+            "LOCATION": url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    with override_settings(CACHE_URL=url, CACHES=caches):
+        yield
+
+
+def test_cache_down_reads_answer_from_the_database_and_writes_are_whole_or_503(closed_port):
+    world = make_world()
+    token = bearer(world["customer"])
+    before = rows()
+    started = time.monotonic()
+    with cache_at(f"redis://127.0.0.1:{closed_port}/0"):
+        catalog = wsgi("GET", "/api/v1/catalog/tests/")
+        again = wsgi("GET", "/api/v1/catalog/tests/")
+        bookings = wsgi("GET", "/api/v1/bookings/", user=token)
+        created = wsgi("POST", "/api/v1/bookings/", user=token, body=booking_body(world))
+        login = wsgi("POST", "/api/v1/auth/token", body={"username": world["customer"].phone, "password": "x"})
+        health = wsgi("GET", "/healthz")
+    assert time.monotonic() - started < 15
+
+    for status, _, payload in (catalog, again, bookings):
+        assert status == 200, payload
+    assert catalog[2]["count"] == again[2]["count"] >= len(world["tests"])
+    assert bookings[2]["count"] == Booking.objects.filter(user=world["customer"]).count()
+    status, headers, payload = created
+    if status == 201:
+        assert Booking.objects.filter(pk=payload["id"]).exists()
+    else:
+        assert status == 503, payload
+        assert payload["code"] == "service_unavailable"
+        assert int(headers["Retry-After"]) > 0
+        assert rows() == before  # nothing half-written
+    # Password guessing is not let through while its counters are unreachable.
+    assert login[0] == 503, login[2]
+    assert login[2]["code"] == "service_unavailable"
+    assert health[0] == 200
+    assert (health[2]["status"], health[2]["cache"], health[2]["database"]) == ("degraded", "down", "ok")

@@ -27,10 +27,14 @@ served nor stored), never the user. Each client IP may add at most ``PUBLIC_CACH
 answers are served but not stored), so junk or endless distinct searches cannot fill the cache; the cache's own
 memory limit (Redis ``maxmemory`` with LRU eviction, README "Scaling") bounds the rest. Other media types (the
 browsable API, ``; indent=4``) and errors always go to the view and are not stored.
+
+The cache is an accelerator, never a dependency: when it cannot be reached (``CACHE_ERRORS``), the middleware and
+the decorator log it and let the view answer from the database, storing nothing.
 """
 
 import functools
 import hashlib
+import logging
 import secrets
 from urllib.parse import urlencode
 
@@ -48,7 +52,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from diagnopet.api.throttling import CountingThrottle
+from diagnopet.api.throttling import CACHE_ERRORS, CountingThrottle
+
+logger = logging.getLogger(__name__)
 
 # How long clients and shared caches may reuse a response before revalidating with If-None-Match.
 DEFAULT_MAX_AGE = 60
@@ -132,7 +138,11 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
                 return handler(view, request, *args, **kwargs)
             # Read before the view reads the database: a change committed after this read has already replaced the
             # version, so what is stored under it is never served.
-            version = cache_version(namespace)
+            try:
+                version = cache_version(namespace)
+            except CACHE_ERRORS as exc:
+                logger.warning("Public cache unavailable, %s answered from the database: %r", request.path, exc)
+                version = None  # nothing is stored
             response = handler(view, request, *args, **kwargs)
             if response.status_code != 200:
                 return response
@@ -144,7 +154,7 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
             response = HttpResponse(content, content_type=response["Content-Type"])
             response.headers["ETag"] = etag
             patch_cache_control(response, public=True, max_age=max_age)
-            if request.accepted_media_type == "application/json":
+            if request.accepted_media_type == "application/json" and version is not None:
                 response.public_cache = (namespace, version, timeout)  # PublicCacheMiddleware stores it
             # 304 when If-None-Match holds this ETag (it copies ETag and Cache-Control over).
             return get_conditional_response(request, etag=etag, response=response)
@@ -260,7 +270,11 @@ class PublicCacheMiddleware:
             return self.get_response(request)
         key = _entry_key(f"{request.scheme}://{request.get_host()}{request.path}?{query}")
         names = list(_namespaces)
-        found = cache.get_many([key, *(_version_key(name) for name in names)])
+        try:
+            found = cache.get_many([key, *(_version_key(name) for name in names)])
+        except CACHE_ERRORS as exc:
+            logger.warning("Public cache unavailable, %s answered by its view: %r", request.path, exc)
+            return self.get_response(request)
         entry = found.get(key)
         if entry is not None:
             namespace, version, headers, content = entry
@@ -280,6 +294,9 @@ class PublicCacheMiddleware:
             else:
                 response.headers.pop("Vary", None)
             namespace, version, timeout = mark
-            if PublicCacheStoreBudget().allow_request(request, None):
-                cache.set(key, (namespace, version, list(response.items()), response.content), timeout)
+            try:
+                if PublicCacheStoreBudget().allow_request(request, None):
+                    cache.set(key, (namespace, version, list(response.items()), response.content), timeout)
+            except CACHE_ERRORS as exc:
+                logger.warning("Public cache unavailable, %s not stored: %r", request.path, exc)
         return response

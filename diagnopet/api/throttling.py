@@ -11,9 +11,25 @@ between instances.
 A fixed window lets a client send up to twice the rate across a window boundary (the end of one window, then the
 start of the next); for abuse limits that is the usual trade (django-ratelimit counts the same way). ``Retry-After``
 is the time left in the current window.
+
+When the counter store (Redis) is down, the general limits (``anon``, ``user``, ``public``: load shaping) let the
+request through and log it, so that reads that need only the database keep working during a cache outage; the
+limits that guard secrets (``FAIL_CLOSED_SCOPES``: passwords and one-time codes) refuse instead, and the API
+answers 503 ``service_unavailable`` with ``Retry-After`` (``diagnopet.errors``): a Redis outage must not open the
+door to guessing.
 """
 
+import logging
+
+from redis.exceptions import RedisError
 from rest_framework import throttling
+
+logger = logging.getLogger(__name__)
+
+# What a cache backend raises when its server cannot be reached (redis-py's errors; sockets' OSError).
+CACHE_ERRORS = (RedisError, OSError)
+# Scopes whose counters are a security control: without them the request is refused (503), not let through.
+FAIL_CLOSED_SCOPES = frozenset({"auth", "otp", "admin_login"})
 
 
 class CountingThrottle:
@@ -29,16 +45,24 @@ class CountingThrottle:
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{self.key}:{window}"
+        try:
+            count = self._count(key)
+        except CACHE_ERRORS as exc:
+            if getattr(self, "scope", None) in FAIL_CLOSED_SCOPES:
+                raise
+            logger.warning("Rate limit %s not counted, the cache is unavailable: %r", self.scope, exc)
+            return True
+        return count <= self.num_requests
+
+    def _count(self, key: str) -> int:
         count_in_window = getattr(self.cache, "count_in_window", None)
         if count_in_window is not None:  # Redis (diagnopet.cache): one round trip
-            count = count_in_window(key, self.duration + 1)
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # the window's first request (or its counter was evicted)
-                # add() is atomic: of two first requests racing here, one creates the counter, the other counts on it.
-                count = 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
-        return count <= self.num_requests
+            return count_in_window(key, self.duration + 1)
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request (or its counter was evicted)
+            # add() is atomic: of two first requests racing here, one creates the counter, the other counts on it.
+            return 1 if self.cache.add(key, 1, self.duration + 1) else self.cache.incr(key)
 
     def wait(self) -> float:
         return max(self.window_ends - self.timer(), 0.0)
