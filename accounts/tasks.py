@@ -3,11 +3,11 @@
 import datetime
 
 from celery import shared_task
-from django.utils import timezone
 
 from accounts.delivery import DeliveryFailed, notification_send
 from accounts.models import PhoneOTP, User
 from accounts.sms import send_sms
+from diagnopet.scheduling import daily_due, scheduled_run
 
 MAX_RETRIES = 5
 
@@ -32,8 +32,14 @@ def otp_deliver_task(phone: str, message: str) -> bool:
 
 
 @shared_task(acks_late=True)
-def otp_purge_task(older_than_hours: int = 24) -> int:
-    """Delete one-time codes older than a day (they are dead after minutes; the rows only feed the cooldown)."""
-    cutoff = timezone.now() - datetime.timedelta(hours=older_than_hours)
-    deleted, _ = PhoneOTP.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+def otp_purge_task(older_than_hours: int = 24, now: datetime.datetime | None = None) -> int:
+    """Once a day (``SCHEDULED_DAILY_AT``, a catch-up job: ``diagnopet/scheduling.py``), delete one-time codes older
+    than a day (they are dead after minutes; the rows only feed the cooldown)."""
+
+    def purge(since, now) -> int:
+        if daily_due("purge-old-otps", since=since, now=now) is None:
+            return 0
+        deleted, _ = PhoneOTP.objects.filter(created_at__lt=now - datetime.timedelta(hours=older_than_hours)).delete()
+        return deleted
+
+    return scheduled_run("purge-old-otps", purge, now=now)

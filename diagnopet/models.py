@@ -40,3 +40,18 @@ def random_upload_path(folder: str, filename: str) -> str:
         suffix = ""
     token = secrets.token_hex(16)
     return f"{folder}/{token[:2]}/{token}{suffix}"
+
+
+class ScheduledRun(models.Model):
+    """When each scheduled job (``CELERY_BEAT_SCHEDULE``) last finished: a run handles what fell due since then, so a
+    tick lost while the broker was down is made up by the next one (``diagnopet/scheduling.py``)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "scheduled run"
+
+    def __str__(self) -> str:
+        return f"{self.name} (last success {self.last_success_at or 'never'})"

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "diagnopet.audit.AuditConfig",  # django-auditlog (label "auditlog"), following each model's own fields
+    "diagnopet",  # ScheduledRun (diagnopet/scheduling.py); the rest of diagnopet/models.py is abstract
     "accounts",
     "pets",
     "catalog",
@@ -333,10 +334,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # hour); delivery tasks are idempotent, so a redelivery never sends twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "unacked_restore_interval": 10}
 CELERY_TIMEZONE = TIME_ZONE
+# Every job is a catch-up job (diagnopet/scheduling.py): it handles what fell due since its last success (recorded in
+# the database), so a tick beat could not publish while the broker was down is made up by the next one. Daily jobs run
+# every 15 minutes and do the day's work once its time of day (SCHEDULED_DAILY_AT, the clinic's time) has passed.
+_EVERY_15_MINUTES = crontab(minute="*/15")
 CELERY_BEAT_SCHEDULE = {
-    "visit-reminders": {"task": "bookings.tasks.reminders_send_task", "schedule": crontab(hour=18, minute=0)},
-    "generate-slots": {"task": "bookings.tasks.slots_generate_task", "schedule": crontab(hour=1, minute=0)},
-    "expire-pending": {"task": "bookings.tasks.bookings_expire_pending_task", "schedule": crontab(minute="*/15")},
+    "visit-reminders": {"task": "bookings.tasks.reminders_send_task", "schedule": _EVERY_15_MINUTES},
+    "generate-slots": {"task": "bookings.tasks.slots_generate_task", "schedule": _EVERY_15_MINUTES},
+    "expire-pending": {"task": "bookings.tasks.bookings_expire_pending_task", "schedule": _EVERY_15_MINUTES},
     "redeliver-notifications": {
         "task": "bookings.tasks.notifications_enqueue_pending_task",
         "schedule": crontab(minute="*/5"),
@@ -345,11 +350,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.category_totals_compact_task",
         "schedule": crontab(minute="*/10"),
     },
-    "purge-old-otps": {"task": "accounts.tasks.otp_purge_task", "schedule": crontab(hour=3, minute=45)},
-    "flush-expired-tokens": {
-        "task": "bookings.tasks.tokens_flush_expired_task",
-        "schedule": crontab(hour=3, minute=30),
-    },
+    "purge-old-otps": {"task": "accounts.tasks.otp_purge_task", "schedule": _EVERY_15_MINUTES},
+    "flush-expired-tokens": {"task": "bookings.tasks.tokens_flush_expired_task", "schedule": _EVERY_15_MINUTES},
+}
+SCHEDULED_DAILY_AT = {
+    "visit-reminders": "18:00",
+    "generate-slots": "01:00",
+    "purge-old-otps": "03:45",
+    "flush-expired-tokens": "03:30",
 }
 
 # --- Security -------------------------------------------------------------------------------------
