@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/diagnopet
 PORT ?= 8000
 
-.PHONY: install run test lint format check clean worker beat stress serve scale-check backup restore
+.PHONY: install run test lint format check clean worker beat stress serve scale-check backup restore verify-backup
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,13 +54,19 @@ serve: install
 scale-check: install
 	$(PY) scripts/scale_out_check
 
-# Backups: pg_dump of DATABASE_URL + tar of MEDIA_ROOT into backups/<UTC timestamp>/; restore one with BACKUP=dir.
+# Backups (README "Backup and restore"): pg_dump of DATABASE_URL + tar of MEDIA_ROOT + manifest.json into
+# backups/<UTC timestamp>/, failing if a file the database names is missing; verify one in a scratch database and
+# folder with verify-backup; restore one with BACKUP=dir (FORCE=1 to replace a non-empty database, dumped first).
 backup:
 	scripts/backup
 
+verify-backup:
+	@test -n "$(BACKUP)" || { echo "usage: make verify-backup BACKUP=backups/<timestamp>"; exit 2; }
+	scripts/verify_backup "$(BACKUP)"
+
 restore:
-	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<timestamp>"; exit 2; }
-	scripts/restore "$(BACKUP)"
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=backups/<timestamp> [FORCE=1]"; exit 2; }
+	scripts/restore $(if $(filter 1,$(FORCE)),--force) "$(BACKUP)"
 
 # Full-strength reliability run: fuzz at 200 examples per operation, concurrency ×3, faults, a soak
 # (SOAK_SECONDS, default 600). Prints one summary; exits non-zero on any failure.

@@ -408,3 +408,7 @@ MIDDLEWARE.insert(
 # --- Operations that never lose data (outages, full disks, missed beat ticks) ---------------------------------------
 # /healthz answers "degraded" (200, "media": "low") when MEDIA_ROOT's file system has fewer free megabytes than this.
 MEDIA_MIN_FREE_MB = env.int("MEDIA_MIN_FREE_MB", default=500)
+
+# --- Backup and restore (README "Backup and restore") ------------------------------------------------
+# The app-agnostic management commands (backup_manifest, cache_clear) live in diagnopet/management/ (diagnopet
+# is an installed app, above).
