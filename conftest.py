@@ -16,8 +16,10 @@ from accounts.tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    """Uploaded files go to a per-test folder, never into the working tree; passwords hash fast (tests only)."""
+    """Uploaded files and the anonymisation log go to a per-test folder, never into the working tree; passwords hash
+    fast (tests only)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ANONYMISATION_LOG = tmp_path / "var" / "anonymisations.jsonl"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -412,3 +412,7 @@ MEDIA_MIN_FREE_MB = env.int("MEDIA_MIN_FREE_MB", default=500)
 # --- Backup and restore (README "Backup and restore") ------------------------------------------------
 # The app-agnostic management commands (backup_manifest, cache_clear) live in diagnopet/management/ (diagnopet
 # is an installed app, above).
+# Every anonymisation is also appended here (one JSON line: user id, account creation time, when), outside the
+# database: a restore rolls the database back, and scripts/restore re-applies the anonymisations logged since the
+# backup from this file. Keep it on a disk that outlives the database, and out of MEDIA_ROOT.
+ANONYMISATION_LOG = Path(env.str("ANONYMISATION_LOG", default=str(BASE_DIR / "var" / "anonymisations.jsonl")))

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
+from accounts.anonymisations import anonymisation_log_append
 from accounts.models import Notification, PhoneOTP, StaffRole
 from accounts.notifications import notification_create
 from billing.models import Payment
@@ -108,12 +109,16 @@ def reminders_send(*, today=None) -> dict[str, int]:
 
 
 @transaction.atomic
-def user_anonymize(*, user) -> bool:
+def user_anonymize(*, user, log: bool = True) -> bool:
     """Scrub a customer's personal data while keeping every financial and lab record.
 
     Name, phone, email, password, addresses, pet details, booking address snapshots, notifications, one-time codes
     and prescription files go; bookings, items, bills, payments, coupon uses and reports stay (linked to the
     anonymous account). Returns False when the user was already anonymised.
+
+    The anonymisation is appended to the anonymisation log (``accounts/anonymisations.py``) last, before the
+    commit: a restore of an older backup re-applies it from there; if the log cannot be written nothing changes.
+    ``anonymisations_reapply`` passes ``log=False`` (its entries are in the log already).
     """
     user = get_user_model().objects.select_for_update(of=("self",)).get(pk=user.pk)
     if user.anonymized_at:
@@ -149,4 +154,6 @@ def user_anonymize(*, user) -> bool:
     Booking.objects.filter(user=user).exclude(address_text="").update(address_text="[removed]")
     user.addresses.all().delete()
     user.pets.update(name="Pet", breed="", microchip_id="", medical_history="", date_of_birth=None, is_active=False)
+    if log:
+        anonymisation_log_append(user=user, at=user.anonymized_at)
     return True
