@@ -1,7 +1,7 @@
 """stress/run's body: each stage as a subprocess, its results collected, one summary printed at the end.
 
-Exit status 0 only when every stage passed, the fuzz found nothing outside the documented known gaps, the soak had
-no errors and no row was lost.
+Exit status 0 only when every stage passed, the fuzz found nothing outside the documented known gaps, the restore
+drill passed, the soak had no errors and no row was lost.
 """
 
 import importlib.util
@@ -79,6 +79,13 @@ def main() -> int:
         env,
         out,
     )
+    # The backup and restore drill: backup, verify, restore (empty, refused, forced, failed swap), anonymisations.
+    stage(
+        "restore-drill",
+        [*PYTEST, f"--junitxml={out / 'restore-drill.xml'}", "reliability/test_backup_restore.py"],
+        env,
+        out,
+    )
     # In a process of its own: it reconfigures this process's Celery app and runs worker processes.
     stage("worker-kill", [*PYTEST, f"--junitxml={out / 'worker-kill.xml'}", "stress/test_worker_kill.py"], env, out)
     soak_code, _ = stage(
@@ -96,6 +103,7 @@ def main() -> int:
     stats = [json.loads(line) for line in stats_file.read_text().splitlines()] if stats_file.exists() else []
     fuzz = junit(out / "fuzz.xml")
     faults, kill = junit(out / "faults.xml"), junit(out / "worker-kill.xml")
+    drill = junit(out / "restore-drill.xml")
     faults = {key: faults[key] + kill[key] for key in faults}
     known = sorted({gap for s in stats for gap in s["known_gaps"]})
     conc_tests = sum(c["tests"] for c in concurrency)
@@ -126,6 +134,7 @@ def main() -> int:
             "worker_rss_kb_start": soak.get("worker_rss_kb_start"),
             "worker_rss_kb_end": soak.get("worker_rss_kb_end"),
         },
+        "restore_drill": drill,
         "rows_lost": soak.get("rows_lost"),
         "logs": str(out),
     }
@@ -134,6 +143,8 @@ def main() -> int:
         and fuzz["failed"] == 0
         and conc_failed == 0
         and faults["failed"] == 0
+        and drill["failed"] == 0
+        and drill["tests"] > 0
         and soak_code == 0
         and soak.get("errors") == 0
         and soak.get("rows_lost") == 0
