@@ -31,10 +31,12 @@ from accounts.two_factor import (
     two_factor_setup_start,
     two_factor_verify,
 )
+from diagnopet.api.throttling import CACHE_ERRORS
 
 
 def _login_throttled(request) -> int | None:
-    """Seconds to wait when this IP or this login name tried too often; None when the attempt may go on."""
+    """Seconds to wait when this IP or this login name tried too often; None when the attempt may go on. The
+    counters are a security control: when their store (Redis) is down the login waits too (CACHE_ERRORS)."""
     for throttle in (AdminLoginIPThrottle(), AdminLoginUsernameThrottle()):
         if not throttle.allow_request(request, None):
             return max(1, round(throttle.wait()))
@@ -53,6 +55,7 @@ class StaffLoginForm(AdminAuthenticationForm):
     error_messages = {
         **AdminAuthenticationForm.error_messages,
         "throttled": "Too many login attempts. Wait %(seconds)s seconds and try again.",
+        "unavailable": "Logging in is unavailable for a moment. Please try again shortly.",
     }
 
     def clean(self):
@@ -60,7 +63,10 @@ class StaffLoginForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if username is None or not password:
             return self.cleaned_data
-        wait = _login_throttled(self.request)
+        try:
+            wait = _login_throttled(self.request)
+        except CACHE_ERRORS as exc:
+            raise forms.ValidationError(self.error_messages["unavailable"], code="unavailable") from exc
         if wait is not None:
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled", params={"seconds": wait})
         try:

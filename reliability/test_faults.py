@@ -24,7 +24,7 @@ import psycopg
 import pytest
 import redis
 from django.db import connection
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 
 from accounts.models import Notification
 from accounts.notifications import notifications_enqueue_pending
@@ -235,6 +235,7 @@ def test_cache_down_reads_answer_from_the_database_and_writes_are_whole_or_503(c
         bookings = wsgi("GET", "/api/v1/bookings/", user=token)
         created = wsgi("POST", "/api/v1/bookings/", user=token, body=booking_body(world))
         login = wsgi("POST", "/api/v1/auth/token", body={"username": world["customer"].phone, "password": "x"})
+        admin_login = Client().post("/admin/login/", {"username": world["customer"].phone, "password": "x"})
         health = wsgi("GET", "/healthz")
     assert time.monotonic() - started < 15
 
@@ -253,5 +254,7 @@ def test_cache_down_reads_answer_from_the_database_and_writes_are_whole_or_503(c
     # Password guessing is not let through while its counters are unreachable.
     assert login[0] == 503, login[2]
     assert login[2]["code"] == "service_unavailable"
+    assert admin_login.status_code == 200  # the login form again, saying so: not a 500
+    assert b"unavailable for a moment" in admin_login.content
     assert health[0] == 200
     assert (health[2]["status"], health[2]["cache"], health[2]["database"]) == ("degraded", "down", "ok")
