@@ -75,6 +75,8 @@ def main() -> int:
             "reliability/test_faults.py",
             "reliability/test_files.py",
             "reliability/test_hostile_inputs.py",
+            "reliability/test_storage_full.py",
+            "reliability/test_missed_ticks.py",
         ],
         env,
         out,
