@@ -3,6 +3,7 @@ and bodies over Django's upload limit (diagnopet.errors) answer JSON 4xx, never 
 nobody can read does not hide a throttle's 429 (diagnopet.api.filters.StrictQueryMixin.check_throttles)."""
 
 import json
+import time
 
 import pytest
 
@@ -57,3 +58,16 @@ def test_a_body_over_the_upload_limit_is_a_json_413(api_client, customer, settin
         assert response.status_code == 413
         assert response["Content-Type"] == "application/json"
         assert response.json()["code"] == "request_too_large"
+
+
+def test_an_unterminated_string_of_escaped_quotes_costs_time_in_proportion_to_its_length(api_client):
+    # Each escaped quote could start a string match; a pattern that fails and is retried at every one of them took
+    # seconds for 40 KB (the square of the length). 600 KB must take a fraction of a second, not hours.
+    body = "[" * 40 + '"' + '\\"' * 300_000
+    started = time.perf_counter()
+
+    response = post(api_client, LOGIN, body)
+
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 400
+    assert response.json()["code"] == "json_too_deep"
