@@ -169,11 +169,18 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
 
     @admin.action(description="Unlock selected accounts", permissions=["change"])
     def unlock_accounts(self, request, queryset):
-        count = 0
+        count = skipped = 0
         for user in queryset:
+            if not may_manage(request.user, user):  # a superuser's lock is a superuser's to lift
+                skipped += 1
+                continue
             user_unlock(user=user)
             count += 1
         self.message_user(request, f"Unlocked {count} account(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"Only a superuser can unlock a superuser: {skipped} left locked.", messages.WARNING
+            )
 
 
 @admin.register(StaffProfile)

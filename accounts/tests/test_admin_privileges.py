@@ -1,8 +1,12 @@
 """Staff cannot exceed their role in the back-office: only a superuser changes a superuser or anyone's privileges,
 nobody changes their own, nobody hands out a permission they do not hold, refresh tokens stay hidden."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import StaffProfile, StaffRole, User
@@ -169,3 +173,27 @@ def test_refresh_tokens_are_for_superusers_only_and_never_show_the_token():
     assert token.encode() not in page.content
     assert token.split(".")[1].encode() not in page.content
     assert b"Add outstanding token" not in page.content
+
+
+def test_a_clinic_admin_cannot_unlock_a_superuser():
+    root = superuser()
+    User.objects.filter(pk=root.pk).update(
+        is_locked=True, locked_until=timezone.now() + timedelta(minutes=15), failed_login_attempts=5
+    )
+    other = UserFactory(is_locked=True, locked_until=timezone.now() + timedelta(minutes=15), failed_login_attempts=5)
+    client = logged_in(clinic_admin())
+
+    client.post("/admin/accounts/user/", {"action": "unlock_accounts", "_selected_action": [root.pk, other.pk]})
+
+    root.refresh_from_db()
+    other.refresh_from_db()
+    assert root.is_currently_locked
+    assert not other.is_currently_locked
+
+
+def test_authenticator_devices_are_not_a_clinic_admins_to_see():
+    TOTPDevice.objects.create(user=superuser(), name="phone", confirmed=True)
+    client = logged_in(clinic_admin())
+
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    assert b"otp_totp" not in client.get("/admin/").content
