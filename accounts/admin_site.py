@@ -146,6 +146,7 @@ class StaffAdminSite(admin.AdminSite):
                 else two_factor_setup_confirm(user=user, token=token)
             )
             if device is not None:
+                request.session.cycle_key()  # a session that gained a factor gets a new key, as at login
                 otp_login(request, device)
                 messages.success(
                     request, "Two-factor authentication is on for your account." if not enabled else "Code accepted."

@@ -32,7 +32,7 @@ from accounts.models import Address, Notification, PhoneOTP, User
 from accounts.phone import normalize_phone
 from accounts.selectors import user_get_by_login
 from accounts.tasks import otp_deliver_task
-from accounts.two_factor import two_factor_enabled, two_factor_verify
+from accounts.two_factor import two_factor_enabled, two_factor_required, two_factor_verify
 from diagnopet.errors import DomainError, ValidationFailed
 
 
@@ -221,6 +221,16 @@ def auth_login(*, username: str, password: str, otp_token: str | None = None, re
     return user
 
 
+def auth_tokens_allowed(*, user: User) -> None:
+    """API tokens for a user whose role requires two-factor authentication only once they have an authenticator app
+    (then ``auth_login`` has checked its code): the back-office walks them through setting one up, the API cannot.
+    Text-message codes never log such a user in (``otp_verify``)."""
+    if two_factor_required(user) and not two_factor_enabled(user):
+        raise AuthenticationError(
+            "Set up two-factor authentication in the back-office first.", code="two_factor_setup_required"
+        )
+
+
 def _unknown_login_key(username: str, suffix: str) -> str:
     canonical = (username or "").strip().lower()
     if "@" not in canonical:
@@ -398,10 +408,12 @@ def _otp_daily_limit_check(*, phone: str, now: datetime, ip: str | None = None) 
     last 24 hours, or ``OTP_MAX_FAILED_PER_IP_PER_DAY`` from ``ip``: without it, a new code every cooldown gives a
     fresh set of guesses forever."""
     day = timedelta(hours=24)
-    failures, oldest = _otp_day_failures(phone=phone, since=now - day)
-    if failures >= settings.OTP_MAX_FAILED_PER_DAY:
-        raise OtpDailyLimit(retry_after=max(1, math.ceil((oldest + day - now).total_seconds())))
-    if ip is not None and (cache.get(_otp_ip_key(ip)) or 0) >= settings.OTP_MAX_FAILED_PER_IP_PER_DAY:
+    per_phone, per_ip = settings.OTP_MAX_FAILED_PER_DAY, settings.OTP_MAX_FAILED_PER_IP_PER_DAY  # 0: no limit
+    if per_phone:
+        failures, oldest = _otp_day_failures(phone=phone, since=now - day)
+        if failures >= per_phone:
+            raise OtpDailyLimit(retry_after=max(1, math.ceil((oldest + day - now).total_seconds())))
+    if per_ip and ip is not None and (cache.get(_otp_ip_key(ip)) or 0) >= per_ip:
         raise OtpDailyLimit(retry_after=int(day.total_seconds()))
 
 
@@ -449,7 +461,7 @@ def otp_verify(*, phone: str, code: str, ip: str | None = None) -> User:
     # Consuming is conditional too: of two concurrent right answers only one logs in.
     if user is None or not live.update(consumed_at=now, updated_at=now):
         raise ValidationFailed(OTP_INVALID, code="otp_invalid")
-    if two_factor_enabled(user):
+    if two_factor_enabled(user) or two_factor_required(user):
         raise AuthenticationError(SECOND_FACTOR_ONLY, code="otp_token_required")
     # Holding the phone proves more than a password guess would: the code also lifts a lock.
     User.objects.filter(pk=user.pk).update(

@@ -43,6 +43,7 @@ from accounts.services import (
     auth_login,
     auth_logout,
     auth_token_refresh,
+    auth_tokens_allowed,
     auth_tokens_issue,
     notification_mark_all_read,
     notification_mark_read,
@@ -53,7 +54,6 @@ from accounts.services import (
     user_register,
 )
 from accounts.throttles import AuthIPThrottle, AuthPhoneThrottle, AuthUsernameThrottle, OTPIPThrottle, OTPPhoneThrottle
-from accounts.two_factor import two_factor_enabled, two_factor_required
 from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors as shared_errors
 
@@ -139,11 +139,7 @@ class LoginView(AuthView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = auth_login(request=request, **serializer.validated_data)
-        if two_factor_required(user) and not two_factor_enabled(user):
-            # The back-office walks them through setting up the app; the API cannot.
-            raise AuthenticationError(
-                "Set up two-factor authentication in the back-office first.", code="two_factor_setup_required"
-            )
+        auth_tokens_allowed(user=user)
         return Response(auth_tokens_issue(user=user))
 
 
