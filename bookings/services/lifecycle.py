@@ -149,7 +149,8 @@ def _collection_point_check(booking: Booking, items) -> list[str]:
     was; a pin placed too far by mistake must not overcharge either). A discount on the collection charge follows
     it (the same offer's rule); a discount on the tests does not change. The bill changes only while it is a draft
     (``billing_record_distance_adjust`` flags it for staff otherwise); then the booking's money follows, and the
-    customer is told. Returns the booking's money fields it changed (the caller saves the booking)."""
+    customer is told. A collection point beyond the service area is a bad position, not a visit: nothing is
+    re-priced, and staff see the gap. Returns the booking's money fields it changed (the caller saves the booking)."""
     booking.collection_pin_gap_km = None
     pin = (booking.latitude, booking.longitude)
     point = (booking.collected_latitude, booking.collected_longitude)
@@ -163,6 +164,10 @@ def _collection_point_check(booking: Booking, items) -> list[str]:
     distance_km = road_distance_km(
         origin=(clinic.latitude, clinic.longitude), destination=point, road_factor=clinic.road_factor
     )
+    if distance_km > config.max_service_distance_km:
+        # No home visit happens there: a phone's bad fix (0, 0 is in the Atlantic) must not price one. The gap is
+        # stored, so the booking shows "pin far from collection point" for staff to look at.
+        return []
     charge = distance_charge_for(config, distance_km)
     if charge == booking.distance_charge:
         return []

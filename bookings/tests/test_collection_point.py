@@ -189,3 +189,17 @@ def test_the_pricing_in_force_when_the_booking_was_made_is_used(collector):
     collect_at(collector, booking, FAR)
 
     assert BillingRecord.objects.get(booking=booking).distance_charge == D("109.00")
+
+
+def test_a_position_beyond_the_service_area_is_flagged_not_priced(collector):
+    # A phone's bad fix (0, 0 lies in the Atlantic) would otherwise price a visit thousands of kilometres long.
+    booking = home_visit(collector, pin=(CLINIC_LAT, CLINIC_LON), km="0.00", charge="0.00")
+
+    response = collect_at(collector, booking, (D("0"), D("0")))
+
+    assert response.status_code == 200, response.json()
+    bill = BillingRecord.objects.get(booking=booking)
+    booking.refresh_from_db()
+    assert (bill.distance_charge, booking.distance_charge) == (D("0.00"), D("0.00"))
+    assert bill.distance_note == ""
+    assert booking.collection_pin_gap_km > 1000  # shown to staff as "pin far from collection point"
