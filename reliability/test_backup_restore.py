@@ -69,6 +69,10 @@ def scratch_database():
 @pytest.fixture
 def ops(tmp_path):
     """Runs scripts/* and manage.py as an operator would: ``ops("backup", dest, database=..., media=...)``."""
+    # A server's anonymisation log exists from its first day (README "Backup and restore"), empty until used.
+    log = Path(settings.ANONYMISATION_LOG)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.touch()
 
     def run(script: str, *args, database: str, media: Path, **extra) -> subprocess.CompletedProcess:
         env = {
@@ -281,3 +285,17 @@ def test_cache_clear_empties_the_default_cache():
     call_command("cache_clear")
 
     assert cache.get("public:catalog:price") is None
+
+
+def test_a_restore_without_the_anonymisation_log_is_refused_and_rolled_back(ops, source, scratch_database, tmp_path):
+    dest = backup(ops, source, tmp_path / "backup")
+    Path(settings.ANONYMISATION_LOG).unlink()
+    target, target_media = scratch_database(), tmp_path / "target-media"
+
+    refused = ops("restore", str(dest), database=target, media=target_media)
+    allowed = ops("restore", str(dest), database=target, media=target_media, ANONYMISATION_LOG_MAY_BE_MISSING="1")
+
+    assert refused.returncode == 1
+    assert "No anonymisation log" in refused.stderr
+    assert "rolled back" in refused.stderr
+    assert allowed.returncode == 0, allowed.stderr

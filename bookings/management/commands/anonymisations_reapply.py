@@ -25,6 +25,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--log", help="The log file (default: settings.ANONYMISATION_LOG).")
+        parser.add_argument(
+            "--allow-missing-log",
+            action="store_true",
+            help="Go on when there is no log (a new server that never anonymised anyone); otherwise that is an error.",
+        )
         parser.add_argument("--since", help="Only entries from this time on (ISO 8601, e.g. the backup's time).")
         parser.add_argument(
             "--migrate",
@@ -33,7 +38,7 @@ class Command(BaseCommand):
             "code's models, which the anonymisation uses.",
         )
 
-    def handle(self, *args, log, since, migrate, **options):
+    def handle(self, *args, log, since, migrate, allow_missing_log, **options):
         path = settings.ANONYMISATION_LOG if log is None else log
         since_at = None
         if since:
@@ -42,7 +47,12 @@ class Command(BaseCommand):
                 raise CommandError(f"--since '{since}' is not an ISO 8601 time with a time zone.")
             since_at -= CLOCK_MARGIN
         if not Path(path).exists():
-            self.stderr.write(f"no anonymisation log at {path}: nothing to re-apply (a new server?)")
+            if not allow_missing_log:
+                raise CommandError(
+                    f"No anonymisation log at {path}: customers erased since the backup would come back. Point "
+                    "ANONYMISATION_LOG at it, or pass --allow-missing-log on a server that never had one."
+                )
+            self.stderr.write(f"no anonymisation log at {path}: nothing to re-apply (--allow-missing-log)")
         entries = anonymisation_log_read(Path(path), since=since_at)
         if entries and migrate:
             call_command("migrate", interactive=False, verbosity=0)
