@@ -32,6 +32,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The top layer (dashboard, demo data, seed_demo): first, so that its admin/index.html overrides the admin's.
+    "backoffice",
     "accounts.apps.StaffAdminConfig",  # django.contrib.admin with accounts.admin_site.StaffAdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",

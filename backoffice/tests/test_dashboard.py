@@ -14,11 +14,11 @@ from django.utils import timezone
 from accounts.models import StaffRole
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
+from backoffice.dashboard import dashboard_figures
 from billing.services import payment_record
 from billing.tests.factories import BillingRecordFactory
 from bookings.models import Booking, BookingItem, TestReport
 from bookings.tests.factories import BookingFactory, BookingItemFactory, TestReportFactory
-from diagnopet.dashboard import dashboard_figures
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import StaffProfile, StaffRole, User
+from backoffice import demo
 from billing.models import BillingRecord, DistancePricingConfig
 from billing.services import distance_pricing_active
 from bookings.models import Booking, CollectionSlot, TestReport
@@ -17,7 +18,6 @@ from catalog.models import LabTest
 from catalog.models import TestCategory as Category  # aliased: pytest collects Test* names
 from clinic.models import ClinicHoliday, ClinicInfo
 from clinic.services import clinic_info_upsert
-from diagnopet import demo
 from diagnopet.errors import ValidationFailed
 from diagnopet.files import REPORT_TYPES, upload_check
 from pets.models import Pet

@@ -1,11 +1,10 @@
 from django.core.management.base import BaseCommand
 
-from diagnopet.demo import demo_logins, seed_demo
+from backoffice.demo import demo_logins, seed_demo
 
 
 class Command(BaseCommand):
-    # Lives in the clinic app because diagnopet/ is not an installed app (Django finds commands only in apps);
-    # the work is done by diagnopet.demo, which may use every app.
+    # The work is done by backoffice.demo, which may use every app.
     help = (
         "Fill the database with demo data: the clinic, catalog, a week of slots, staff of every role, customers "
         "with pets, promotions and bookings in every state. Safe to run twice. Demo passwords: never on production."
