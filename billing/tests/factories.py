@@ -69,3 +69,12 @@ class CategoryDayTotalFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory("catalog.tests.factories.TestCategoryFactory")
     items = 1
     amount = Decimal("450.00")
+
+
+def item_add(record: BillingRecord, *, test, unit_price: Decimal, quantity: int = 1):
+    """An item on the bill's booking, counted in its category totals as the booking flow does (billing's tests
+    need no bookings factory: a bill's booking comes from BillingRecordFactory)."""
+    booking = record.booking
+    item = booking.items.create(sequence=booking.items.count() + 1, test=test, unit_price=unit_price, quantity=quantity)
+    billing_record_items_added(booking=booking, items=[item])
+    return item

@@ -19,8 +19,7 @@ from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
 from billing.models import BillingRecord, DistancePricingConfig, Payment
 from billing.services import payment_record
-from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory
-from bookings.tests.factories import BookingFactory, BookingItemFactory
+from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import run_concurrently
 
@@ -42,16 +41,16 @@ def staff_client(role: str) -> Client:
 
 
 def record_on(day, *, status="finalized", subtotal="1000.00", discount="100.00", distance="50.00", kind="home"):
-    lab = {"address": None, "address_text": ""} if kind == "lab" else {}
-    booking = BookingFactory(
-        booking_date=day,
-        subtotal=D(subtotal),
-        discount_amount=D(discount),
-        distance_charge=D(distance),
-        collection_type=kind,
+    lab = {"booking__address": None, "booking__address_text": ""} if kind == "lab" else {}
+    return BillingRecordFactory(
+        status=status,
+        booking__booking_date=day,
+        booking__subtotal=D(subtotal),
+        booking__discount_amount=D(discount),
+        booking__distance_charge=D(distance),
+        booking__collection_type=kind,
         **lab,
     )
-    return BillingRecordFactory(booking=booking, status=status)
 
 
 def _messages(response) -> list[str]:
@@ -67,7 +66,7 @@ def march():
     record_on(datetime.date(2026, 3, 20), status="void")
     record_on(datetime.date(2026, 4, 1))
     category = TestCategoryFactory(name="Haematology")
-    BookingItemFactory(booking=first.booking, test=LabTestFactory(category=category), unit_price=D("450.00"))
+    item_add(first, test=LabTestFactory(category=category), unit_price=D("450.00"))
     payment_record(record=first, amount=D("600.00"), method="cash")
     return [first, lab, later]
 
@@ -266,7 +265,7 @@ class TestRecordPaymentAction:
         staff_set_role(user=collector, role=StaffRole.COLLECTOR)
         client = Client()
         client.force_login(collector)
-        mine = BillingRecordFactory(booking=BookingFactory(collection_staff=collector))
+        mine = BillingRecordFactory(booking__collection_staff=collector)
         other = BillingRecordFactory()
 
         choices = dict(client.get(CHANGELIST).context["action_form"].fields["action"].choices)
@@ -359,7 +358,7 @@ def test_audit_history_of_another_collectors_bill_is_404():
     staff_set_role(user=collector, role=StaffRole.COLLECTOR)
     client = Client()
     client.force_login(collector)
-    mine = BillingRecordFactory(booking=BookingFactory(collection_staff=collector))
+    mine = BillingRecordFactory(booking__collection_staff=collector)
     other = BillingRecordFactory()
 
     assert client.get(reverse("admin:billing_billingrecord_auditlog", args=[mine.pk])).status_code == 200
@@ -385,7 +384,7 @@ class TestPaymentLimits:
     def test_payment_above_the_amount_due_is_a_form_error(self, role):
         client = staff_client(role)
         collector = client.session["_auth_user_id"]
-        record = BillingRecordFactory(booking=BookingFactory(collection_staff_id=collector))
+        record = BillingRecordFactory(booking__collection_staff_id=collector)
 
         response = _action(
             client, "record_payment", [record], apply="Record", kind="payment", amount="9999999999.99", method="cash"
@@ -410,8 +409,7 @@ class TestPaymentLimits:
 
     def test_collector_may_not_refund(self):
         client = staff_client(StaffRole.COLLECTOR)
-        mine = BookingFactory(collection_staff_id=client.session["_auth_user_id"])
-        record = BillingRecordFactory(booking=mine)
+        record = BillingRecordFactory(booking__collection_staff_id=client.session["_auth_user_id"])
         payment_record(record=record, amount=D("500.00"), method="cash")
 
         page = _action(client, "record_payment", [record])

@@ -16,8 +16,7 @@ from accounts.tests.factories import StaffProfileFactory
 from billing.models import InvoiceSequence, Payment
 from billing.selectors import billing_summary
 from billing.services import invoice_assign_number, payment_record
-from billing.tests.factories import BillingRecordFactory
-from bookings.tests.factories import BookingFactory, BookingItemFactory
+from billing.tests.factories import BillingRecordFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import client_for
 from diagnopet.errors import Conflict, ValidationFailed
@@ -26,16 +25,16 @@ D = Decimal
 
 
 def record_on(day, *, status="finalized", subtotal="1000.00", discount="100.00", distance="50.00", kind="home"):
-    lab = {"address": None, "address_text": ""} if kind == "lab" else {}
-    booking = BookingFactory(
-        booking_date=day,
-        subtotal=D(subtotal),
-        discount_amount=D(discount),
-        distance_charge=D(distance),
-        collection_type=kind,
+    lab = {"booking__address": None, "booking__address_text": ""} if kind == "lab" else {}
+    return BillingRecordFactory(
+        status=status,
+        booking__booking_date=day,
+        booking__subtotal=D(subtotal),
+        booking__discount_amount=D(discount),
+        booking__distance_charge=D(distance),
+        booking__collection_type=kind,
         **lab,
     )
-    return BillingRecordFactory(booking=booking, status=status)
 
 
 @pytest.mark.django_db
@@ -138,8 +137,8 @@ class TestSummary:
         haem = TestCategoryFactory(name="Haematology")
         cbc = LabTestFactory(category=haem)
         first = record_on(datetime.date(2026, 3, 5))
-        BookingItemFactory(booking=first.booking, test=cbc, unit_price=D("450.00"), quantity=2)
-        BookingItemFactory(booking=record_on(datetime.date(2026, 3, 20)).booking, test=cbc, unit_price=D("450.00"))
+        item_add(first, test=cbc, unit_price=D("450.00"), quantity=2)
+        item_add(record_on(datetime.date(2026, 3, 20)), test=cbc, unit_price=D("450.00"))
         summary = billing_summary(
             period="month", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 31)
         )

@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from bookings.tests.factories import BookingFactory
 from catalog.tests.factories import LabTestFactory
 from promotions.services import Cart, auto_offer_best, coupon_evaluate, discount_choose, offer_discount_amount
 from promotions.tests.factories import CouponFactory, CouponRedemptionFactory, OfferFactory
@@ -108,7 +107,7 @@ def _coupon_case(name, user):
         return coupon.code
     if name == "per_user_limit":
         coupon = CouponFactory(max_uses_per_user=1)
-        CouponRedemptionFactory(coupon=coupon, booking=BookingFactory(user=user), user=user)
+        CouponRedemptionFactory(coupon=coupon, booking__user=user)
         return coupon.code
     if name == "min_order_not_met":
         return CouponFactory(offer=OfferFactory(minimum_order_value=D("1000.01"))).code
