@@ -5,6 +5,7 @@ customer (booking_create, with the pet read) → booking → collection slot (co
 (promotions.locks) → billing record.
 """
 
+from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 
 from bookings.models import Booking, CollectionSlot, CollectionType
@@ -15,6 +16,12 @@ def with_owner_locked(pets: QuerySet) -> QuerySet:
     after the other (their per-day limits are counted under it). FOR NO KEY UPDATE: rows that only refer to the
     account (notifications, audit entries of a cancellation running meanwhile) are not held up by it."""
     return pets.select_for_update(no_key=True, of=("user",))
+
+
+def lock_customer(*, user_id: int) -> None:
+    """Hold the customer's row (FOR NO KEY UPDATE, as above) so that their per-day limits across bookings, e.g. the
+    upload quota, are counted one request after the other."""
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk", flat=True))
 
 
 def lock_booking(*, booking_id: int) -> Booking:

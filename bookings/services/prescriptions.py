@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from bookings.locks import lock_booking
+from bookings.locks import lock_booking, lock_customer
 from bookings.models import Booking, PrescriptionUpload
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.files import PRESCRIPTION_TYPES, upload_check
@@ -18,8 +18,10 @@ def prescription_upload(*, booking: Booking, user, file) -> PrescriptionUpload:
     """Attach a customer's prescription (PDF/JPEG/PNG by content, ≤ UPLOAD_MAX_BYTES) to their booking.
 
     The file is stored under a random name; the original name is kept for display only. Uploads are limited per
-    booking and per customer per day (``upload_quota``, counted under the booking's row lock).
+    booking and per customer per day (``upload_quota``, counted under the customer's and the booking's row locks, in
+    the lock order of bookings/locks.py: uploads to two bookings of one customer cannot both pass the daily limit).
     """
+    lock_customer(user_id=booking.user_id)
     booking = lock_booking(booking_id=booking.pk)
     if booking.status in (Booking.Status.CANCELLED, Booking.Status.NO_SHOW):
         raise Conflict("Prescriptions cannot be added to a cancelled booking.", code="booking_closed")

@@ -380,3 +380,16 @@ class TestUploadQuota:
         assert [status for status, _ in results].count(201) == 2, results
         assert {body["code"] for status, body in results if status != 201} == {"upload_quota"}
         assert PrescriptionUpload.objects.count() == 2
+
+    @pytest.mark.django_db(transaction=True)
+    def test_concurrent_uploads_to_several_bookings_cannot_pass_the_daily_limit(self, customer, settings):
+        settings.PRESCRIPTION_MAX_FILES_PER_CUSTOMER_PER_DAY = 2
+        bookings = [BookingFactory(user=customer) for _ in range(6)]
+
+        def send(booking):
+            return lambda: upload(client_for(customer), booking, PDF, "rx.pdf").status_code
+
+        results = run_concurrently([send(booking) for booking in bookings])
+
+        assert results.count(201) == 2, results
+        assert PrescriptionUpload.objects.count() == 2
