@@ -16,7 +16,6 @@ from django.utils import timezone
 from accounts.models import StaffRole
 from accounts.permissions import user_has_role
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
-from diagnopet.compiled import CompiledInsert
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_cached, reference_name
@@ -25,9 +24,6 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 DISTANCE_PRICING_CACHE = reference_name("distance-pricing")
-# Inserts on every booking, each in one statement of the same text for any number of rows (diagnopet.compiled).
-_RECORD_TESTS_INSERT = CompiledInsert(BillingRecord.tests.through)
-_CATEGORY_TOTALS_INSERT = CompiledInsert(CategoryDayTotal)
 
 
 def distance_pricing_active(*, on: date) -> DistancePricingConfig | None:
@@ -115,7 +111,7 @@ def billing_record_create_draft(*, booking, items) -> BillingRecord:
     )
     if items:
         # One INSERT for the test links (the record is new: nothing to compare with).
-        _RECORD_TESTS_INSERT.create(
+        BillingRecord.tests.through.objects.bulk_create(
             BillingRecord.tests.through(billingrecord_id=record.pk, labtest_id=item.test_id) for item in items
         )
         _category_totals_add(record.billing_date, _lines(items))
@@ -348,7 +344,7 @@ def _category_totals_add(day: date, lines, *, sign: int = 1) -> None:
         total = totals.setdefault(category_id, [0, ZERO])
         total[0] += 1
         total[1] += unit_price * quantity
-    _CATEGORY_TOTALS_INSERT.create(
+    CategoryDayTotal.objects.bulk_create(
         CategoryDayTotal(day=day, category_id=category_id, items=sign * count, amount=sign * amount)
         for category_id, (count, amount) in sorted(totals.items())
     )

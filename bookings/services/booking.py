@@ -18,15 +18,12 @@ from bookings.services.pricing import Quote, booking_quote, slot_starts_at
 from bookings.states import check_transition
 from clinic.models import ClinicInfo
 from clinic.selectors import clinic_info_cached
-from diagnopet.compiled import CompiledInsert
 from diagnopet.errors import Conflict, DomainError, NotFound, ValidationFailed
 from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
 
 __all__ = ["IdempotencyKeyReused", "booking_cancel", "booking_create", "booking_expire", "booking_quote"]
 
 _CREATE_ATTEMPTS = 3
-# A booking's items in one statement, the same text for any number of them (diagnopet.compiled).
-_ITEMS_INSERT = CompiledInsert(BookingItem)
 _IDEMPOTENCY_KEY_MAX = Booking._meta.get_field("idempotency_key").max_length
 
 
@@ -203,7 +200,7 @@ def _booking_create_once(
         quote.slot.booked += 1
     else:
         quote.slot.lab_booked += 1
-    items = _ITEMS_INSERT.create(
+    items = BookingItem.objects.bulk_create(
         BookingItem(booking=booking, sequence=n, test=line.test, quantity=line.quantity, unit_price=line.unit_price)
         for n, line in enumerate(quote.lines, start=1)
     )

@@ -22,7 +22,6 @@ from catalog.models import LabTest
 from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
 from diagnopet.api.authentication import user_provided
-from diagnopet.compiled import CompiledRead
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_versions
@@ -73,20 +72,13 @@ def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(slot.date, slot.start_time))
 
 
-# The rows a quote reads by key, their SQL compiled once (diagnopet.compiled): the pet with its owner's row,
-# which must be active (a customer whose row was not read yet, a bearer token's DeferredUser, takes it from here,
-# and the booking's audit entries name it), the customer's address, the slot.
-_PET_READ = CompiledRead(
-    lambda pet_id, user_id: Pet.objects.select_related("user").filter(
-        pk=pet_id, user_id=user_id, user__is_active=True, is_active=True
-    ),
-    "pet_id",
-    "user_id",
-)
-_ADDRESS_READ = CompiledRead(
-    lambda address_id, user_id: Address.objects.filter(pk=address_id, user_id=user_id), "address_id", "user_id"
-)
-_SLOT_READ = CompiledRead(lambda slot_id: CollectionSlot.objects.filter(pk=slot_id, is_active=True), "slot_id")
+def _pets(*, pet_id, user_id):
+    """The customer's pet with its owner's row, which must be active (the booking's audit entries name it)."""
+    return Pet.objects.select_related("user").filter(pk=pet_id, user_id=user_id, user__is_active=True, is_active=True)
+
+
+def _active_slots(*, slot_id):
+    return CollectionSlot.objects.filter(pk=slot_id, is_active=True)
 
 
 def _pet(user, pet_id, *, lock: bool = False) -> Pet:
@@ -95,9 +87,9 @@ def _pet(user, pet_id, *, lock: bool = False) -> Pet:
     elif lock:
         # Booking: the owner's row stays locked until the booking commits, so the open bookings counted with the
         # slot (_slot) include every one this customer made before.
-        pet = with_owner_locked(_PET_READ.build(pet_id=pet_id, user_id=user.pk)).first()
+        pet = with_owner_locked(_pets(pet_id=pet_id, user_id=user.pk)).first()
     else:
-        pet = _PET_READ.first(pet_id=pet_id, user_id=user.pk)
+        pet = _pets(pet_id=pet_id, user_id=user.pk).first()
     if pet is None:
         raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
     user_provided(user, pet.user)
@@ -137,7 +129,7 @@ def _slot_with_open_bookings(slot_id, *, pet: Pet) -> CollectionSlot | None:
     """The slot, with the open bookings of the pet's owner and of the pet on its day counted in the same statement
     (read after the owner's row lock, so the counts are final until the booking commits)."""
     return (
-        _SLOT_READ.build(slot_id=slot_id)
+        _active_slots(slot_id=slot_id)
         .annotate(customer_open=_open_on_slot_day(user_id=pet.user_id), pet_open=_open_on_slot_day(pet_id=pet.pk))
         .first()
     )
@@ -169,7 +161,7 @@ def _slot(slot_id, collection_type: str, *, now, limits_for: Pet | None = None) 
     elif limits_for is not None:
         slot = _slot_with_open_bookings(slot_id, pet=limits_for)
     else:
-        slot = _SLOT_READ.first(slot_id=slot_id)
+        slot = _active_slots(slot_id=slot_id).first()
     if slot is None:
         raise ValidationFailed("Choose an available collection slot.", code="invalid_slot", field="slot")
     if slot_starts_at(slot) <= now:
@@ -190,7 +182,7 @@ def _slot(slot_id, collection_type: str, *, now, limits_for: Pet | None = None) 
 def _address(user, address_id) -> Address:
     if not address_id:
         raise ValidationFailed("Home collection needs an address.", code="address_required", field="address")
-    address = _ADDRESS_READ.first(address_id=address_id, user_id=user.pk)
+    address = Address.objects.filter(pk=address_id, user_id=user.pk).first()
     if address is None:
         raise ValidationFailed("Choose one of your addresses.", code="invalid_address", field="address")
     if address.latitude is None or address.longitude is None:

@@ -41,7 +41,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from diagnopet.api.authentication import DeferredUser, user_confirmed
-from diagnopet.compiled import CompiledColumns
 from diagnopet.errors import DomainError
 
 
@@ -245,7 +244,6 @@ class ValuesPlan:
             code = compile(self.source, f"<ValuesPlan {self.serializer_class.__qualname__}>", "exec")
             exec(code, {"k": self._constants}, namespace)  # noqa: S102 - our own generated source, no input in it
             self._row = namespace["build"]
-            self._compiled = CompiledColumns(serializer.Meta.model, tuple(self._columns))
             self._built = True
 
     def _column(self, lookup: str) -> int:
@@ -399,11 +397,10 @@ class ValuesPlan:
         return tuple(self._columns)
 
     def rows(self, queryset):
-        """``queryset``'s rows as this plan reads them (its filters and order kept; ``select_related``, ``only``
-        and prefetches have no use here and are dropped), with the columns' SQL compiled once
-        (``CompiledColumns``): a list of tuples, or a values-list queryset where that does not apply."""
+        """``queryset``'s rows as this plan reads them: a values-list queryset (its filters and order kept;
+        ``select_related``, ``only`` and prefetches have no use here and are dropped)."""
         self._build()
-        return self._compiled.rows(queryset.prefetch_related(None))
+        return queryset.prefetch_related(None).values_list(*self._columns)
 
     def pages(self, queryset) -> "_Pages":
         """``rows(queryset)`` for a paginator: counted on ``queryset`` itself, since the columns' joins would
