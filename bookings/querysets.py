@@ -62,7 +62,7 @@ ITEMS_IN_ORDER = BookingItem.objects.order_by("sequence")
 
 
 def customer_bookings(user):
-    """The bookings a customer may see: their own (by id: a ``DeferredUser`` is not read for it)."""
+    """The bookings a customer may see: their own."""
     return Booking.objects.filter(user_id=user.pk)
 
 

@@ -198,9 +198,9 @@ def test_broker_down_bookings_succeed_and_notifications_are_queued_when_it_retur
     assert ids == sorted(Notification.objects.filter(delivery_status="pending").values_list("pk", flat=True))
 
 
-def test_database_down_under_a_client_error_of_a_deferred_read_is_503(closed_port):
-    """The customer's bookings check the account only once a row answers or the request fails (a bad query string
-    here): with the database down, that check's failure is the answer (503), not a 500."""
+def test_database_down_under_a_client_error_is_503(closed_port):
+    """A request that would be a 400 (a bad query string) checks the account first: with the database down, that
+    check's failure is the answer (503), not a 500."""
     world = make_world()
     token = bearer(world["customer"])
     with database_at("127.0.0.1", closed_port):

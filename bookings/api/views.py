@@ -93,7 +93,6 @@ class BookingViewSet(
     serializer_class = BookingSerializer
     # List and detail are read as values rows (the hottest customer reads); actions show model instances.
     values_plan = ValuesPlan(BookingSerializer, many={"items": ITEMS_IN_ORDER})
-    owner_field = "user"
     filterset_class = BookingFilter
     ordering_fields = ["created_at", "booking_date", "total_amount"]
     ordering = ["-created_at", "-id"]
@@ -109,11 +108,6 @@ class BookingViewSet(
 
     def get_values_queryset(self):
         return customer_bookings(self.request.user)
-
-    def defers_user(self) -> bool:
-        # Quote and book read the customer's row with the pet's (bookings.services.pricing._pet), and a request
-        # refused before that (a 400, a 429) checks the account first (ValuesReadMixin.handle_exception).
-        return super().defers_user() or self.action in ("quote", "create")
 
     def filter_queryset(self, queryset):
         # Filters and ordering shape the list; one booking is found by its id alone (its operation reads no query).
@@ -276,7 +270,6 @@ class ReportViewSet(
 
     serializer_class = ReportSerializer
     values_plan = ValuesPlan(ReportSerializer)
-    owner_field = "booking__user"
     filterset_class = ReportFilter
     ordering_fields = ["delivered_at"]
     ordering = ["-delivered_at", "-id"]

@@ -21,7 +21,6 @@ from bookings.models import Booking, CollectionSlot, CollectionType
 from catalog.models import LabTest
 from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
-from diagnopet.api.authentication import user_provided
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_versions
@@ -73,7 +72,7 @@ def slot_starts_at(slot: CollectionSlot) -> datetime.datetime:
 
 
 def _pets(*, pet_id, user_id):
-    """The customer's pet with its owner's row, which must be active (the booking's audit entries name it)."""
+    """The customer's pet, with its owner's row joined (``with_owner_locked`` locks it)."""
     return Pet.objects.select_related("user").filter(pk=pet_id, user_id=user_id, user__is_active=True, is_active=True)
 
 
@@ -92,7 +91,6 @@ def _pet(user, pet_id, *, lock: bool = False) -> Pet:
         pet = _pets(pet_id=pet_id, user_id=user.pk).first()
     if pet is None:
         raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
-    user_provided(user, pet.user)
     return pet
 
 

@@ -28,20 +28,14 @@ from operator import attrgetter
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db import models
 from django.http import Http404
 from django.utils.timezone import get_current_timezone
 from rest_framework import permissions, serializers
-from rest_framework.exceptions import APIException, AuthenticationFailed
-from rest_framework.exceptions import NotFound as PageNotFound
 from rest_framework.fields import ISO_8601
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-
-from diagnopet.api.authentication import DeferredUser, user_confirmed
-from diagnopet.errors import DomainError
 
 
 def _identity(value):
@@ -495,75 +489,28 @@ def _shown_as_loaded(field, model_field) -> bool:
     )
 
 
-def _client_error(exc) -> bool:
-    """What a view answers with a 4xx: before it, a deferred user's account is checked (a 401 comes first)."""
-    if isinstance(exc, APIException):
-        return exc.status_code < 500
-    return isinstance(exc, DomainError | Http404 | PermissionDenied)
-
-
 class ValuesReadMixin:
     """For a list/retrieve viewset: show ``values_plan`` (a ``ValuesPlan`` of its ``serializer_class``) from values
     rows of ``get_values_queryset()``, with the view's filters, ordering, pagination and 404 as usual.
-
-    With ``owner_field`` (the path from a row to its owning user: ``"user"``, ``"booking__user"``), list and
-    retrieve do not read the user row before the view runs (``DeferredUser``): the rows' query itself keeps only
-    rows whose owner is the token's user and is active, so any row shown proves the user may see it; when no row
-    answers (an empty list, a 404) or the request fails with another client error (400, 429: ``handle_exception``)
-    the user is read, so that a refused user gets its 401 first.
     """
 
     values_plan: ValuesPlan
-    owner_field: str | None = None
 
     def get_values_queryset(self):
         """The rows list and retrieve may show; ``get_queryset()`` unless the view has a leaner one (what it loads
         for model instances, select_related, prefetches, is of no use to values rows)."""
         return self.get_queryset()
 
-    def defers_user(self) -> bool:
-        """Asked by the authentication (``AuditedJWTAuthentication``): may this request's user row wait?"""
-        return self.owner_field is not None and self.action in ("list", "retrieve") and ValuesPlan.enabled
-
-    def handle_exception(self, exc):
-        # A request whose user was deferred and that fails with a client error before any row answered (a bad query
-        # string, a throttle, a 404) has not checked the account yet: a refused account gets its 401 first, as on any
-        # other view, and a failing check (the database down: 503) is what the request answers. Server errors stay
-        # what they are. A refused user then leaves the request as anonymous, so nothing rendering the error reads
-        # it again.
-        user = getattr(self.request, "_user", None)  # set once authentication ran
-        if type(user) is DeferredUser and not user.loaded:
-            if _client_error(exc) and not isinstance(exc, AuthenticationFailed):
-                try:
-                    user.confirm()
-                except Exception as failure:  # noqa: BLE001 - handled below as the request's own error
-                    exc = failure
-            if isinstance(exc, AuthenticationFailed):
-                self.request.user = AnonymousUser()
-                self.request.auth = None
-        return super().handle_exception(exc)
-
     def _values_queryset(self):
-        queryset = self.filter_queryset(self.get_values_queryset())
-        user = self.request.user
-        if type(user) is DeferredUser:
-            # The proof that the user may see these rows: theirs, and the account active (simplejwt's checks).
-            queryset = queryset.filter(**{self.owner_field: user.pk, f"{self.owner_field}__is_active": True})
-        return queryset
+        return self.filter_queryset(self.get_values_queryset())
 
     def list(self, request, *args, **kwargs):
         if not ValuesPlan.enabled:
             return super().list(request, *args, **kwargs)
         queryset = self._values_queryset()
-        try:
-            page = self.paginate_queryset(self.values_plan.pages(queryset))
-        except (Http404, PageNotFound):
-            user_confirmed(request.user)
-            raise
+        page = self.paginate_queryset(self.values_plan.pages(queryset))
         rows = self.values_plan.rows(queryset) if page is None else page
         data = self.values_plan.represent(rows, self.get_serializer_context())
-        if not data:
-            user_confirmed(request.user)
         return Response(data) if page is None else self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
@@ -580,13 +527,11 @@ class ValuesReadMixin:
             queryset = queryset.filter(**{self.lookup_field: kwargs[lookup]})
         except (TypeError, ValueError, ValidationError):
             # As DRF's get_object_or_404: a lookup value the field refuses is a plain 404.
-            user_confirmed(request.user)
             raise Http404 from None
         rows = list(self.values_plan.rows(queryset))
         if len(rows) > 1:
             raise model.MultipleObjectsReturned(f"{len(rows)} rows for {self.lookup_field}={kwargs[lookup]!r}.")
         if not rows:
-            user_confirmed(request.user)
             # Django's get_object_or_404 message.
             raise Http404(f"No {model._meta.object_name} matches the given query.")
         return Response(self.values_plan.represent(rows, self.get_serializer_context())[0])
