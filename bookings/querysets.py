@@ -61,6 +61,11 @@ ITEM_SHOWN = (
 ITEMS_IN_ORDER = BookingItem.objects.order_by("sequence")
 
 
+def items_shown():
+    """A booking's items with what the customer API shows of them and their tests, in sequence order."""
+    return ITEMS_IN_ORDER.select_related("test").only(*ITEM_SHOWN)
+
+
 def customer_bookings(user):
     """The bookings a customer may see: their own."""
     return Booking.objects.filter(user_id=user.pk)
@@ -68,13 +73,12 @@ def customer_bookings(user):
 
 def bookings_for_customer(user):
     """A customer's bookings with everything the API shows, in a fixed number of queries."""
-    items = ITEMS_IN_ORDER.select_related("test").only(*ITEM_SHOWN)
     return (
         customer_bookings(user)
         .select_related("pet", "slot", "coupon")
         .only(*BOOKING_SHOWN)
         # Items and their tests: one query for all bookings of the page.
-        .prefetch_related(Prefetch("items", queryset=items))
+        .prefetch_related(Prefetch("items", queryset=items_shown()))
     )
 
 

@@ -5,6 +5,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import Notification
@@ -14,6 +15,7 @@ from billing.services import billing_record_create_draft, billing_record_void
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, slot_release, slot_take
 from bookings.models import Booking, BookingItem, CollectionType
+from bookings.querysets import items_shown
 from bookings.services.pricing import Quote, booking_quote, slot_starts_at
 from bookings.states import check_transition
 from clinic.models import ClinicInfo
@@ -74,7 +76,7 @@ def booking_create(
     (user, key) index decides); the same key with a different request raises ``IdempotencyKeyReused`` (422), and a
     key longer than the column or with non-printable characters is refused (400). The returned booking has
     ``was_replayed`` set to say which happened; a new one comes with its pet, slot, coupon and items (with their
-    tests) loaded, so showing it needs no query.
+    tests, read back in one query) loaded, so showing it needs no further query.
     """
     idempotency_key = _idempotency_key_clean(idempotency_key)
     request_hash = None
@@ -207,17 +209,8 @@ def _booking_create_once(
     if applied is not None and applied.coupon is not None:
         coupon_redeem(coupon=applied.coupon, booking=booking, user=user, discount_amount=applied.amount, now=now)
     billing_record_create_draft(booking=booking, items=items)
-    _items_loaded(booking, items)
+    prefetch_related_objects([booking], Prefetch("items", queryset=items_shown()))
     return booking
-
-
-def _items_loaded(booking: Booking, items: list[BookingItem]) -> None:
-    """Let ``booking.items.all()`` answer the items just created (in sequence order) without a query, the way
-    ``prefetch_related`` fills its cache."""
-    queryset = booking.items.all()
-    queryset._result_cache = list(items)
-    queryset._prefetch_done = True
-    booking._prefetched_objects_cache = {"items": queryset}
 
 
 def cancellation_deadline(booking: Booking) -> datetime.datetime | None:
