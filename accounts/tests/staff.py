@@ -9,6 +9,11 @@ from accounts.tests.factories import UserFactory
 PASSWORD = "Vet-lab-2026!"
 
 
+def staff_of(role: str, phone: str = "+919800000001") -> User:
+    """A staff user of ``role`` (made as ``create_staff`` makes them) whose password is ``PASSWORD``."""
+    return staff_create(phone=phone, full_name=f"A {role}", role=role, password=PASSWORD)
+
+
 def clinic_admin(phone: str = "+919800000101") -> User:
     return staff_create(phone=phone, full_name="Clinic Admin", role=StaffRole.ADMIN, password=PASSWORD)
 

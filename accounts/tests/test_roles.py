@@ -10,16 +10,17 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import StaffProfile, StaffRole, User
 from accounts.roles import ROLE_PERMISSIONS, roles_setup, staff_create, staff_set_role, staff_unset_role
 from accounts.tests.factories import StaffUserFactory, UserFactory
+from accounts.tests.staff import PASSWORD
+from accounts.tests.staff import logged_in as _client
+from accounts.tests.staff import staff_of as _staff
 from diagnopet.errors import ValidationFailed
 
 OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings")
-PASSWORD = "Vet-lab-2026!"
 
 
 def _group_perms(name: str) -> set[str]:
@@ -29,16 +30,6 @@ def _group_perms(name: str) -> set[str]:
 
 def _expected(role: str) -> set[str]:
     return {f"{app}.{codename}" for app, codenames in ROLE_PERMISSIONS[role].items() for codename in codenames}
-
-
-def _staff(role: str, phone: str = "+919800000001") -> User:
-    return staff_create(phone=phone, full_name=f"A {role}", role=role, password=PASSWORD)
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # --- roles_setup ----------------------------------------------------------------------------------------

@@ -1,25 +1,13 @@
 """The billing admin by staff role: a collector takes payments for their visits only (roles: accounts/tests)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from accounts.models import StaffRole, User
-from accounts.roles import staff_create
+from accounts.models import StaffRole
+from accounts.tests.staff import logged_in as _client
+from accounts.tests.staff import staff_of as _staff
 from billing.models import Payment
 from billing.tests.factories import BillingRecordFactory
-
-PASSWORD = "Vet-lab-2026!"
-
-
-def _staff(role: str, phone: str = "+919800000001") -> User:
-    return staff_create(phone=phone, full_name=f"A {role}", role=role, password=PASSWORD)
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.django_db

@@ -1,25 +1,13 @@
 """The promotions admin by staff role: an analyst reads offers but cannot change them (roles: accounts/tests)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from accounts.models import StaffRole, User
-from accounts.roles import staff_create
+from accounts.models import StaffRole
+from accounts.tests.staff import logged_in as _client
+from accounts.tests.staff import staff_of as _staff
 from promotions.models import Offer
 from promotions.tests.factories import OfferFactory
-
-PASSWORD = "Vet-lab-2026!"
-
-
-def _staff(role: str, phone: str = "+919800000001") -> User:
-    return staff_create(phone=phone, full_name=f"A {role}", role=role, password=PASSWORD)
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.django_db
