@@ -1,11 +1,24 @@
 from auditlog.mixins import AuditlogHistoryAdminMixin
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.urls import path
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
+from import_export.forms import ExportForm, ImportForm
+from import_export.tmp_storages import CacheStorage
 
-from catalog.admin_views import catalog_export_view, catalog_import_view
 from catalog.models import LabTest, TestCategory, TestTag
+from catalog.resources import LabTestResource
+from catalog.services import catalog_import_errors
 from diagnopet.admin_base import TIMESTAMPS
+
+# An upload is read whole and kept in the cache between preview and confirm; the catalog is a few hundred rows.
+MAX_UPLOAD_BYTES = 1024 * 1024
+# The uploads this session previewed (their cache names): only those can be confirmed, by the one who previewed.
+SESSION_KEY = "catalog_import_files"
 
 
 class TestCountMixin:
@@ -17,6 +30,21 @@ class TestCountMixin:
     @admin.display(description="tests", ordering="test_count")
     def test_count(self, obj) -> int:
         return obj.test_count
+
+
+class CatalogImportForm(ImportForm):
+    """import-export's upload form, refusing a file over ``MAX_UPLOAD_BYTES`` or not in UTF-8 before it is read."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 1 MB; split it into several imports.")
+        try:
+            b"".join(upload.chunks()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("The file is not UTF-8 text; save it as CSV UTF-8.") from None
+        upload.seek(0)
+        return upload
 
 
 @admin.register(TestCategory)
@@ -39,11 +67,24 @@ class TestTagAdmin(TestCountMixin, admin.ModelAdmin):
 
 
 @admin.register(LabTest)
-class LabTestAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``)."""
+class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``), in the
+    format of ``catalog/data/vet_tests.csv`` (``LabTestResource``).
+
+    Import needs add and change on tests (the clinic admin); export needs view, since the catalog and its prices
+    are public anyway. The upload waits in the cache (shared by every instance) between preview and confirm.
+    Confirming imports again against the catalog as it is then, and with any invalid row writes nothing.
+    """
 
     show_auditlog_history_link = True
-    change_list_template = "admin/catalog/labtest/change_list.html"
+    resource_classes = [LabTestResource]
+    import_formats = [CSV]
+    export_formats = [CSV]
+    import_form_class = CatalogImportForm
+    export_form_class = ExportForm  # every column: the export is always a file the import takes back
+    skip_export_form = True
+    tmp_storage_class = CacheStorage
+    import_template_name = "admin/catalog/labtest/import.html"
     list_display = (
         "code",
         "name",
@@ -80,17 +121,53 @@ class LabTestAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         ("Record", {"fields": TIMESTAMPS}),
     )
 
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {"show_csv_links": self.has_change_permission(request), **(extra_context or {})}
-        return super().changelist_view(request, extra_context)
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
 
-    def get_urls(self):
-        def view(function):
-            return self.admin_site.admin_view(lambda request: function(request, self))
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
 
-        # Before the stock URLs: "<path:object_id>/" would take these for an object id.
-        return [
-            path("import/", view(catalog_import_view), name="catalog_labtest_import"),
-            path("export/", view(catalog_export_view), name="catalog_labtest_export"),
-            *super().get_urls(),
-        ]
+    def get_import_data_kwargs(self, **kwargs):
+        # One bad row writes nothing, also when the confirm step finds it (the catalog changed since the preview).
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def get_export_filename(self, request, queryset, file_format):
+        return "catalog.csv"
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        confirm_form = getattr(response, "context_data", {}).get("confirm_form")
+        if confirm_form is not None:
+            previewed = request.session.get(SESSION_KEY, [])[-4:]
+            request.session[SESSION_KEY] = [*previewed, confirm_form.initial["import_file_name"]]
+        return response
+
+    def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")
+        previewed = request.session.get(SESSION_KEY, [])
+        if request.method == "POST" and (name not in previewed or CacheStorage(name=name).read() is None):
+            self.message_user(request, "That preview has expired; upload the file again.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:catalog_labtest_import"))
+        request.session[SESSION_KEY] = [other for other in previewed if other != name]
+        return super().process_import(request, **kwargs)
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            problems = "; ".join(str(error) for error in catalog_import_errors(result)[:5])
+            self.message_user(
+                request,
+                f"Nothing was imported: the file no longer passes the checks against the catalog ({problems}).",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:catalog_labtest_import"))
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        totals = result.totals
+        self.message_user(
+            request,
+            f"Catalog imported: {totals['new']} created, {totals['update']} updated, {totals['skip']} unchanged.",
+            messages.SUCCESS,
+        )

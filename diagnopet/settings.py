@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "import_export",  # the catalog CSV import (preview, confirm) and export: catalog/resources.py
     "diagnopet.audit.AuditConfig",  # django-auditlog (label "auditlog"), following each model's own fields
     "diagnopet",  # ScheduledRun (diagnopet/scheduling.py); the rest of diagnopet/models.py is abstract
     "accounts",
@@ -302,6 +303,10 @@ SPECTACULAR_SETTINGS = {
         "PaymentMethodEnum": "billing.models.Payment.Method",
     },
 }
+
+# --- CSV import and export (django-import-export; the catalog's LabTestResource) ----------------------------
+# A cell that starts with "=" is not exported as a formula (the resource also guards "+", "-", "@").
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # --- Audit trail ----------------------------------------------------------------------------------
 # Every change to money-affecting and report rows: who, when, which fields from what to what (django-auditlog),
