@@ -13,6 +13,7 @@ Demo passwords are printed by the command and documented here on purpose; never 
 """
 
 import datetime
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,8 @@ from pathlib import Path
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 
 from accounts.models import Address, StaffRole, User
 from accounts.roles import roles_setup, staff_create
@@ -494,43 +497,27 @@ def seed_promotions(log: Log = _nothing) -> None:
 
 
 def report_pdf(*, title: str, lines: list[str]) -> bytes:
-    """A small, valid one-page PDF (Helvetica text), written by hand so the demo needs no PDF library.
+    """A one-page A4 PDF: the title, then one line of text each (Helvetica), drawn by reportlab.
 
-    Text must be ASCII. The byte offsets in the cross-reference table are computed, so readers need not repair it.
+    ``invariant`` leaves out the creation date and random document id, so the same report is the same bytes.
     """
-
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    operations = ["BT", "/F1 16 Tf", "56 780 Td", f"({escape(title)}) Tj", "/F1 11 Tf"]
-    for line in lines:
-        operations += ["0 -22 Td", f"({escape(line)}) Tj"]
-    operations.append("ET")
-    stream = "\n".join(operations).encode("ascii", "replace")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    pdf = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref_at = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(pdf)
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=True)
+    pdf.setTitle(title)
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(56, 780, title)
+    pdf.setFont("Helvetica", 11)
+    for number, line in enumerate(lines, start=1):
+        pdf.drawString(56, 780 - 22 * number, line)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
 
 
 def _report_file(item: BookingItem) -> ContentFile:
     booking, test = item.booking, item.test
     pdf = report_pdf(
-        title="DiagnoPet Veterinary Diagnostics - Laboratory report",
+        title=f"{CLINIC['name']} - Laboratory report",
         lines=[
             f"Booking: {booking.code}    Item: {item.sequence}",
             f"Patient: {booking.pet.name} ({booking.pet.get_species_display()}), owner {booking.user.full_name}",
