@@ -223,11 +223,11 @@ PRESCRIPTION_MAX_BYTES_PER_CUSTOMER_PER_DAY = env.int(
 CACHE_URL = env.str("CACHE_URL", default=env.str("REDIS_URL", default=""))
 if CACHE_URL:
     CACHES = {"default": env.cache_url_config(CACHE_URL)}
-    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-        # Django's backend, reusing its redis-py clients (diagnopet/cache.py).
-        CACHES["default"]["BACKEND"] = "diagnopet.cache.RedisCache"
+    if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+        # django-redis: its raw connection counts rate limits in one round trip (diagnopet/api/throttling.py).
+        CACHES["default"]["BACKEND"] = "django_redis.cache.RedisCache"
         # A dead Redis fails a request in about a second instead of hanging it.
-        CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=1, socket_timeout=1)
+        CACHES["default"].setdefault("OPTIONS", {}).update(SOCKET_CONNECT_TIMEOUT=1, SOCKET_TIMEOUT=1)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -215,9 +215,9 @@ def cache_at(url: str):
     """The shared cache pointed at ``url`` inside the block, as settings build it from CACHE_URL."""
     caches = {
         "default": {
-            "BACKEND": "diagnopet.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
     with override_settings(CACHE_URL=url, CACHES=caches):

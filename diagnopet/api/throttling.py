@@ -4,9 +4,9 @@ DRF's ``SimpleRateThrottle`` keeps, per client, the time of every request of the
 that list from the cache and writes it back, so its cost grows with the rate (600 floats pickled both ways at
 600/min) and two concurrent requests can each write back a list without the other's entry (a lost update lets
 requests through). ``CountingThrottle`` keeps one integer per client and fixed window (``<key>:<window number>``),
-counted with the cache's atomic ``incr`` and created with ``add``; on Redis with ``SET NX EX`` and ``INCR`` in one
-``MULTI`` (``diagnopet.cache.RedisCache.count_in_window``): one round trip, whatever the rate, and no lost updates
-between instances.
+counted with the cache's atomic ``incr`` and created with ``add``; on Redis (django-redis) with ``SET NX EX`` and
+``INCR`` in one ``MULTI`` on its ``get_redis_connection()``: one round trip, whatever the rate, and no lost updates
+between instances (Django's ``incr`` makes two, ``EXISTS`` then ``INCR``, and a missing key needs an ``add`` too).
 
 A fixed window lets a client send up to twice the rate across a window boundary (the end of one window, then the
 start of the next); for abuse limits that is the usual trade (django-ratelimit counts the same way). ``Retry-After``
@@ -21,6 +21,9 @@ door to guessing.
 
 import logging
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
@@ -55,9 +58,9 @@ class CountingThrottle:
         return count <= self.num_requests
 
     def _count(self, key: str) -> int:
-        count_in_window = getattr(self.cache, "count_in_window", None)
-        if count_in_window is not None:  # Redis (diagnopet.cache): one round trip
-            return count_in_window(key, self.duration + 1)
+        # DRF's throttles count in the default cache (``self.cache`` is its proxy).
+        if isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache):
+            return _redis_count(self.cache.make_key(key), self.duration + 1)
         try:
             return self.cache.incr(key)
         except ValueError:  # the window's first request (or its counter was evicted)
@@ -66,6 +69,16 @@ class CountingThrottle:
 
     def wait(self) -> float:
         return max(self.window_ends - self.timer(), 0.0)
+
+
+def _redis_count(key: str, timeout: int) -> int:
+    """Add 1 to the counter ``key`` and return it; a missing counter starts at 0 and lives ``timeout`` seconds from
+    then. A plain integer, which the cache's ``get`` and ``incr`` read as usual."""
+    pipeline = get_redis_connection(DEFAULT_CACHE_ALIAS).pipeline(transaction=True)
+    pipeline.set(key, 0, ex=timeout, nx=True)
+    pipeline.incr(key)
+    _created, count = pipeline.execute()
+    return count
 
 
 class AnonRateThrottle(CountingThrottle, throttling.AnonRateThrottle):

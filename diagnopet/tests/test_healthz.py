@@ -56,9 +56,9 @@ def _redis_cache(url: str) -> dict:
     """CACHES as settings build them from CACHE_URL (Redis, 1 s socket timeouts)."""
     return {
         "default": {
-            "BACKEND": "diagnopet.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 

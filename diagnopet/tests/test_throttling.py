@@ -1,5 +1,9 @@
 """Rate limits counted in fixed windows (diagnopet/api/throttling.py), through the API."""
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -28,8 +32,8 @@ def _redis_up() -> bool:
 BACKENDS = {
     # Counted with incr/add (any Django cache).
     "locmem": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
-    # Counted with one MULTI of SET NX EX and INCR (diagnopet.cache.RedisCache.count_in_window), as in production.
-    "redis": {"default": {"BACKEND": "diagnopet.cache.RedisCache", "LOCATION": REDIS}},
+    # Counted with one MULTI of SET NX EX and INCR on django-redis's connection, as in production.
+    "redis": {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS}},
 }
 
 
@@ -94,3 +98,16 @@ def test_a_redis_counter_lives_one_window_from_its_first_count(clock, backend):
     # The window's 60 s and a second of slack, set by the first count; the second count did not push it back.
     assert 60_000 < first_ttl <= 61_000
     assert server.pttl(key) <= first_ttl - 1_000
+
+
+def test_settings_build_django_redis_with_short_timeouts_for_a_redis_url(backend):
+    if backend != "redis":
+        pytest.skip("once is enough")
+    code = "import json; from django.conf import settings; print(json.dumps(settings.CACHES['default']))"
+    env = {**os.environ, "CACHE_URL": REDIS, "DJANGO_SETTINGS_MODULE": "diagnopet.settings"}
+    run = subprocess.run  # our own interpreter and code
+    out = run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout  # noqa: S603
+
+    built = json.loads(out)
+    assert built["BACKEND"] == "django_redis.cache.RedisCache"  # get_redis_connection() counts the rate limits
+    assert built["OPTIONS"] == {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1}
