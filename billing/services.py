@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import StaffRole
@@ -18,30 +18,36 @@ from accounts.permissions import user_has_role
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
-from diagnopet.reference_cache import reference_cached, reference_name
+from diagnopet.reference_cache import reference_get, reference_key
 
 EARTH_RADIUS_KM = 6371.0088
 
 
-DISTANCE_PRICING_CACHE = reference_name("distance-pricing")
+DISTANCE_PRICING_CACHE = reference_key("distance-pricing")
 
 
-def distance_pricing_active(*, on: date) -> DistancePricingConfig | None:
+def distance_pricing_active(*, on: date, cached: bool = False) -> DistancePricingConfig | None:
     """The config in force on ``on``: the latest ``effective_from`` ≤ ``on`` whose ``effective_until`` is empty or ≥
     ``on`` (among active rows).
 
-    The active rows come from the shared cache (``billing.signals`` invalidates it on every save and delete); the
-    date rule is applied here, on each call, so a cached row is never used outside its dates.
+    Read from the database (one query: what a booking charges), or with ``cached`` (a quote) from the shared cache's
+    rows (``billing.signals`` invalidates it on every save and delete); the date rule is applied here either way, so
+    a cached row is never used outside its dates.
     """
-    for config in reference_cached(DISTANCE_PRICING_CACHE, _distance_pricing_rows):
-        if config.effective_from <= on and (config.effective_until is None or config.effective_until >= on):
-            return config
+    if not cached:
+        in_force = DistancePricingConfig.objects.filter(
+            Q(effective_until__isnull=True) | Q(effective_until__gte=on), is_active=True, effective_from__lte=on
+        )
+        return in_force.order_by("-effective_from", "-id").first()
+    for row in reference_get(DISTANCE_PRICING_CACHE, _distance_pricing_rows):
+        if row["effective_from"] <= on and (row["effective_until"] is None or row["effective_until"] >= on):
+            return DistancePricingConfig(**row)
     return None
 
 
-def _distance_pricing_rows() -> list[DistancePricingConfig]:
+def _distance_pricing_rows() -> list[dict]:
     # Newest first: the first row whose dates contain the day is the one in force.
-    return list(DistancePricingConfig.objects.filter(is_active=True).order_by("-effective_from", "-id"))
+    return list(DistancePricingConfig.objects.filter(is_active=True).order_by("-effective_from", "-id").values())
 
 
 def road_distance_km(*, origin: tuple, destination: tuple, road_factor: Decimal) -> Decimal:
@@ -61,13 +67,13 @@ class DistanceCharge:
     config: DistancePricingConfig
 
 
-def distance_charge_compute(*, distance_km: Decimal, on: date) -> DistanceCharge:
+def distance_charge_compute(*, distance_km: Decimal, on: date, cached: bool = False) -> DistanceCharge:
     """The home-collection charge for ``distance_km`` under the config in force on ``on``.
 
     0 within the free radius (inclusive); else ``base_charge + (km − free km) × charge_per_km``, rounded half-up to
-    paise. Beyond ``max_service_distance_km`` home collection is refused.
+    paise. Beyond ``max_service_distance_km`` home collection is refused. ``cached``: see ``distance_pricing_active``.
     """
-    config = distance_pricing_active(on=on)
+    config = distance_pricing_active(on=on, cached=cached)
     if config is None:
         raise ValidationFailed(
             "Home collection is not available right now. Please choose a lab visit.",

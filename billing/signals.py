@@ -10,13 +10,13 @@ from django.dispatch import receiver
 from billing.models import DistancePricingConfig
 from billing.services import DISTANCE_PRICING_CACHE, category_totals_test_moved
 from catalog.models import LabTest
-from diagnopet.reference_cache import reference_cache_invalidate
+from diagnopet.reference_cache import reference_invalidate
 
 
 @receiver(post_save, sender=DistancePricingConfig, dispatch_uid="billing_cache_distance_pricing_saved")
 @receiver(post_delete, sender=DistancePricingConfig, dispatch_uid="billing_cache_distance_pricing_deleted")
 def distance_pricing_changed(**kwargs) -> None:
-    reference_cache_invalidate(DISTANCE_PRICING_CACHE)
+    reference_invalidate(DISTANCE_PRICING_CACHE)
 
 
 @receiver(pre_save, sender=LabTest, dispatch_uid="billing_totals_test_category_before")

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from catalog.models import LabTest, TestCategory, TestTag
 from catalog.selectors import BOOKABLE_TESTS_CACHE
 from diagnopet.api.caching import invalidate_cached_responses
-from diagnopet.reference_cache import reference_cache_invalidate
+from diagnopet.reference_cache import reference_invalidate
 
 CATALOG_CACHE = "catalog"
 
@@ -18,7 +18,7 @@ CATALOG_CACHE = "catalog"
 @receiver(post_save, sender=LabTest, dispatch_uid="catalog_reference_labtest_saved")
 @receiver(post_delete, sender=LabTest, dispatch_uid="catalog_reference_labtest_deleted")
 def bookable_tests_changed(**kwargs) -> None:
-    reference_cache_invalidate(BOOKABLE_TESTS_CACHE)
+    reference_invalidate(BOOKABLE_TESTS_CACHE)
 
 
 @receiver(post_save, sender=LabTest, dispatch_uid="catalog_cache_labtest_saved")

@@ -10,7 +10,7 @@ from django.dispatch import receiver
 from clinic.models import ClinicHoliday, ClinicInfo
 from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE
 from diagnopet.api.caching import invalidate_cached_responses
-from diagnopet.reference_cache import reference_cache_invalidate
+from diagnopet.reference_cache import reference_invalidate
 
 CLINIC_CACHE = "clinic"
 
@@ -20,11 +20,11 @@ CLINIC_CACHE = "clinic"
 def clinic_info_changed(**kwargs) -> None:
     # The reference copy first: a response made between the two would otherwise read the old copy and be stored
     # under the new response version.
-    reference_cache_invalidate(CLINIC_INFO_CACHE)
+    reference_invalidate(CLINIC_INFO_CACHE)
     invalidate_cached_responses(CLINIC_CACHE)
 
 
 @receiver(post_save, sender=ClinicHoliday, dispatch_uid="clinic_reference_holiday_saved")
 @receiver(post_delete, sender=ClinicHoliday, dispatch_uid="clinic_reference_holiday_deleted")
 def clinic_holidays_changed(**kwargs) -> None:
-    reference_cache_invalidate(CLINIC_HOLIDAYS_CACHE)
+    reference_invalidate(CLINIC_HOLIDAYS_CACHE)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
-from diagnopet.reference_cache import reference_cached, reference_name
+from diagnopet.reference_cache import reference_get, reference_key
 from promotions.locks import coupon_take_use, lock_coupon
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.querysets import offer_is_active_on
@@ -80,7 +80,7 @@ class CouponVerdict:
         return "Coupon applied." if self.applied else "Coupon is valid."
 
 
-OFFERS_CACHE = reference_name("offers")
+OFFERS_CACHE = reference_key("offers")
 
 
 def _applicable_test_ids(offer: Offer) -> frozenset[int]:
@@ -88,7 +88,6 @@ def _applicable_test_ids(offer: Offer) -> frozenset[int]:
     coupon's offer takes them from its cached copy (``coupon_evaluate``); others read them from the database."""
     ids = getattr(offer, "applicable_test_ids", None)
     if ids is None:
-        # Only an offer read from the database gets here (every cached one carries them): it is not shared.
         ids = offer.applicable_test_ids = frozenset(offer.applicable_tests.values_list("id", flat=True))
     return ids
 
@@ -119,24 +118,26 @@ def _meets_minimum(offer: Offer, cart: Cart) -> bool:
     return offer.minimum_order_value is None or cart.subtotal >= offer.minimum_order_value
 
 
-def _offer_rows() -> dict[int, Offer]:
-    """Every switched-on offer, automatic or behind coupons (whatever its dates), with its applicable test ids, by
-    id, oldest first."""
-    offers = list(Offer.objects.filter(is_active=True).order_by("id"))
-    links = Offer.applicable_tests.through.objects.filter(offer__in=offers).values_list("offer_id", "labtest_id")
+def _offer_rows() -> list[tuple[dict, frozenset[int]]]:
+    """Every switched-on offer, automatic or behind coupons (whatever its dates), with its applicable test ids,
+    oldest first."""
+    rows = list(Offer.objects.filter(is_active=True).order_by("id").values())
+    links = Offer.applicable_tests.through.objects.filter(offer__is_active=True).values_list("offer_id", "labtest_id")
     tests_of: dict[int, set[int]] = {}
     for offer_id, test_id in links:
         tests_of.setdefault(offer_id, set()).add(test_id)
-    for offer in offers:
-        offer.applicable_test_ids = frozenset(tests_of.get(offer.id, ()))
-    return {offer.id: offer for offer in offers}
+    return [(row, frozenset(tests_of.get(row["id"], ()))) for row in rows]
 
 
 def offers_cached() -> dict[int, Offer]:
-    """The switched-on offers from the shared cache. ``promotions.signals`` invalidates it whenever an offer is saved
-    or deleted, its applicable tests change, or a test is deleted; the validity dates are checked by the caller on
-    each use."""
-    return reference_cached(OFFERS_CACHE, _offer_rows)
+    """The switched-on offers by id, from the shared cache. ``promotions.signals`` invalidates it whenever an offer is
+    saved or deleted, its applicable tests change, or a test is deleted; the validity dates are checked by the caller
+    on each use. The cache holds rows; each call gets its own instances."""
+    offers = {}
+    for row, test_ids in reference_get(OFFERS_CACHE, _offer_rows):
+        offer = offers[row["id"]] = Offer(**row)
+        offer.applicable_test_ids = test_ids
+    return offers
 
 
 def auto_offer_best(*, cart: Cart, today=None) -> Discount | None:

@@ -8,7 +8,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from catalog.models import LabTest
-from diagnopet.reference_cache import reference_cache_invalidate
+from diagnopet.reference_cache import reference_invalidate
 from promotions.models import Offer
 from promotions.services import OFFERS_CACHE
 
@@ -21,4 +21,4 @@ from promotions.services import OFFERS_CACHE
 @receiver(post_delete, sender=LabTest, dispatch_uid="promotions_cache_labtest_deleted")
 def offers_changed(**kwargs) -> None:
     if kwargs.get("action", "post_").startswith("post_"):
-        reference_cache_invalidate(OFFERS_CACHE)
+        reference_invalidate(OFFERS_CACHE)

@@ -15,26 +15,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Address
-from billing.services import DISTANCE_PRICING_CACHE, distance_charge_compute, road_distance_km
+from billing.services import distance_charge_compute, road_distance_km
 from bookings.locks import with_owner_locked
 from bookings.models import Booking, CollectionSlot, CollectionType
 from catalog.models import LabTest
-from catalog.selectors import BOOKABLE_TESTS_CACHE, bookable_tests_cached
-from clinic.selectors import CLINIC_HOLIDAYS_CACHE, CLINIC_INFO_CACHE, clinic_holidays_cached, clinic_info_cached
+from catalog.selectors import bookable_tests_cached, bookable_tests_read
+from clinic.selectors import clinic_holidays_cached, clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
-from diagnopet.reference_cache import reference_versions
 from pets.models import Pet
-from promotions.services import OFFERS_CACHE, Cart, CouponVerdict, Discount, discount_choose
-
-# The reference rows a quote may read (its version tokens are read together, in one round trip).
-QUOTE_REFERENCES = (
-    CLINIC_INFO_CACHE,
-    CLINIC_HOLIDAYS_CACHE,
-    BOOKABLE_TESTS_CACHE,
-    DISTANCE_PRICING_CACHE,
-    OFFERS_CACHE,
-)
+from promotions.services import Cart, CouponVerdict, Discount, discount_choose
 
 
 @dataclass(frozen=True)
@@ -94,13 +84,13 @@ def _pet(user, pet_id, *, lock: bool = False) -> Pet:
     return pet
 
 
-def _tests(test_ids) -> list[LabTest]:
+def _tests(test_ids, *, from_database: bool) -> list[LabTest]:
     ids = list(test_ids or [])
     if not ids:
         raise ValidationFailed("Choose at least one test.", code="no_tests", field="tests")
     if len(set(ids)) != len(ids):
         raise ValidationFailed("Each test can be booked only once per booking.", code="duplicate_tests", field="tests")
-    found = bookable_tests_cached()
+    found = bookable_tests_read(ids) if from_database else bookable_tests_cached()
     missing = [i for i in ids if i not in found]
     if missing:
         raise ValidationFailed(
@@ -192,7 +182,6 @@ def _address(user, address_id) -> Address:
     return address
 
 
-@reference_versions(*QUOTE_REFERENCES)
 def booking_quote(
     *,
     user,
@@ -212,10 +201,12 @@ def booking_quote(
     discount (coupon or automatic offer, the better), never above what it discounts; total = subtotal − discount +
     distance charge. Raises ``ValidationFailed``/``Conflict`` with a code for anything the customer must change.
 
-    Read fresh on every call: the pet, the address, the slot, the coupon and the customer's uses of it. From the
-    shared cache, invalidated on every change (their version tokens read in one round trip when the quote starts)
-    and with their date rules applied here: the active tests and their prices, the clinic's holidays and location,
-    the distance pricing and the switched-on offers with their applicable tests (a coupon's offer too).
+    Read fresh on every call: the pet, the address, the slot, the coupon and its offer, the customer's uses of it.
+    From the shared cache (``diagnopet.reference_cache``: invalidated when a change commits) and with their date
+    rules applied here: the clinic's holidays and location, the automatic offers and every offer's applicable
+    tests; for a quote also the active tests' prices and the distance pricing. A booking reads those two from the
+    database in its transaction (two small queries): what it charges never comes from a cache entry older than the
+    row, whatever a write without signals (``QuerySet.update()``) or a restore left in the cache.
 
     ``for_booking`` (``booking_create``, inside its transaction): the customer's row is locked with the pet read and
     the customer's and the pet's open bookings on the slot's day are counted with the slot read; a limit reached
@@ -227,7 +218,7 @@ def booking_quote(
             "Collection type must be 'home' or 'lab'.", code="invalid_collection_type", field="collection_type"
         )
     pet = _pet(user, pet_id, lock=for_booking)
-    tests = _tests(test_ids)
+    tests = _tests(test_ids, from_database=for_booking)
     address = _address(user, address_id) if collection_type == CollectionType.HOME else None
     slot = _slot(slot_id, collection_type, now=now, limits_for=pet if for_booking else None)
 
@@ -244,7 +235,9 @@ def booking_quote(
             destination=(address.latitude, address.longitude),
             road_factor=clinic.road_factor,
         )
-        distance_charge = distance_charge_compute(distance_km=distance_km, on=timezone.localdate(now)).charge
+        distance_charge = distance_charge_compute(
+            distance_km=distance_km, on=timezone.localdate(now), cached=not for_booking
+        ).charge
 
     cart = Cart(
         lines=tuple((line.test.id, line.amount) for line in lines), subtotal=subtotal, distance_charge=distance_charge

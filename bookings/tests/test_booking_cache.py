@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import DistancePricingConfig
 from billing.tests.factories import DistancePricingConfigFactory
 from bookings.services import booking_quote
 from bookings.tests.conftest import booking_payload
@@ -317,3 +318,20 @@ def test_cancellation_cutoff_changed_in_the_admin_applies_to_the_next_cancellati
     response = customer_client.post(reverse("bookings:booking-cancel", args=[second.json()["id"]]), {}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "cancellation_cutoff_passed"
+
+
+@committed
+def test_a_booking_charges_the_rows_even_when_the_cache_holds_older_prices(customer_client, booking_setup, far_address):
+    cbc = booking_setup["tests"][0]  # 450.00
+    quoted = _quote(customer_client, booking_setup, address=far_address.id)  # fills the cache
+    assert (quoted["subtotal"], quoted["distance_charge"]) == ("1250.00", "109.00")
+
+    # Rows changed without signals (a restore, a QuerySet.update()): the cached entries are now older than the rows.
+    LabTest.objects.filter(pk=cbc.pk).update(price=Decimal("500.00"))
+    DistancePricingConfig.objects.filter(pk=booking_setup["pricing"].pk).update(base_charge=Decimal("80.00"))
+
+    booked = customer_client.post(CREATE, booking_payload(booking_setup, address=far_address.id), format="json")
+    assert booked.status_code == 201, booked.json()
+    body = booked.json()
+    assert (body["subtotal"], body["distance_charge"]) == ("1300.00", "139.00")
+    assert body["items"][0]["unit_price"] == "500.00"
