@@ -64,8 +64,6 @@ MIDDLEWARE = [
     "diagnopet.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Public catalog and clinic answers from the shared cache, before sessions, authentication and routing.
-    "diagnopet.api.caching.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,20 +6,23 @@ namespace's responses stale at once: no key scanning, the same on Redis (shared 
 token is random rather than a counter, so a version key lost to eviction can never come back as a value that old
 responses were stored under.
 
-Two pieces:
+Two pieces, both on the view:
 
 - ``cached_public_response`` decorates a DRF GET handler whose answer is the same for everyone: it reads the
-  version before the view reads the database, renders the JSON, adds ``ETag`` and ``Cache-Control`` (304 for a
-  matching ``If-None-Match``) and marks the response as storable under that version. Its view inherits
-  ``PublicCacheMixin`` and so reads no token: the answer does not depend on the caller, and an expired token must
-  not break the catalog.
-- ``PublicCacheMiddleware`` sits near the top of ``MIDDLEWARE`` (after the request id and security middleware). On
-  the way out it stores a marked 200 with the headers every inner middleware gave it; on the way in it answers a
-  plain JSON GET or HEAD (no ``Accept``, ``*/*`` or ``application/json``; no ``?format=``) of a path such a handler
-  answers (found by URL routing once per path) from a current entry, with one cache round trip (the entry and every
-  namespace's version in one ``get_many``) and none of the session, authentication, DRF, throttling or database
-  work. Other paths never touch the cache here. Only URLs that a view answered 200 are ever
-  stored, so a hit needs no check; throttles apply to misses (per client IP), which is what they protect.
+  version before the view reads the database, renders the JSON, adds ``ETag`` and ``Cache-Control: public,
+  max-age=60`` (so nginx or a CDN may micro-cache it; 304 for a matching ``If-None-Match``) and marks the response
+  as storable under that version.
+- ``PublicCacheMixin.dispatch`` (the view's own entry point, after Django's middleware and URL routing, before
+  DRF's request handling, as ``cache_page`` on ``dispatch`` would be) answers a plain JSON GET or HEAD (no
+  ``Accept``, ``*/*`` or ``application/json``; no ``?format=``) from a current entry, with one cache round trip (the
+  entry and the namespace's version in one ``get_many``), and stores a marked 200. The view has no authentication
+  and reads no token: the answer does not depend on the caller, and an expired token must not break the catalog.
+  Only answers the view gave are ever stored, so a hit needs no check; the view's throttle applies to misses (per
+  client IP), which is what it protects. Headers the middleware adds (``Vary: Cookie`` from the session middleware,
+  security headers) are added on the way out to hits and misses alike, as with ``cache_page``.
+
+``cache_page`` itself does not fit: its key prefix is fixed when the view is decorated (the version is read per
+request), it keys on the raw query string, and it has no store budget nor a way to fall through on a cache error.
 
 The key holds the host and path (pagination links are absolute) and the query string normalized
 (``_normalized_query``: only the operation's documented parameters, sorted, re-encoded; anything else is neither
@@ -28,8 +31,8 @@ answers are served but not stored), so junk or endless distinct searches cannot 
 memory limit (Redis ``maxmemory`` with LRU eviction, README "Scaling") bounds the rest. Other media types (the
 browsable API, ``; indent=4``) and errors always go to the view and are not stored.
 
-The cache is an accelerator, never a dependency: when it cannot be reached (``CACHE_ERRORS``), the middleware and
-the decorator log it and let the view answer from the database, storing nothing.
+The cache is an accelerator, never a dependency: when it cannot be reached (``CACHE_ERRORS``), ``dispatch`` and the
+decorator log it and let the view answer from the database, storing nothing.
 """
 
 import functools
@@ -41,12 +44,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
 from django.db import transaction
-from django.dispatch import receiver
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
-from django.utils.cache import cc_delim_re, get_conditional_response, patch_cache_control, quote_etag
+from django.utils.cache import get_conditional_response, patch_cache_control, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.settings import api_settings
@@ -89,12 +89,6 @@ def cache_version(namespace: str) -> str:
     return version
 
 
-def cache_versions(namespaces) -> dict[str, str]:
-    """Several namespaces' current version tokens in one round trip (those not created yet, as ``cache_version``)."""
-    found = cache.get_many([_version_key(namespace) for namespace in namespaces])
-    return {namespace: found.get(_version_key(namespace)) or cache_version(namespace) for namespace in namespaces}
-
-
 def cache_version_bump(namespace: str) -> None:
     """Replace the namespace's version token: whatever was stored under the old one is never read again."""
     cache.set(_version_key(namespace), secrets.token_hex(8), timeout=None)
@@ -115,8 +109,6 @@ def invalidate_cached_responses(namespace: str) -> None:
 MAX_CACHED_QUERY = 256
 # Accept headers that DRF answers with its JSON renderer as plain ``application/json``.
 PLAIN_JSON_ACCEPT = frozenset({"", "*/*", "application/json"})
-# Every namespace a handler caches under (registered as the views are imported).
-_namespaces: dict[str, None] = {}
 
 
 def _entry_key(uri: str) -> str:
@@ -126,7 +118,6 @@ def _entry_key(uri: str) -> str:
 def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, timeout: int = DEFAULT_TIMEOUT):
     """Decorate a DRF view's GET handler (``list``, ``retrieve``, ``get``) whose answer is the same for everyone; the
     view inherits ``PublicCacheMixin``. Permissions, throttles and content negotiation apply to what reaches it."""
-    _namespaces[namespace] = None
 
     def decorator(handler):
         @functools.wraps(handler)
@@ -155,7 +146,7 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
             response.headers["ETag"] = etag
             patch_cache_control(response, public=True, max_age=max_age)
             if request.accepted_media_type == "application/json" and version is not None:
-                response.public_cache = (namespace, version, timeout)  # PublicCacheMiddleware stores it
+                response.public_cache = (version, timeout)  # PublicCacheMixin.dispatch stores it
             # 304 when If-None-Match holds this ETag (it copies ETag and Cache-Control over).
             return get_conditional_response(request, etag=etag, response=response)
 
@@ -163,43 +154,6 @@ def cached_public_response(namespace: str, *, max_age: int = DEFAULT_MAX_AGE, ti
         return wrapper
 
     return decorator
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_namespace(path: str, urlconf: str | None) -> str | None:
-    """The namespace of the ``cached_public_response`` handler that answers GET ``path``, or None (URL routing is
-    fixed for the process, so the answer is remembered; one entry per distinct path, at most 4,096)."""
-    try:
-        match = resolve(path, urlconf)
-    except Resolver404:
-        return None
-    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
-    actions = getattr(match.func, "actions", None)  # a viewset's method → action
-    handler = getattr(view_class, actions.get("get", "") if actions else "get", None)
-    return getattr(handler, "public_cache_namespace", None)
-
-
-@receiver(setting_changed, dispatch_uid="diagnopet.api.caching.routes")
-def _forget_routes(*, setting, **kwargs) -> None:
-    if setting == "ROOT_URLCONF":
-        _cached_namespace.cache_clear()
-        _known_query.cache_clear()
-
-
-@functools.lru_cache(maxsize=4096)
-def _known_query(path: str, urlconf: str | None) -> frozenset[str] | None:
-    """The query parameters the GET operation of ``path`` documents (its OpenAPI schema, as ``StrictQueryMixin``
-    checks them), or None when it is not an operation of the schema."""
-    from diagnopet.api.filters import documented_query_parameters  # it builds the schema from every app's views
-
-    try:
-        match = resolve(path, urlconf)
-    except Resolver404:
-        return None
-    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
-    actions = getattr(match.func, "actions", None)
-    documented = documented_query_parameters().get((view_class, actions.get("get") if actions else None, "GET"))
-    return None if documented is None else frozenset(documented)
 
 
 def _normalized_query(request, known: frozenset[str] | None) -> str | None:
@@ -245,58 +199,50 @@ class PublicRateThrottle(CountingThrottle, SimpleRateThrottle):
 
 class PublicCacheMixin:
     """For a view whose GET handler is ``cached_public_response``: the answer is the same for everyone, so no token
-    is read (see the module's docstring), and its own per-IP rate limit applies to what reaches it."""
+    is read, its answers are served from and stored in the cache here (see the module's docstring), and its own
+    per-IP rate limit applies to what reaches it."""
 
     authentication_classes: tuple = ()
     throttle_classes = (PublicRateThrottle,)
 
-
-class PublicCacheMiddleware:
-    """Stores and serves the responses of ``cached_public_response`` handlers (see the module's docstring)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def dispatch(self, request, *args, **kwargs):
+        action = (getattr(self, "action_map", None) or {}).get("get")  # a viewset's GET action, as DRF routes it
+        namespace = getattr(getattr(self, action or "get", None), "public_cache_namespace", None)
         if (
-            request.method not in ("GET", "HEAD")
+            namespace is None
+            or request.method not in ("GET", "HEAD")
             or request.headers.get("Accept", "") not in PLAIN_JSON_ACCEPT
             or api_settings.URL_FORMAT_OVERRIDE in request.GET
-            or _cached_namespace(request.path_info, getattr(request, "urlconf", None)) is None
         ):
-            return self.get_response(request)
-        query = _normalized_query(request, _known_query(request.path_info, getattr(request, "urlconf", None)))
+            return super().dispatch(request, *args, **kwargs)
+        # Imported here: it builds the schema from every app's views.
+        from diagnopet.api.filters import documented_query_parameters
+
+        known = documented_query_parameters().get((type(self), action, "GET"))
+        query = _normalized_query(request, None if known is None else frozenset(known))
         if query is None:  # a query string the view refuses (400) or too long to be worth a key: not cached
-            return self.get_response(request)
+            return super().dispatch(request, *args, **kwargs)
         key = _entry_key(f"{request.scheme}://{request.get_host()}{request.path}?{query}")
-        names = list(_namespaces)
         try:
-            found = cache.get_many([key, *(_version_key(name) for name in names)])
+            found = cache.get_many([key, _version_key(namespace)])
         except CACHE_ERRORS as exc:
             logger.warning("Public cache unavailable, %s answered by its view: %r", request.path, exc)
-            return self.get_response(request)
+            return super().dispatch(request, *args, **kwargs)
         entry = found.get(key)
         if entry is not None:
-            namespace, version, headers, content = entry
+            version, headers, content = entry
             if found.get(_version_key(namespace)) == version:
                 response = HttpResponse(content)
                 for name, value in headers:
                     response.headers[name] = value
                 return get_conditional_response(request, etag=response.headers["ETag"], response=response)
-        response = self.get_response(request)
+        response = super().dispatch(request, *args, **kwargs)
         mark = getattr(response, "public_cache", None)
         if mark is not None and response.status_code == 200:
-            # The session middleware adds "Vary: Cookie" when anything read the session (the audit log's actor);
-            # this answer reads no cookie, and a shared cache (CDN) would keep one copy per cookie.
-            vary = [name for name in cc_delim_re.split(response.get("Vary", "")) if name and name.lower() != "cookie"]
-            if vary:
-                response.headers["Vary"] = ", ".join(vary)
-            else:
-                response.headers.pop("Vary", None)
-            namespace, version, timeout = mark
+            version, timeout = mark
             try:
                 if PublicCacheStoreBudget().allow_request(request, None):
-                    cache.set(key, (namespace, version, list(response.items()), response.content), timeout)
+                    cache.set(key, (version, list(response.items()), response.content), timeout)
             except CACHE_ERRORS as exc:
                 logger.warning("Public cache unavailable, %s not stored: %r", request.path, exc)
         return response

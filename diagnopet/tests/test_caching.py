@@ -118,29 +118,29 @@ def test_if_none_match_star_and_lists_are_understood(api_client):
     assert api_client.get(TESTS, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
 
 
-def test_the_middleware_knows_which_paths_a_cached_handler_answers():
-    from diagnopet.api.caching import _cached_namespace
-
-    assert _cached_namespace("/api/v1/catalog/tests/", None) == "catalog"
-    assert _cached_namespace("/api/v1/catalog/tests/12/", None) == "catalog"
-    assert _cached_namespace("/api/v1/clinic/", None) == "clinic"
-    # Private and unknown paths never touch the cache in the middleware.
-    assert _cached_namespace("/api/v1/bookings/", None) is None
-    assert _cached_namespace("/api/v1/bookings/12/", None) is None
-    assert _cached_namespace("/healthz", None) is None
-    assert _cached_namespace("/no/such/path", None) is None
-
-
-def test_public_answers_do_not_vary_on_cookies(api_client, admin_user):
+def test_only_the_public_views_store_answers(api_client, customer, stored):
     LabTestFactory()
+    api_client.get(TESTS)
+    api_client.get("/api/v1/clinic/")  # 404 before the clinic is set up: not stored
+    api_client.force_authenticate(customer)
+    api_client.get("/api/v1/bookings/")
+    api_client.get("/api/v1/me")
+
+    assert len(stored) == 1
+
+
+def test_a_browser_with_a_session_cookie_gets_the_shared_entry(api_client, admin_user, stored):
+    LabTestFactory()
+    anonymous = api_client.get(TESTS)
     api_client.force_login(admin_user)  # a session cookie, as a staff member's browser would send
 
-    miss = api_client.get(TESTS)
-    hit = api_client.get(TESTS)
+    with_cookie = api_client.get(TESTS)
 
-    for response in (miss, hit):
-        assert "cookie" not in response.get("Vary", "").lower()
-        assert "Accept" in response["Vary"]
+    assert len(stored) == 1  # the server's entry is not per cookie: the answer reads none
+    assert with_cookie.content == anonymous.content
+    assert with_cookie["ETag"] == anonymous["ETag"]
+    assert "Accept" in with_cookie["Vary"]
+    assert with_cookie["Cache-Control"] == "public, max-age=60"
 
 
 def test_misses_are_rate_limited_per_client_address_and_hits_never(api_client, monkeypatch):
