@@ -4,28 +4,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
-from diagnopet.api.representation import PlannedRepresentation, reads
 from diagnopet.api.schema import LocalTimeField
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
 
 
-class SlotSerializer(PlannedRepresentation, ModelSerializer):
+class SlotSerializer(ModelSerializer):
     start = LocalTimeField(source="start_time")
     end = LocalTimeField(source="end_time")
     remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
     lab_remaining = serializers.SerializerMethodField(help_text="Lab-visit places left; null means no limit.")
 
-    context_free = True
-
     class Meta:
         model = CollectionSlot
         fields = ["id", "date", "start", "end", "capacity", "remaining", "lab_remaining"]
 
-    @reads("capacity", "booked")
     def get_remaining(self, slot) -> int:
         return max(slot.capacity - slot.booked, 0)
 
-    @reads("lab_capacity", "lab_booked")
     def get_lab_remaining(self, slot) -> int | None:
         return None if slot.lab_capacity is None else max(slot.lab_capacity - slot.lab_booked, 0)
 
@@ -84,7 +79,7 @@ class QuoteSerializer(serializers.Serializer):
         return settings.CURRENCY
 
 
-class BookingItemSerializer(PlannedRepresentation, ModelSerializer):
+class BookingItemSerializer(ModelSerializer):
     test_code = serializers.CharField(source="test.code", read_only=True)
     test_name = serializers.CharField(source="test.name", read_only=True)
     tube_type = serializers.CharField(source="test.tube_type", read_only=True)
@@ -94,8 +89,6 @@ class BookingItemSerializer(PlannedRepresentation, ModelSerializer):
         read_only=True,
         help_text="Empty unless rejected.",
     )
-
-    context_free = True
 
     class Meta:
         model = BookingItem
@@ -122,7 +115,7 @@ class BookingCouponSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-class BookingSerializer(PlannedRepresentation, ModelSerializer):
+class BookingSerializer(ModelSerializer):
     """A booking as its customer sees it. Every field is read-only: bookings change through actions."""
 
     pet_name = serializers.CharField(source="pet.name", read_only=True)
@@ -135,8 +128,6 @@ class BookingSerializer(PlannedRepresentation, ModelSerializer):
     currency = serializers.SerializerMethodField()
     coupon = serializers.SerializerMethodField()
     items = BookingItemSerializer(many=True, read_only=True)
-
-    context_free = True
 
     class Meta:
         model = Booking
@@ -169,12 +160,10 @@ class BookingSerializer(PlannedRepresentation, ModelSerializer):
         ]
         read_only_fields = fields
 
-    @reads()
     def get_currency(self, booking) -> str:
         return settings.CURRENCY
 
     @extend_schema_field(BookingCouponSerializer(allow_null=True))
-    @reads("coupon_id", "coupon.code", "discount_amount")
     def get_coupon(self, booking):
         if booking.coupon_id is None:
             return None
@@ -202,19 +191,13 @@ class PrescriptionSerializer(ModelSerializer):
         return obj.verified_at is not None
 
 
-# Stands for a report's key in a routed link (the route takes any path segment; a key is digits).
-_LINK_KEY = "report-key"
-
-
-class ReportTestSerializer(PlannedRepresentation, serializers.Serializer):
-    context_free = True
-
+class ReportTestSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class ReportSerializer(PlannedRepresentation, ModelSerializer):
+class ReportSerializer(ModelSerializer):
     test = ReportTestSerializer(read_only=True)
     pet_name = serializers.CharField(source="pet.name", read_only=True)
     booking_code = serializers.CharField(source="booking.code", read_only=True)
@@ -237,15 +220,7 @@ class ReportSerializer(PlannedRepresentation, ModelSerializer):
         ]
         read_only_fields = fields
 
-    @reads("pk")
     def get_download_url(self, report) -> str:
-        # Routed once per serializer (a page shows 20 reports; reverse() was a sixth of the list's time): the link of
-        # a placeholder key, then each report's key in its place.
-        head_tail = self.__dict__.get("_download_link")
-        if head_tail is None:
-            path = reverse("bookings:report-download", kwargs={"pk": _LINK_KEY})
-            request = self.context.get("request")
-            link = request.build_absolute_uri(path) if request else path
-            head, _, tail = link.rpartition(_LINK_KEY)
-            head_tail = self._download_link = (head, tail)
-        return f"{head_tail[0]}{report.pk}{head_tail[1]}"
+        path = reverse("bookings:report-download", kwargs={"pk": report.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path

@@ -10,9 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404 as get_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from bookings.api.selectors import booking_rows, bookings_shown, report_rows, reports_shown
 from bookings.api.serializers import (
     BookingRequestSerializer,
     BookingSerializer,
@@ -26,7 +28,6 @@ from bookings.api.serializers import (
 from bookings.filters import BookingFilter, ReportFilter
 from bookings.models import Booking, CollectionSlot, TestReport
 from bookings.querysets import (
-    ITEMS_IN_ORDER,
     bookings_for_customer,
     customer_bookings,
     customer_reports,
@@ -36,7 +37,7 @@ from bookings.services import booking_cancel, booking_create, booking_quote
 from bookings.services.prescriptions import prescription_upload
 from clinic.models import ClinicHoliday
 from diagnopet.api.filters import StrictQueryMixin
-from diagnopet.api.representation import ValuesPlan, ValuesReadMixin
+from diagnopet.api.pagination import CountedOn
 from diagnopet.api.schema import ErrorSerializer, ValidationErrorSerializer, errors
 from diagnopet.errors import ValidationFailed
 from diagnopet.files import private_file_response
@@ -85,14 +86,10 @@ def _service_kwargs(data: dict) -> dict:
     list=extend_schema(summary="My bookings", responses={200: BookingSerializer(many=True), **errors(400, 401)}),
     retrieve=extend_schema(summary="One of my bookings", responses={200: BookingSerializer, **errors(401, 404)}),
 )
-class BookingViewSet(
-    StrictQueryMixin, ValuesReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A customer's bookings: quote, book, follow, cancel, show the QR code, attach prescriptions."""
 
     serializer_class = BookingSerializer
-    # List and detail are read as values rows (the hottest customer reads); actions show model instances.
-    values_plan = ValuesPlan(BookingSerializer, many={"items": ITEMS_IN_ORDER})
     filterset_class = BookingFilter
     ordering_fields = ["created_at", "booking_date", "total_amount"]
     ordering = ["-created_at", "-id"]
@@ -106,14 +103,22 @@ class BookingViewSet(
             return Booking.objects.all()
         return bookings_for_customer(self.request.user)
 
-    def get_values_queryset(self):
-        return customer_bookings(self.request.user)
-
     def filter_queryset(self, queryset):
         # Filters and ordering shape the list; one booking is found by its id alone (its operation reads no query).
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    # List and detail, the hottest customer reads, are built from values rows (bookings/api/selectors.py); the
+    # actions show model instances through the serializer.
+    def list(self, request):
+        bookings = self.filter_queryset(customer_bookings(request.user))
+        page = self.paginate_queryset(CountedOn(booking_rows(bookings), counted=bookings))
+        return self.get_paginated_response(bookings_shown(page))
+
+    def retrieve(self, request, pk=None):
+        row = get_or_404(booking_rows(customer_bookings(request.user)), pk=pk)
+        return Response(bookings_shown([row])[0])
 
     @extend_schema(
         summary="Price a booking (nothing is saved)",
@@ -263,13 +268,10 @@ class SlotViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewS
     ),
     retrieve=extend_schema(summary="One delivered report", responses={200: ReportSerializer, **errors(401, 404)}),
 )
-class ReportViewSet(
-    StrictQueryMixin, ValuesReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class ReportViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Delivered reports of the customer's own pets (current versions only)."""
 
     serializer_class = ReportSerializer
-    values_plan = ValuesPlan(ReportSerializer)
     filterset_class = ReportFilter
     ordering_fields = ["delivered_at"]
     ordering = ["-delivered_at", "-id"]
@@ -279,8 +281,15 @@ class ReportViewSet(
             return TestReport.objects.none()
         return reports_for_customer(self.request.user)
 
-    def get_values_queryset(self):
-        return customer_reports(self.request.user)
+    # List and detail are built from values rows (bookings/api/selectors.py); the download reads the model.
+    def list(self, request):
+        reports = self.filter_queryset(customer_reports(request.user))
+        page = self.paginate_queryset(CountedOn(report_rows(reports), counted=reports))
+        return self.get_paginated_response(reports_shown(page, request))
+
+    def retrieve(self, request, pk=None):
+        row = get_or_404(report_rows(customer_reports(request.user)), pk=pk)
+        return Response(reports_shown([row], request)[0])
 
     @extend_schema(
         summary="Download the report PDF",

@@ -38,3 +38,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
         if number not in self.last_page_strings and whole_number(str(number)) is None:
             raise NotFound(_("Invalid page."))
         return number
+
+
+class CountedOn:
+    """Rows to page (Django's ``Paginator`` takes any sliceable with ``count()``), counted on another queryset.
+
+    A page of ``values()`` rows joined to their relations is counted on the bare filtered queryset: the same rows,
+    and a ``COUNT(*)`` that joins nothing."""
+
+    def __init__(self, rows, *, counted):
+        self.rows, self.counted = rows, counted
+        self.ordered = rows.ordered
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, key):
+        return self.rows[key]

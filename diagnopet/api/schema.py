@@ -98,7 +98,6 @@ def doc_excludes() -> list[type]:
 
     from diagnopet.api.caching import PublicCacheMixin
     from diagnopet.api.filters import StrictQueryMixin
-    from diagnopet.api.representation import PlannedRepresentation
     from diagnopet.api.serializers import ModelSerializer
 
-    return [*get_lib_doc_excludes(), PublicCacheMixin, StrictQueryMixin, PlannedRepresentation, ModelSerializer]
+    return [*get_lib_doc_excludes(), PublicCacheMixin, StrictQueryMixin, ModelSerializer]
