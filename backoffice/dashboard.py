@@ -17,10 +17,8 @@ from accounts.roles import staff_is_collector
 from billing.models import BillingRecord
 from billing.selectors import billing_summary
 from bookings.models import Booking, BookingItem, TestReport
+from bookings.querysets import item_overdue_q
 
-# An item is still open (and can be overdue) until it is completed, cancelled or rejected.
-ITEM_CLOSED = (BookingItem.Status.COMPLETED, BookingItem.Status.CANCELLED, BookingItem.Status.REJECTED)
-ITEM_OPEN = tuple(status for status in BookingItem.Status.values if status not in ITEM_CLOSED)
 # Revenue counts every bill but the void ones, as billing_summary does.
 BILL_COUNTED = tuple(status for status in BillingRecord.Status.values if status != BillingRecord.Status.VOID)
 
@@ -87,10 +85,9 @@ def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboar
         items = BookingItem.objects.all()
         if collector:
             items = items.filter(booking__collection_staff=user)
-        overdue = Q(due_at__lt=now, status__in=ITEM_OPEN)
         numbers = items.aggregate(
             awaiting=Count("id", filter=Q(status=BookingItem.Status.COLLECTED)),
-            overdue=Count("id", filter=overdue),
+            overdue=Count("id", filter=item_overdue_q(now)),
         )
         board.awaiting_receipt = Figure(
             "Samples awaiting receipt",
@@ -100,7 +97,7 @@ def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboar
         board.overdue = Figure(
             "Overdue items",
             numbers["overdue"],
-            _url(BookingItem, due_at__lt=now.isoformat(), status__in=",".join(ITEM_OPEN)),
+            _url(BookingItem, overdue="yes"),
         )
 
     if _can_view(user, TestReport):

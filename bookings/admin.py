@@ -44,13 +44,11 @@ from bookings.services import (
 )
 from bookings.services.no_show import booking_mark_no_show
 from bookings.services.prescriptions import prescription_verify
+from bookings.states import BOOKING_TERMINAL, ITEM_IN_LAB, ITEM_REPORTABLE, REPORT_UNVERIFIED
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline
 from diagnopet.errors import Conflict, DomainError
 from pets.admin import PetAdmin
 from pets.models import Pet
-
-CLOSED_BOOKING_STATUSES = (Booking.Status.COMPLETED, Booking.Status.CANCELLED, Booking.Status.NO_SHOW)
-REJECTABLE_ITEM_STATUSES = (BookingItem.Status.COLLECTED, BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING)
 
 
 class AuditHistory(AuditlogHistoryAdminMixin):
@@ -307,7 +305,7 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
         return queryset & collector_visits(request.user) if staff_is_collector(request.user) else queryset
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status in CLOSED_BOOKING_STATUSES:
+        if obj is not None and obj.status in BOOKING_TERMINAL:
             return flatten_fieldsets(self.fieldsets)
         return super().get_readonly_fields(request, obj)
 
@@ -439,9 +437,7 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
     @admin.action(description="Reject a sample…", permissions=["lab"])
     def reject_sample(self, request, queryset):
         items = (
-            BookingItem.objects.filter(
-                booking__in=queryset.order_by().values("pk"), status__in=REJECTABLE_ITEM_STATUSES
-            )
+            BookingItem.objects.filter(booking__in=queryset.order_by().values("pk"), status__in=ITEM_IN_LAB)
             .select_related("booking", "test")
             .order_by("booking__code", "sequence")
         )
@@ -575,7 +571,7 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="report")
     def report_link(self, obj) -> str:
-        if obj.status not in (BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING):
+        if obj.status not in ITEM_REPORTABLE:
             return "Reports are uploaded while the sample is in the lab."
         url = reverse("admin:bookings_bookingitem_upload_report", args=[obj.pk])
         return format_html('<a class="button" href="{}">Upload the report (PDF)</a>', url)
@@ -693,7 +689,7 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = flatten_fieldsets(self.fieldsets)
-        if obj is not None and obj.status in (TestReport.Status.PENDING, TestReport.Status.GENERATED):
+        if obj is not None and obj.status in REPORT_UNVERIFIED:
             return tuple(name for name in fields if name not in self._editable_before_verification)
         return fields
 

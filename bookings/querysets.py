@@ -5,6 +5,7 @@ import datetime
 from django.db.models import Count, F, Prefetch, Q
 
 from bookings.models import Booking, BookingItem, TestReport
+from bookings.states import ITEM_IN_LAB
 
 # Wide columns of related rows that no customer read shows (a pet's medical history, a test's description and
 # instructions, its species list, which would be parsed from JSON on every row). The bookings' own columns are all
@@ -72,18 +73,14 @@ def collector_visits(collector):
     return Booking.objects.filter(collection_staff=collector)
 
 
-# Items whose sample is at or on its way to the lab: only these can run late.
-ITEM_OPEN_STATUSES = (BookingItem.Status.COLLECTED, BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING)
-
-
 def item_overdue_q(now: datetime.datetime) -> Q:
     """Items past their due time whose report is not done yet (completed, cancelled and rejected ones never are)."""
-    return Q(status__in=ITEM_OPEN_STATUSES, due_at__lt=now)
+    return Q(status__in=ITEM_IN_LAB, due_at__lt=now)
 
 
 def item_is_overdue(item: BookingItem, now: datetime.datetime) -> bool:
     """``item_overdue_q`` for one loaded item (no query)."""
-    return item.status in ITEM_OPEN_STATUSES and item.due_at is not None and item.due_at < now
+    return item.status in ITEM_IN_LAB and item.due_at is not None and item.due_at < now
 
 
 def bookings_of_day(queryset, day: datetime.date):

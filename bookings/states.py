@@ -39,6 +39,35 @@ REPORT_TRANSITIONS: dict[str, frozenset[str]] = {
     R.DELIVERED: frozenset(),
 }
 
+
+def _terminal(table: dict[str, frozenset[str]]) -> frozenset[str]:
+    return frozenset(state for state, moves in table.items() if not moves)
+
+
+def _into(table: dict[str, frozenset[str]], target: str) -> frozenset[str]:
+    return frozenset(state for state, moves in table.items() if target in moves and state != target)
+
+
+# The named groups of states every caller uses, derived from the tables above so they cannot drift from them.
+# Terminal: nothing moves any more. Open: not terminal yet. Closed: a booking that ended without its visit
+# (cancelled or no-show) — nothing may be added to it.
+BOOKING_TERMINAL = _terminal(BOOKING_TRANSITIONS)  # completed, cancelled, no-show
+BOOKING_OPEN = frozenset(BOOKING_TRANSITIONS) - BOOKING_TERMINAL
+BOOKING_CLOSED = BOOKING_TERMINAL - {B.COMPLETED}
+# Before the visit: the states a booking can still be cancelled from (pending, confirmed).
+BOOKING_UPCOMING = _into(BOOKING_TRANSITIONS, B.CANCELLED)
+
+ITEM_TERMINAL = _terminal(ITEM_TRANSITIONS)  # completed, cancelled, rejected
+ITEM_OPEN = frozenset(ITEM_TRANSITIONS) - ITEM_TERMINAL
+# The sample is at or on its way to the lab (collected, received, processing): it can be rejected, and it can
+# run late (overdue).
+ITEM_IN_LAB = _into(ITEM_TRANSITIONS, It.REJECTED)
+# At the lab bench (received, processing): its report can be uploaded.
+ITEM_REPORTABLE = _into(ITEM_TRANSITIONS, It.PROCESSING) | {It.PROCESSING}
+
+# Before verification (pending, generated): the findings may still be corrected.
+REPORT_UNVERIFIED = _into(REPORT_TRANSITIONS, R.GENERATED) | _into(REPORT_TRANSITIONS, R.VERIFIED)
+
 _TABLES = {"booking": BOOKING_TRANSITIONS, "item": ITEM_TRANSITIONS, "report": REPORT_TRANSITIONS}
 _LABELS = {"booking": B, "item": It, "report": R}
 

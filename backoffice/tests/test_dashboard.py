@@ -18,6 +18,7 @@ from backoffice.dashboard import dashboard_figures
 from billing.services import payment_record
 from billing.tests.factories import BillingRecordFactory
 from bookings.models import Booking, BookingItem, TestReport
+from bookings.services.operations import reminders_send
 from bookings.tests.factories import BookingFactory, BookingItemFactory, TestReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,17 @@ def test_each_number_links_to_a_changelist_of_the_same_rows(admin_client, admin_
         assert response.context["cl"].result_count == figure.value, figure.label
     bills = admin_client.get(board.revenue[0].url).context["cl"]
     assert sum(record.final_amount for record in bills.queryset) == board.revenue[0].value
+
+
+def test_overdue_means_the_same_on_the_dashboard_the_items_list_and_the_lab_reminder(admin_client, admin_user):
+    past = timezone.now() - datetime.timedelta(hours=2)
+    BookingItemFactory(status=BookingItem.Status.PROCESSING, due_at=past)  # overdue
+    BookingItemFactory(status=BookingItem.Status.PENDING, due_at=past)  # not collected yet: cannot run late
+
+    board = dashboard_figures(user=admin_user)
+    listed = admin_client.get(board.overdue.url).context["cl"].result_count
+
+    assert (board.overdue.value, listed, reminders_send()["overdue_items"]) == (1, 1, 1)
 
 
 def test_index_shows_the_dashboard(admin_client, lab_day):

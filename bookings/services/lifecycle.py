@@ -24,7 +24,7 @@ from billing.services import (
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking
 from bookings.models import Booking, BookingItem, CollectionType, TestReport
-from bookings.states import check_transition
+from bookings.states import BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.storage import files_kept_on_commit
@@ -233,7 +233,7 @@ def report_upload(*, item: BookingItem, file, by, findings: str = "") -> TestRep
     """Attach the report file of an item in the lab (received or processing). Uploading again before verification
     replaces the file; a delivered report can only be amended."""
     item = _lock_item(item)
-    if item.status not in (It.RECEIVED, It.PROCESSING):
+    if item.status not in ITEM_REPORTABLE:
         raise Conflict("Reports can be uploaded only for samples in the lab.", code="invalid_transition")
     report = TestReport.objects.select_for_update(of=("self",)).filter(booking_item=item, is_current=True).first()
     if report is None:
@@ -306,7 +306,7 @@ def _complete_if_done(booking: Booking, now) -> None:
     if booking.status != B.PROCESSING:
         return
     statuses = set(booking.items.values_list("status", flat=True))
-    if It.COMPLETED in statuses and statuses <= {It.COMPLETED, It.CANCELLED, It.REJECTED}:
+    if It.COMPLETED in statuses and statuses <= ITEM_TERMINAL:
         booking.status, booking.completed_at = B.COMPLETED, now
         booking.save(update_fields=["status", "completed_at", "updated_at"])
         billing_record_finalize(booking=booking)
@@ -359,7 +359,7 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
     item.status, item.rejection_reason, item.rejection_notes, item.rejected_at = It.REJECTED, reason, notes, now
     item.save(update_fields=["status", "rejection_reason", "rejection_notes", "rejected_at", "updated_at"])
 
-    recollection = original.recollections.filter(status__in=[B.PENDING, B.CONFIRMED]).first()
+    recollection = original.recollections.filter(status__in=BOOKING_UPCOMING).first()
     if recollection is None:
         recollection = Booking.objects.create(
             code=booking_code_new(),

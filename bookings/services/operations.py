@@ -13,7 +13,9 @@ from accounts.models import Notification, PhoneOTP, StaffRole
 from accounts.notifications import notification_create
 from billing.models import Payment
 from bookings.models import Booking, BookingItem, PrescriptionUpload
+from bookings.querysets import item_overdue_q
 from bookings.services.booking import booking_expire
+from bookings.states import BOOKING_UPCOMING
 from diagnopet.errors import Conflict
 
 
@@ -69,7 +71,7 @@ def reminders_send(*, today=None) -> dict[str, int]:
     today = today or timezone.localdate()
     tomorrow = today + datetime.timedelta(days=1)
     visits = (
-        Booking.objects.filter(booking_date=tomorrow, status__in=[Booking.Status.PENDING, Booking.Status.CONFIRMED])
+        Booking.objects.filter(booking_date=tomorrow, status__in=BOOKING_UPCOMING)
         .filter(pet__is_deceased=False, user__is_active=True)
         .select_related("user", "pet", "slot")
     )
@@ -86,10 +88,7 @@ def reminders_send(*, today=None) -> dict[str, int]:
             event_key=f"booking:{booking.pk}:reminder:{tomorrow.isoformat()}",
         )
         reminded += 1
-    overdue = BookingItem.objects.filter(
-        due_at__lt=timezone.now(),
-        status__in=[BookingItem.Status.COLLECTED, BookingItem.Status.RECEIVED, BookingItem.Status.PROCESSING],
-    ).count()
+    overdue = BookingItem.objects.filter(item_overdue_q(timezone.now())).count()
     staff_told = 0
     if overdue:
         lab_staff = get_user_model().objects.filter(

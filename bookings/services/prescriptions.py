@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from bookings.locks import lock_booking, lock_customer
 from bookings.models import Booking, PrescriptionUpload
+from bookings.states import BOOKING_CLOSED
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.files import PRESCRIPTION_TYPES, upload_check
 from diagnopet.storage import files_kept_on_commit
@@ -23,7 +24,7 @@ def prescription_upload(*, booking: Booking, user, file) -> PrescriptionUpload:
     """
     lock_customer(user_id=booking.user_id)
     booking = lock_booking(booking_id=booking.pk)
-    if booking.status in (Booking.Status.CANCELLED, Booking.Status.NO_SHOW):
+    if booking.status in BOOKING_CLOSED:
         raise Conflict("Prescriptions cannot be added to a cancelled booking.", code="booking_closed")
     mime = upload_check(file, allowed=PRESCRIPTION_TYPES)
     _check_quota(booking=booking, user=user, size=file.size)

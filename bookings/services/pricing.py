@@ -18,6 +18,7 @@ from accounts.models import Address
 from billing.services import distance_charge_compute, road_distance_km
 from bookings.locks import with_owner_locked
 from bookings.models import Booking, CollectionSlot, CollectionType
+from bookings.states import BOOKING_UPCOMING
 from catalog.models import LabTest
 from catalog.selectors import bookable_tests_cached, bookable_tests_read
 from clinic.selectors import clinic_holidays_cached, clinic_info_cached
@@ -106,7 +107,7 @@ def _open_on_slot_day(**owner) -> Coalesce:
     opened = Booking.objects.filter(
         **owner,
         booking_date=OuterRef("date"),
-        status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+        status__in=BOOKING_UPCOMING,
         recollection_of__isnull=True,
     )
     counted = opened.order_by().values(*owner).annotate(n=Count("pk")).values("n")

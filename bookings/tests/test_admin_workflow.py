@@ -481,14 +481,24 @@ def test_prescription_download_needs_view_permission(db):
 # --- Booking and item pages ----------------------------------------------------------------------------------
 
 
-def test_closed_booking_has_nothing_editable(admin_client):
-    open_booking, closed = booking_with_items(), booking_with_items(status=Booking.Status.CANCELLED)
+@pytest.mark.parametrize(
+    ("status", "editable"),
+    [
+        ("pending", ["notes"]),
+        ("confirmed", ["notes"]),
+        ("collected", ["notes"]),
+        ("processing", ["notes"]),
+        ("completed", []),
+        ("cancelled", []),
+        ("no_show", []),
+    ],
+)
+def test_closed_booking_has_nothing_editable(admin_client, status, editable):
+    booking = booking_with_items(status=status)
 
-    open_form = admin_client.get(reverse("admin:bookings_booking_change", args=[open_booking.pk]))
-    closed_form = admin_client.get(reverse("admin:bookings_booking_change", args=[closed.pk]))
+    form = admin_client.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
 
-    assert list(open_form.context["adminform"].form.fields) == ["notes"]
-    assert list(closed_form.context["adminform"].form.fields) == []
+    assert list(form.context["adminform"].form.fields) == editable
 
 
 def test_overdue_items_are_highlighted_and_filterable(admin_client):
