@@ -1,0 +1,150 @@
+"""Booking items (samples) and their batch groups: overdue filter and badge, lab actions, report upload."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.db.models import Count
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts.roles import staff_is_collector
+from bookings import admin_views
+from bookings.admin.common import AuditHistory, overdue_badge
+from bookings.admin.inlines import TestReportInline
+from bookings.models import BookingItem, TestBatchGroup
+from bookings.querysets import collector_visits, item_overdue_q
+from bookings.services import item_receive, item_start_processing
+from bookings.states import ITEM_REPORTABLE
+from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Overdue"), ("no", "Not overdue"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(item_overdue_q(timezone.now()))
+        if self.value() == "no":
+            return queryset.exclude(item_overdue_q(timezone.now()))
+        return queryset
+
+
+@admin.register(BookingItem)
+class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
+    """Items are created with their booking at a frozen price and moved on by the lifecycle services."""
+
+    list_display = (
+        "booking",
+        "sequence",
+        "test",
+        "status",
+        "quantity",
+        "unit_price",
+        "collected_at",
+        "due_at",
+        "is_overdue",
+    )
+    list_select_related = ("booking", "test")
+    list_filter = (OverdueFilter, "status", "rejection_reason")
+    search_fields = ("booking__code", "test__code", "test__name")
+    date_hierarchy = "created_at"
+    inlines = [TestReportInline]
+    actions = ["receive", "start_processing"]
+    fieldsets = (
+        (None, {"fields": ("booking", "sequence", "test", "batch_group", "quantity", "unit_price", "status")}),
+        ("Rejection", {"fields": ("rejection_reason", "rejection_notes", "rejected_at")}),
+        (
+            "Sample",
+            {
+                "fields": (
+                    "collected_at",
+                    "collected_by",
+                    "received_at",
+                    "received_by",
+                    "processing_at",
+                    "completed_at",
+                    "due_at",
+                    "is_overdue",
+                )
+            },
+        ),
+        ("Report", {"fields": ("report_link",)}),
+        ("Record", {"fields": TIMESTAMPS}),
+    )
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if staff_is_collector(request.user):
+            queryset = queryset.filter(booking__in=collector_visits(request.user))
+        return queryset
+
+    @admin.display(description="overdue")
+    def is_overdue(self, obj) -> str:
+        return overdue_badge(obj, timezone.now())
+
+    @admin.display(description="report")
+    def report_link(self, obj) -> str:
+        if obj.status not in ITEM_REPORTABLE:
+            return "Reports are uploaded while the sample is in the lab."
+        url = reverse("admin:bookings_bookingitem_upload_report", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Upload the report (PDF)</a>', url)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_lab_permission(self, request) -> bool:
+        return request.user.has_perm("bookings.change_bookingitem") and not staff_is_collector(request.user)
+
+    def get_urls(self):
+        upload = path(
+            "<path:object_id>/upload-report/",
+            self.admin_site.admin_view(self.upload_report_view),
+            name="bookings_bookingitem_upload_report",
+        )
+        return [upload, *super().get_urls()]
+
+    def upload_report_view(self, request, object_id):
+        return admin_views.report_upload_view(self, request, unquote(object_id))
+
+    @admin.action(description="Receive at the lab", permissions=["lab"])
+    def receive(self, request, queryset):
+        admin_views.run_each(
+            self, request, queryset, lambda i: item_receive(item=i, by=request.user), done="Received at the lab"
+        )
+
+    @admin.action(description="Move to processing", permissions=["lab"])
+    def start_processing(self, request, queryset):
+        admin_views.run_each(
+            self, request, queryset, lambda i: item_start_processing(item=i, by=request.user), done="Processing"
+        )
+
+
+@admin.register(TestBatchGroup)
+class TestBatchGroupAdmin(LargeTableAdmin, admin.ModelAdmin):
+    list_display = ("__str__", "booking", "item_count", "created_at")
+    ordering = ("id",)
+    list_select_related = ("booking",)
+    search_fields = ("batch_name", "booking__code")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("booking",)
+    readonly_fields = TIMESTAMPS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    @admin.display(description="items", ordering="item_count")
+    def item_count(self, obj) -> int:
+        return obj.item_count
+
+    def get_readonly_fields(self, request, obj=None):
+        # A group stays with the booking it was made for.
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if obj is None else ("booking", *readonly)

@@ -1,0 +1,123 @@
+"""Test reports: corrections before verification, four-eyes verification, delivery, amendment, download."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from bookings import admin_views
+from bookings.admin.common import AuditHistory
+from bookings.models import TestReport
+from bookings.services import (
+    report_deliver,
+    report_verify,
+)
+from bookings.states import REPORT_UNVERIFIED
+from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
+
+
+@admin.register(TestReport)
+class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
+    """Uploaded, verified (four-eyes) and delivered by the report services. Findings can be corrected until
+    the report is verified; after that nothing changes here (an amendment is a new version)."""
+
+    list_display = ("__str__", "booking", "pet", "test", "status", "version", "is_current", "delivered_at")
+    list_select_related = ("booking", "pet", "test")
+    list_filter = ("status", "is_current")
+    search_fields = ("booking__code", "pet__name", "test__code", "test__name")
+    date_hierarchy = "created_at"
+    actions = ["verify", "deliver"]
+    fieldsets = (
+        (None, {"fields": ("booking", "booking_item", "pet", "test", "batch_group")}),
+        ("Result", {"fields": ("status", "stored_file", "findings")}),
+        ("Versions", {"fields": ("version", "is_current", "supersedes", "amendment_reason", "version_history")}),
+        (
+            "Workflow",
+            {"fields": ("uploaded_by", "generated_at", "verified_by", "verified_at", "delivered_at", *TIMESTAMPS)},
+        ),
+    )
+    _editable_before_verification = ("findings",)
+
+    @admin.display(description="report file")
+    def stored_file(self, obj) -> str:
+        # Served through the authenticated download view below, never a media URL.
+        if not obj.report_file:
+            return "—"
+        url = reverse("admin:bookings_testreport_download", args=[obj.pk])
+        links = format_html('<a href="{}">Download</a>', url)
+        if obj.status == TestReport.Status.DELIVERED and obj.is_current:
+            amend = reverse("admin:bookings_testreport_amend", args=[obj.pk])
+            links = format_html('{} · <a href="{}">Amend (new version)…</a>', links, amend)
+        return links
+
+    @admin.display(description="all versions")
+    def version_history(self, obj) -> str:
+        versions = TestReport.objects.filter(booking_item_id=obj.booking_item_id).order_by("version")
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "",
+                '<li><a href="{}">v{}</a> — {}{}{}</li>',
+                (
+                    (
+                        reverse("admin:bookings_testreport_change", args=[v.pk]),
+                        v.version,
+                        v.get_status_display(),
+                        " (current)" if v.is_current else "",
+                        f" — amended: {v.amendment_reason}" if v.amendment_reason else "",
+                    )
+                    for v in versions
+                ),
+            ),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = flatten_fieldsets(self.fieldsets)
+        if obj is not None and obj.status in REPORT_UNVERIFIED:
+            return tuple(name for name in fields if name not in self._editable_before_verification)
+        return fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/amend/",
+                self.admin_site.admin_view(self.amend_view),
+                name="bookings_testreport_amend",
+            ),
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="bookings_testreport_download",
+            ),
+        ]
+        return [*urls, *super().get_urls()]
+
+    def amend_view(self, request, object_id):
+        return admin_views.report_amend_view(self, request, unquote(object_id))
+
+    def download_view(self, request, object_id):
+        return admin_views.private_download_view(
+            self,
+            request,
+            unquote(object_id),
+            field="report_file",
+            name=lambda r: f"{r.booking.code}-{r.test.code}-v{r.version}.pdf",
+        )
+
+    @admin.action(description="Verify (four-eyes)", permissions=["change"])
+    def verify(self, request, queryset):
+        admin_views.run_each(
+            self, request, queryset, lambda r: report_verify(report=r, by=request.user), done="Verified"
+        )
+
+    @admin.action(description="Deliver to the customer", permissions=["change"])
+    def deliver(self, request, queryset):
+        admin_views.run_each(
+            self, request, queryset, lambda r: report_deliver(report=r, by=request.user), done="Delivered"
+        )
