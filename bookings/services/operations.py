@@ -23,7 +23,7 @@ def _slot_started(now) -> Q:
     return Q(slot__date__lt=now.date()) | Q(slot__date=now.date(), slot__start_time__lte=now.time())
 
 
-def bookings_expired_pending(*, now=None):
+def pending_bookings_past_hold(*, now=None):
     """Pending bookings holding a slot place that were never confirmed and have no payment recorded: their slot has
     already started, or they were made more than ``BOOKING_PENDING_HOLD_MINUTES`` ago (0: only the first)."""
     now = timezone.localtime(now or timezone.now())
@@ -41,13 +41,15 @@ def bookings_expired_pending(*, now=None):
 
 
 def bookings_expire_pending(*, now=None, progress=None) -> int:
-    """Cancel every pending booking past its slot start or its hold time (``bookings_expired_pending``), each in
+    """Cancel every pending booking past its slot start or its hold time (``pending_bookings_past_hold``), each in
     its own transaction (``booking_expire``: the slot place, coupon use and bill go back as on a cancellation);
     returns how many."""
     expired = 0
     hours = settings.BOOKING_PENDING_HOLD_MINUTES / 60
     held = f"Not confirmed within {hours:g} hours of booking; the place was released."
-    for booking in progress(list(bookings_expired_pending(now=now))) if progress else bookings_expired_pending(now=now):
+    for booking in (
+        progress(list(pending_bookings_past_hold(now=now))) if progress else pending_bookings_past_hold(now=now)
+    ):
         reason = "Not confirmed before its slot started." if booking.slot_started else held
         if booking_expire(booking=booking, reason=reason) is not None:
             expired += 1

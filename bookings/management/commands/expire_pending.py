@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from bookings.services.operations import bookings_expire_pending, bookings_expired_pending
+from bookings.services.operations import bookings_expire_pending, pending_bookings_past_hold
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run, **options):
         if dry_run:
-            count = bookings_expired_pending().count()
+            count = pending_bookings_past_hold().count()
             self.stdout.write(f"{count} pending booking(s) past their slot or hold time would be cancelled.")
             return
         count = bookings_expire_pending(progress=lambda rows: tqdm(rows, desc="expiring", disable=not rows))
