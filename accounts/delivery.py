@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from accounts.locks import lock_notification
 from accounts.models import Notification
 
 
@@ -33,12 +34,7 @@ def _send(notification: Notification) -> None:
 def notification_send(*, notification_id: int, final_attempt: bool = False) -> str:
     """Send one notification once. Returns its delivery status; raises ``DeliveryFailed`` to ask for a retry."""
     with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .filter(pk=notification_id)
-            .first()
-        )
+        notification = lock_notification(notification_id=notification_id)
         if notification is None or notification.delivery_status in (
             Notification.DeliveryStatus.SENT,
             Notification.DeliveryStatus.SKIPPED,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.locks import devices_locked
 from accounts.models import StaffRole, User
 from accounts.roles import staff_role
 
@@ -39,7 +40,7 @@ def two_factor_verify(*, user: User, token: str | None) -> TOTPDevice | None:
     token = _token_checked(token)
     if token is None:
         return None
-    for device in TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update():
+    for device in devices_locked(user=user, confirmed=True):
         if device.verify_token(token):
             return device
     return None
@@ -58,7 +59,7 @@ def two_factor_setup_start(*, user: User) -> TOTPDevice:
 def two_factor_setup_confirm(*, user: User, token: str | None) -> TOTPDevice | None:
     """Confirm the device being enrolled with a first code from the app; None when the code is wrong."""
     token = _token_checked(token)
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).select_for_update().order_by("-id").first()
+    device = devices_locked(user=user, confirmed=False).order_by("-id").first()
     if token is None or device is None or not device.verify_token(token):
         return None
     device.confirmed = True

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import StaffRole
 from accounts.permissions import user_has_role
+from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
@@ -128,7 +129,7 @@ def billing_record_create_draft(*, booking, items) -> BillingRecord:
 def billing_record_items_added(*, booking, items) -> None:
     """Count items added to a booking after its bill was drafted (a free re-collection) in the category totals.
     Under the record's row lock, so that a concurrent void takes back exactly what was added."""
-    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    record = lock_bill_of_booking(booking=booking)
     if record is not None and record.status != BillingRecord.Status.VOID:
         _category_totals_add(record.billing_date, _lines(items))
 
@@ -137,7 +138,7 @@ def billing_record_items_added(*, booking, items) -> None:
 def billing_record_void(*, booking) -> BillingRecord | None:
     """Void the booking's billing record when the booking is cancelled. Only unpaid, uninvoiced records can be
     voided; anything else needs a refund first."""
-    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    record = lock_bill_of_booking(booking=booking)
     if record is None or record.status == BillingRecord.Status.VOID:
         return record
     if record.status not in (BillingRecord.Status.DRAFT, BillingRecord.Status.FINALIZED):
@@ -156,7 +157,7 @@ def billing_record_void(*, booking) -> BillingRecord | None:
 @transaction.atomic(savepoint=False)
 def billing_record_finalize(*, booking) -> BillingRecord | None:
     """Mark the booking's draft bill final (the booking is completed); later states are left as they are."""
-    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    record = lock_bill_of_booking(booking=booking)
     if record is None or record.status != BillingRecord.Status.DRAFT:
         return record
     record.status = BillingRecord.Status.FINALIZED
@@ -177,7 +178,7 @@ def billing_record_distance_adjust(
     invoiced, paid or void, or paid above the new amount, is left as it is and gets a note for staff instead.
     Returns the record when its money changed, else None.
     """
-    record = BillingRecord.objects.select_for_update(of=("self",)).filter(booking=booking).first()
+    record = lock_bill_of_booking(booking=booking)
     if record is None:
         return None
     final_amount = record.base_amount - discount_amount + distance_charge
@@ -194,10 +195,6 @@ def billing_record_distance_adjust(
     record.distance_note = note
     record.save(update_fields=["distance_charge", "discount_amount", "final_amount", "distance_note", "updated_at"])
     return record
-
-
-def _lock_record(record: BillingRecord) -> BillingRecord:
-    return BillingRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
 
 
 def _settle(record: BillingRecord, now) -> list[str]:
@@ -221,7 +218,7 @@ def invoice_assign_number(*, record: BillingRecord, now=None) -> BillingRecord:
     from billing.models import InvoiceSequence
 
     now = now or timezone.now()
-    record = _lock_record(record)
+    record = lock_bill(record_id=record.pk)
     if record.invoice_number:
         return record
     if record.status != BillingRecord.Status.FINALIZED:
@@ -233,7 +230,7 @@ def invoice_assign_number(*, record: BillingRecord, now=None) -> BillingRecord:
     # Create the year's counter if it is the first invoice of the year (a concurrent creator is ignored), then
     # lock it: concurrent invoicers queue here and each sees the previous one's number.
     InvoiceSequence.objects.bulk_create([InvoiceSequence(year=year, last_number=0)], ignore_conflicts=True)
-    sequence = InvoiceSequence.objects.select_for_update(of=("self",)).get(year=year)
+    sequence = lock_invoice_sequence(year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number", "updated_at"])
     record.invoice_number = f"INV-{year}-{sequence.last_number:06d}"
@@ -316,7 +313,7 @@ def payment_record(
         raise ValidationFailed("The amount must be more than zero.", code="invalid_amount", field="amount")
     if method not in Payment.Method.values:
         raise ValidationFailed("Choose cash, card, UPI or online.", code="invalid_method", field="method")
-    record = _lock_record(record)
+    record = lock_bill(record_id=record.pk)
     refusal = payment_refusal(record=record, amount=amount, kind=kind, by=by)
     if refusal is not None:
         raise refusal

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.locks import lock_user
 from accounts.models import Address, User
 from diagnopet.errors import ValidationFailed
 
@@ -19,12 +20,6 @@ ADDRESS_FIELDS = (
     "latitude",
     "longitude",
 )
-
-
-def _lock_user_addresses(user_id: int) -> None:
-    # The address writes of one user are serialised on the user row, so two of them cannot both decide which
-    # address is the default (the partial unique index would turn that race into an error).
-    list(User.objects.select_for_update(of=("self",)).filter(pk=user_id).values_list("pk", flat=True))
 
 
 def _check_coordinates(address: Address) -> None:
@@ -63,7 +58,7 @@ def address_create(
         longitude=longitude,
     )
     _check_coordinates(address)
-    _lock_user_addresses(user.pk)
+    lock_user(user_id=user.pk)
     defaults = Address.objects.filter(user=user, is_default=True)
     if is_default:
         defaults.update(is_default=False, updated_at=timezone.now())
@@ -79,7 +74,7 @@ def address_update(*, address: Address, data: dict[str, Any]) -> Address:
         if field in data:
             setattr(address, field, data[field])
     _check_coordinates(address)
-    _lock_user_addresses(address.user_id)
+    lock_user(user_id=address.user_id)
     # Re-read under the lock: a concurrent request may have moved the default since this row was loaded.
     address.is_default = Address.objects.filter(pk=address.pk, is_default=True).exists()
     if "is_default" in data and data["is_default"] != address.is_default:
@@ -100,7 +95,7 @@ def address_update(*, address: Address, data: dict[str, Any]) -> Address:
 @transaction.atomic(durable=True)
 def address_delete(*, address: Address) -> None:
     """Delete an address; when it was the default, the oldest remaining address takes over."""
-    _lock_user_addresses(address.user_id)
+    lock_user(user_id=address.user_id)
     was_default = Address.objects.filter(pk=address.pk, is_default=True).exists()
     address.delete()
     if was_default:

@@ -12,12 +12,13 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import status
 
+from accounts.locks import lock_phone
 from accounts.models import PhoneOTP, User
 from accounts.services.auth import SECOND_FACTOR_ONLY, AuthenticationError
 from accounts.tasks import otp_deliver_task
@@ -77,7 +78,7 @@ def otp_request(*, phone: str) -> PhoneOTP:
     now = timezone.now()
     # A transaction-level advisory lock per phone serialises concurrent requests for the same phone, registered or
     # not, so two of them cannot both pass the cooldown check and send two texts.
-    _otp_phone_lock(phone)
+    lock_phone(phone)
     _otp_daily_limit_check(phone=phone, now=now)
     latest = _otp_latest(phone)
     cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
@@ -94,14 +95,6 @@ def otp_request(*, phone: str) -> PhoneOTP:
     message = f"{code} is your DiagnoPet login code. It expires in {minutes} minutes. Do not share it."
     transaction.on_commit(partial(otp_deliver_task.delay, phone, message), robust=True)
     return otp
-
-
-def _otp_phone_lock(phone: str) -> None:
-    """Hold a lock on ``phone`` until the transaction ends (PostgreSQL advisory lock; SQLite writes are serial)."""
-    if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"otp:{phone}".encode()).digest()[:8], "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _otp_day_failures(*, phone: str, since: datetime) -> tuple[int, datetime | None]:
