@@ -300,8 +300,8 @@ class InvoiceSequenceAdmin(ReadOnlyModelAdmin):
 
 @admin.register(CategoryDayTotal)
 class CategoryDayTotalAdmin(ReadOnlyModelAdmin):
-    """Read-only: the ledger behind the billing report's split by category, kept by the billing services (rows are
-    added and taken back; ``manage.py billing_totals`` folds them per day and checks them against the items)."""
+    """Read-only: the billing report's split by category, recomputed from the items every 10 minutes and by
+    ``manage.py billing_totals`` (which also checks it against the items with ``--check``)."""
 
     list_display = ("day", "category", "items", "amount")
     list_select_related = ("category",)

@@ -169,9 +169,9 @@ class CategoryDayTotal(TimeStampedModel):
     """Items and gross amount (unit price × quantity) of the bills that count (not void) per billing day and test
     category: the billing summary's split by category, without reading millions of booking items.
 
-    An append-only ledger kept by ``billing.services``: a bill adds its items when it is drafted (and when an item is
-    added to it), and takes them back when it is voided; ``category_totals_compact`` folds the rows of a day and
-    category into one. Sums are what count; a single row means nothing on its own.
+    Computed, never written by a bill change: ``billing.services.category_totals_rebuild`` replaces every row with
+    what the items add up to, every 10 minutes (Celery beat) and on demand (``manage.py billing_totals``). One row
+    per day and category after a rebuild; readers sum them anyway.
     """
 
     day = models.DateField(db_index=True)

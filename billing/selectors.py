@@ -1,9 +1,10 @@
 """Billing figures for staff: per day or per month over a date range.
 
 Each part of the summary is one aggregate query (GROUP BY the billing date), never a loop over records:
-the bills by collection type (a column of the bill), and the tests by category from the ledger of category totals
-that billing.services keeps (``CategoryDayTotal``), not from millions of booking items. Void bills (cancelled
-bookings) are not revenue and are left out.
+the bills by collection type (a column of the bill), and the tests by category from ``CategoryDayTotal``, which
+``billing.services.category_totals_rebuild`` recomputes from the items every few minutes (not from millions of
+booking items on each request; the summary says how old those figures are). Void bills (cancelled bookings) are
+not revenue and are left out.
 """
 
 import datetime
@@ -16,6 +17,7 @@ from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 from billing.models import BillingRecord, CategoryDayTotal
 from diagnopet.db_routers import reads_from_replica
 from diagnopet.errors import ValidationFailed
+from diagnopet.models import ScheduledRun
 from diagnopet.money import ZERO
 
 PERIODS = {"day": TruncDay, "month": TruncMonth}
@@ -23,6 +25,8 @@ MONEY = DecimalField(max_digits=14, decimal_places=2)
 SUMMED = ("base", "discount", "distance", "final", "paid")
 FIGURES = (*SUMMED, "outstanding")
 MAX_RANGE_DAYS = 3 * 366
+# The scheduled job that rebuilds the category totals; its last success is the figures' "as of".
+CATEGORY_TOTALS_JOB = "rebuild-category-totals"
 
 
 def _money_sum(field: str):
@@ -49,6 +53,7 @@ class BillingSummary:
     totals: dict
     by_collection_type: list[dict]
     by_category: list[dict]
+    categories_as_of: datetime.datetime | None  # when the split by category was computed (None: never yet)
 
 
 def _records(date_from, date_to):
@@ -92,6 +97,7 @@ def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.
         totals=totals,
         by_collection_type=by_type,
         by_category=by_category,
+        categories_as_of=category_totals_as_of(),
     )
 
 
@@ -115,6 +121,11 @@ def _add_up(rows, *, period: str, keys: tuple[str, ...]) -> list[dict]:
     for total in totals.values():
         total["outstanding"] = total["final"] - total["paid"]
     return [totals[group] for group in sorted(totals)]
+
+
+def category_totals_as_of() -> datetime.datetime | None:
+    """When the category totals were last rebuilt (None: never)."""
+    return ScheduledRun.objects.filter(name=CATEGORY_TOTALS_JOB).values_list("last_success_at", flat=True).first()
 
 
 def _by_category(trunc, date_from, date_to) -> list[dict]:

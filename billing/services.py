@@ -17,9 +17,11 @@ from accounts.models import StaffRole
 from accounts.permissions import user_has_role
 from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
+from billing.selectors import CATEGORY_TOTALS_JOB
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_get, reference_key
+from diagnopet.scheduling import scheduled_run
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -121,17 +123,7 @@ def billing_record_create_draft(*, booking, items) -> BillingRecord:
         BillingRecord.tests.through.objects.bulk_create(
             BillingRecord.tests.through(billingrecord_id=record.pk, labtest_id=item.test_id) for item in items
         )
-        _category_totals_add(record.billing_date, _lines(items))
     return record
-
-
-@transaction.atomic(savepoint=False)
-def billing_record_items_added(*, booking, items) -> None:
-    """Count items added to a booking after its bill was drafted (a free re-collection) in the category totals.
-    Under the record's row lock, so that a concurrent void takes back exactly what was added."""
-    record = lock_bill_of_booking(booking=booking)
-    if record is not None and record.status != BillingRecord.Status.VOID:
-        _category_totals_add(record.billing_date, _lines(items))
 
 
 @transaction.atomic(savepoint=False)
@@ -149,8 +141,6 @@ def billing_record_void(*, booking) -> BillingRecord | None:
     record.status = BillingRecord.Status.VOID
     record.voided_at = timezone.now()
     record.save(update_fields=["status", "voided_at", "updated_at"])
-    lines = booking.items.values_list("test__category_id", "quantity", "unit_price")
-    _category_totals_add(record.billing_date, lines, sign=-1)
     return record
 
 
@@ -334,23 +324,9 @@ def payment_record(
 
 
 # --- Category totals (the billing summary's split by test category) ---------------------------------------------
-
-
-def _lines(items) -> list[tuple[int, int, Decimal]]:
-    return [(item.test.category_id, item.quantity, item.unit_price) for item in items]
-
-
-def _category_totals_add(day: date, lines, *, sign: int = 1) -> None:
-    """Append one ledger row per category: the number of items and their gross amount, added (or taken back)."""
-    totals: dict[int, list] = {}
-    for category_id, quantity, unit_price in lines:
-        total = totals.setdefault(category_id, [0, ZERO])
-        total[0] += 1
-        total[1] += unit_price * quantity
-    CategoryDayTotal.objects.bulk_create(
-        CategoryDayTotal(day=day, category_id=category_id, items=sign * count, amount=sign * amount)
-        for category_id, (count, amount) in sorted(totals.items())
-    )
+# Computed, not kept: ``category_totals_rebuild`` replaces the whole CategoryDayTotal table with what the bills'
+# items add up to, every few minutes (Celery beat) and on demand (``manage.py billing_totals``). No bill change and
+# no catalog change writes to it, so nothing can drift for long; the report says how old the figures are.
 
 
 def category_totals_from_items():
@@ -366,39 +342,11 @@ def category_totals_from_items():
     )
 
 
-def _ledger_sums():
-    return (
-        CategoryDayTotal.objects.values("day", "category")
-        .annotate(items=Sum("items"), amount=Sum("amount"))
-        .exclude(items=0, amount=0)
-        .order_by("day", "category")
-    )
-
-
-@transaction.atomic(savepoint=False)
-def category_totals_test_moved(*, test_id: int, old_category_id: int, new_category_id: int) -> None:
-    """A test changed category: its items on the bills that count move with it (the report splits by each test's
-    current category, as ``category_totals_from_items`` does). Called in the transaction that saves the test."""
-    items = "booking__items__"
-    rows = (
-        BillingRecord.objects.exclude(status=BillingRecord.Status.VOID)
-        .filter(booking__items__test_id=test_id)
-        .values(day=F("billing_date"))
-        .annotate(items=Count(f"{items}id"), amount=Sum(F(f"{items}unit_price") * F(f"{items}quantity")))
-        .order_by("day")
-    )
-    CategoryDayTotal.objects.bulk_create(
-        CategoryDayTotal(day=row["day"], category_id=category, items=sign * row["items"], amount=sign * row["amount"])
-        for row in rows
-        for category, sign in ((old_category_id, -1), (new_category_id, 1))
-    )
-
-
 @contextmanager
 def _one_snapshot():
     """One transaction reading one snapshot of the database (REPEATABLE READ on PostgreSQL), so that bookings made
-    meanwhile are either wholly in what it reads or wholly out of it. Inside another transaction (whose isolation
-    is set already) it is a plain savepoint."""
+    meanwhile are either wholly in what it reads or wholly out of it, and two rebuilds at once cannot both write
+    (the second is refused and starts again). Inside another transaction it is a plain savepoint."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost and connection.vendor == "postgresql":
@@ -408,23 +356,29 @@ def _one_snapshot():
 
 
 def category_totals_drift() -> list[dict]:
-    """Days and categories where the ledger differs from the items (empty when it is right)."""
+    """Days and categories where the stored totals differ from the items now (empty when they are up to date)."""
     with _one_snapshot():
         expected = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in category_totals_from_items()}
-        actual = {(r["day"], r["category"]): (r["items"], r["amount"]) for r in _ledger_sums()}
+        stored = {
+            (r["day"], r["category"]): (r["items"], r["amount"])
+            for r in CategoryDayTotal.objects.values("day", "category", "items", "amount")
+        }
     drift = []
-    for day, category in sorted(expected.keys() | actual.keys()):
-        want, have = expected.get((day, category), (0, ZERO)), actual.get((day, category), (0, ZERO))
+    for day, category in sorted(expected.keys() | stored.keys()):
+        want, have = expected.get((day, category), (0, ZERO)), stored.get((day, category), (0, ZERO))
         if want != have:
-            drift.append({"day": day, "category": category, "expected": want, "ledger": have})
+            drift.append({"day": day, "category": category, "expected": want, "stored": have})
     return drift
 
 
 def category_totals_rebuild(*, attempts: int = 3) -> int:
-    """Recompute the whole ledger from the bills and their items (after a bulk load, or to repair drift); returns
-    the rows written (one per day and category). Bookings go on meanwhile: in one snapshot, the rows it deletes
-    and the items it counts are the same moment's, and rows appended after that moment stay. A fold running at the
-    same time makes PostgreSQL refuse the snapshot (serialization failure): then it starts again."""
+    """Replace the category totals with what the bills and their items add up to now; returns the rows written (one
+    per day and category). One transaction: the report reads the previous figures until it commits. Recorded as a
+    run of ``CATEGORY_TOTALS_JOB``, whose time the report shows ("as of")."""
+    return scheduled_run(CATEGORY_TOTALS_JOB, lambda since, now: _rebuild(attempts))
+
+
+def _rebuild(attempts: int) -> int:
     for attempt in range(1, attempts + 1):
         try:
             with _one_snapshot():
@@ -439,37 +393,3 @@ def category_totals_rebuild(*, attempts: int = 3) -> int:
             if getattr(error.__cause__, "sqlstate", None) != "40001" or attempt == attempts:
                 raise
     raise AssertionError("unreachable")
-
-
-def category_totals_compact(*, days_per_transaction: int = 31) -> int:
-    """Fold the ledger rows of each day and category into one (dropping those that add up to nothing); returns the
-    number of rows removed. Safe while bookings are made: only the rows read under lock are replaced."""
-    days = sorted(
-        set(
-            CategoryDayTotal.objects.values("day", "category")
-            .annotate(rows=Count("id"))
-            .filter(rows__gt=1)
-            .values_list("day", flat=True)
-        )
-    )
-    removed = 0
-    for start in range(0, len(days), days_per_transaction):
-        with transaction.atomic():
-            rows = list(
-                CategoryDayTotal.objects.select_for_update()
-                .filter(day__in=days[start : start + days_per_transaction])
-                .values_list("id", "day", "category_id", "items", "amount")
-            )
-            totals: dict[tuple, list] = {}
-            for _, day, category_id, items, amount in rows:
-                total = totals.setdefault((day, category_id), [0, ZERO])
-                total[0] += items
-                total[1] += amount
-            CategoryDayTotal.objects.filter(id__in=[row[0] for row in rows]).delete()
-            kept = CategoryDayTotal.objects.bulk_create(
-                CategoryDayTotal(day=day, category_id=category_id, items=items, amount=amount)
-                for (day, category_id), (items, amount) in sorted(totals.items())
-                if items or amount
-            )
-            removed += len(rows) - len(kept)
-    return removed

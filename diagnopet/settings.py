@@ -351,8 +351,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "bookings.tasks.notifications_enqueue_pending_task",
         "schedule": crontab(minute="*/5"),
     },
-    "compact-category-totals": {
-        "task": "billing.tasks.category_totals_compact_task",
+    "rebuild-category-totals": {
+        "task": "billing.tasks.category_totals_rebuild_task",
         "schedule": crontab(minute="*/10"),
     },
     "purge-old-otps": {"task": "accounts.tasks.otp_purge_task", "schedule": _EVERY_15_MINUTES},

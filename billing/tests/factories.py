@@ -5,7 +5,6 @@ import factory
 from django.utils import timezone
 
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
-from billing.services import billing_record_items_added
 
 
 class DistancePricingConfigFactory(factory.django.DjangoModelFactory):
@@ -34,12 +33,6 @@ class BillingRecordFactory(factory.django.DjangoModelFactory):
     billing_date = factory.SelfAttribute("booking.booking_date")
     billing_period = factory.LazyAttribute(lambda o: f"{o.billing_date:%Y-%m}")
     collection_type = factory.SelfAttribute("booking.collection_type")
-
-    @factory.post_generation
-    def category_totals(record, create, extracted, **kwargs):
-        # The booking's items (if any yet) count in the category totals, as billing_record_create_draft does.
-        if create:
-            billing_record_items_added(booking=record.booking, items=record.booking.items.select_related("test"))
 
 
 class PaymentFactory(factory.django.DjangoModelFactory):
@@ -72,9 +65,8 @@ class CategoryDayTotalFactory(factory.django.DjangoModelFactory):
 
 
 def item_add(record: BillingRecord, *, test, unit_price: Decimal, quantity: int = 1):
-    """An item on the bill's booking, counted in its category totals as the booking flow does (billing's tests
-    need no bookings factory: a bill's booking comes from BillingRecordFactory)."""
+    """An item on the bill's booking (billing's tests need no bookings factory: a bill's booking comes from
+    BillingRecordFactory)."""
     booking = record.booking
     item = booking.items.create(sequence=booking.items.count() + 1, test=test, unit_price=unit_price, quantity=quantity)
-    billing_record_items_added(booking=booking, items=[item])
     return item

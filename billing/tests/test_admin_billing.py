@@ -18,7 +18,7 @@ from accounts.models import StaffRole
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
 from billing.models import BillingRecord, DistancePricingConfig, Payment
-from billing.services import payment_record
+from billing.services import category_totals_rebuild, payment_record
 from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import run_concurrently
@@ -68,6 +68,7 @@ def march():
     category = TestCategoryFactory(name="Haematology")
     item_add(first, test=LabTestFactory(category=category), unit_price=D("450.00"))
     payment_record(record=first, amount=D("600.00"), method="cash")
+    category_totals_rebuild()  # as the scheduled refresh does
     return [first, lab, later]
 
 
@@ -92,6 +93,7 @@ class TestReportPage:
         assert types == {"home": D("1175.00"), "lab": D("400.00")}
         categories = {row["category"]: row["amount"] for row in response.context["category_totals"]}
         assert categories["Haematology"] == D("450.00")
+        assert "Category figures as of " in html
         # The page's export link asks for the same range and period.
         csv_link = f"?{response.context['csv_query']}"
         assert csv_link == "?period=day&date_from=2026-03-01&date_to=2026-03-31&format=csv"

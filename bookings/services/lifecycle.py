@@ -16,7 +16,6 @@ from billing.services import (
     billing_record_create_draft,
     billing_record_distance_adjust,
     billing_record_finalize,
-    billing_record_items_added,
     distance_charge_for,
     distance_pricing_active,
     road_distance_km,
@@ -379,8 +378,7 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
         )
         billing_record_create_draft(booking=recollection, items=[])
     sequence = (recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
-    added = BookingItem.objects.create(booking=recollection, sequence=sequence, test=item.test, unit_price=0)
-    billing_record_items_added(booking=recollection, items=[added])
+    BookingItem.objects.create(booking=recollection, sequence=sequence, test=item.test, unit_price=0)
     _complete_if_done(original, now)
     label = BookingItem.RejectionReason(reason).label.lower()
     notification_create(

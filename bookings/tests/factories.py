@@ -5,7 +5,6 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import AddressFactory, StaffUserFactory, UserFactory
-from billing.services import billing_record_items_added
 from bookings.models import (
     Booking,
     BookingItem,
@@ -67,13 +66,6 @@ class BookingItemFactory(factory.django.DjangoModelFactory):
     test = factory.SubFactory(LabTestFactory)
     quantity = 1
     unit_price = factory.LazyAttribute(lambda o: o.test.effective_price)
-
-    @classmethod
-    def _create(cls, model_class, *args, **kwargs):
-        item = super()._create(model_class, *args, **kwargs)
-        # An item added to a booking that already has a bill counts in its category totals, as the services do.
-        billing_record_items_added(booking=item.booking, items=[item])
-        return item
 
 
 class TestReportFactory(factory.django.DjangoModelFactory):
