@@ -1,4 +1,4 @@
-"""Object-level authorization beyond diagnopet/tests/test_ownership.py (customer A vs customer B):
+"""Object-level authorization beyond project_tests/test_ownership.py (customer A vs customer B):
 
 - a collector against another collector's visit, on every staff/collections route: 404 (or absent), nothing changed;
 - every staff route refused to customers (403) and to staff of the wrong role;
@@ -20,8 +20,8 @@ from accounts.models import StaffRole, User
 from billing.models import BillingRecord, Payment
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
 from conftest import client_for
-from diagnopet.tests.test_ownership import fingerprint
 from pets.models import Pet
+from project_tests.test_ownership import fingerprint
 from promotions.models import Coupon
 from promotions.tests.factories import CouponFactory
 from reliability.conftest import staff
