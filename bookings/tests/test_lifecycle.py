@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
 from billing.tests.factories import BillingRecordFactory
+from bookings import states
 from bookings.models import Booking, BookingItem, TestReport
 from bookings.services import (
     booking_assign_collector,
@@ -182,3 +183,18 @@ def test_amendment_creates_a_new_version_and_tells_the_customer():
     report_deliver(report=report_verify(report=v2, by=verifier), by=verifier)
     amended = item.booking.user.notifications.get(kind="report_amended")
     assert "Wrong reference range printed" in amended.body
+
+
+def test_the_named_groups_of_states_are_the_ones_every_rule_relies_on():
+    # Derived from the transition tables: a new move (e.g. a re-collection awaiting its slot that can be cancelled)
+    # changes them, and with them reminders, per-day booking limits, what can be rejected and what counts as
+    # overdue. This pins them, so that such a change is a decision, not a side effect.
+    B, It, R = Booking.Status, BookingItem.Status, TestReport.Status
+    assert {B.COMPLETED, B.CANCELLED, B.NO_SHOW} == states.BOOKING_TERMINAL
+    assert {B.CANCELLED, B.NO_SHOW} == states.BOOKING_CLOSED
+    assert {B.PENDING, B.CONFIRMED} == states.BOOKING_UPCOMING
+    assert set(B.values) - states.BOOKING_TERMINAL == states.BOOKING_OPEN
+    assert {It.COMPLETED, It.CANCELLED, It.REJECTED} == states.ITEM_TERMINAL
+    assert {It.COLLECTED, It.RECEIVED, It.PROCESSING} == states.ITEM_IN_LAB
+    assert {It.RECEIVED, It.PROCESSING} == states.ITEM_REPORTABLE
+    assert R.VERIFIED not in states.REPORT_UNVERIFIED
