@@ -122,7 +122,12 @@ class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmi
     )
 
     def has_import_permission(self, request):
-        return self.has_add_permission(request) and self.has_change_permission(request)
+        # An import also creates the categories and tags it names: whoever imports must be allowed to add those too.
+        return (
+            self.has_add_permission(request)
+            and self.has_change_permission(request)
+            and request.user.has_perms(["catalog.add_testcategory", "catalog.add_testtag"])
+        )
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

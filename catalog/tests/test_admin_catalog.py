@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -14,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from import_export.tmp_storages import CacheStorage
 
-from accounts.models import StaffRole
+from accounts.models import StaffRole, User
+from accounts.tests.factories import UserFactory
 from accounts.tests.staff import logged_in, staff_of
 from catalog.admin import MAX_UPLOAD_BYTES, SESSION_KEY
 from catalog.models import LabTest
@@ -273,3 +275,16 @@ def test_lab_test_audit_history_page(admin_client):
     test = LabTestFactory()
 
     assert admin_client.get(reverse("admin:catalog_labtest_auditlog", args=[test.pk])).status_code == 200
+
+
+def test_an_import_needs_permission_to_add_the_categories_and_tags_it_creates():
+    # Someone given add/change on lab tests only (not a role: a hand-made group) would create categories and tags
+    # through the import that they may not add in the admin.
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_labtest", "change_labtest", "view_labtest"])
+    )
+    client = logged_in(User.objects.get(pk=user.pk))
+
+    assert client.get(IMPORT).status_code == 403
+    assert upload(client, rows({})).status_code == 403
