@@ -27,6 +27,7 @@ from billing.services import amount_due, payment_record
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.money import ZERO
+from diagnopet.spreadsheet import spreadsheet_safe
 
 CSV_COLUMNS = ("section", "period", "group", "bookings", *FIGURES, "items", "amount")
 # Bar chart geometry, in SVG user units (the SVG scales to the page width).
@@ -133,7 +134,8 @@ def _csv_response(summary) -> HttpResponse:
     for row in summary.by_collection_type:
         writer.writerow({"section": "collection_type", "group": row["collection_type"], **row})
     for row in summary.by_category:
-        writer.writerow({"section": "category", "group": row["category"] or "", **row})
+        # A category name is staff's text: never a formula in the spreadsheet that opens the file.
+        writer.writerow({"section": "category", "group": spreadsheet_safe(row["category"] or ""), **row})
     writer.writerow({"section": "total", "period": "", **summary.totals})
     return response
 

@@ -16,6 +16,7 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
 from catalog.models import LabTest, TestCategory, TestTag
+from diagnopet.spreadsheet import spreadsheet_safe, spreadsheet_text
 
 # Tests in this category are sold as bundles (``LabTest.is_package``).
 PACKAGE_CATEGORY_SLUG = "packages"
@@ -23,14 +24,12 @@ PACKAGE_CATEGORY_SLUG = "packages"
 SPECIES = ("dog", "cat", "bird", "rabbit", "other")
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0", ""})
-# A spreadsheet runs a cell that starts with one of these as a formula. Exported text that does is written with a
-# leading apostrophe (shown as text, OWASP's advice), which the import takes off again. import-export's own
-# IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is on as well, but it only drops one leading "=".
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value) -> str:
-    return "" if value is None else str(value).strip()
+    """A cell's text, as written: trimmed, and without the apostrophe an export put before a formula-like text
+    (``diagnopet.spreadsheet``: every text column, the code, category and tags included, round-trips)."""
+    return spreadsheet_text("" if value is None else str(value).strip())
 
 
 class TextWidget(widgets.Widget):
@@ -40,8 +39,6 @@ class TextWidget(widgets.Widget):
 
     def clean(self, value, row=None, **kwargs) -> str:
         text = _cell(value)
-        if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS):
-            text = text[1:]
         if self.required and not text:
             raise ValueError("is required")
         if self.max_length is not None and len(text) > self.max_length:
@@ -49,8 +46,7 @@ class TextWidget(widgets.Widget):
         return text
 
     def render(self, value, obj=None, **kwargs) -> str:
-        text = "" if value is None else str(value)
-        return "'" + text if text.startswith(_FORMULA_STARTS) else text
+        return spreadsheet_safe("" if value is None else str(value))
 
 
 class DecimalWidget(widgets.Widget):
@@ -153,7 +149,7 @@ class CategoryWidget(widgets.ForeignKeyWidget):
         return found
 
     def render(self, value, obj=None, **kwargs) -> str:
-        return "" if value is None else value.name
+        return "" if value is None else spreadsheet_safe(value.name)
 
 
 class TagsWidget(widgets.ManyToManyWidget):
@@ -181,7 +177,11 @@ class TagsWidget(widgets.ManyToManyWidget):
         return tags
 
     def render(self, value, obj=None, **kwargs) -> str:
-        return ";".join(sorted((tag.name for tag in value.all()), key=str.lower)) if value is not None else ""
+        return (
+            spreadsheet_safe(";".join(sorted((tag.name for tag in value.all()), key=str.lower)))
+            if value is not None
+            else ""
+        )
 
 
 class CodeInstanceLoader(BaseInstanceLoader):

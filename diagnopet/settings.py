@@ -302,9 +302,6 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- CSV import and export (django-import-export; the catalog's LabTestResource) ----------------------------
-# A cell that starts with "=" is not exported as a formula (the resource also guards "+", "-", "@").
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # --- Audit trail ----------------------------------------------------------------------------------
 # Every change to money-affecting and report rows: who, when, which fields from what to what (django-auditlog),

@@ -222,15 +222,21 @@ class TestExport:
 
     @pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "==1+1", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)"])
     def test_text_that_a_spreadsheet_would_run_is_exported_as_text_and_reimported_as_written(self, admin_client, text):
-        LabTestFactory(code="T-1", name=text, description=text)
+        code = "-T1" if text.startswith("-") else "=T1"  # a code a spreadsheet would run, too
+        category = TestCategoryFactory(name=text, slug="formula-like")
+        LabTestFactory(code=code, name=text, description=text, category=category).tags.set(
+            [TestTagFactory(name=text, slug="formula-tag")]
+        )
 
         exported = admin_client.get(EXPORT).content.decode()
 
         cells = next(csv.DictReader(io.StringIO(exported)))
-        assert cells["name"] == cells["description"] == "'" + text
+        assert cells["name"] == cells["description"] == cells["category"] == cells["tags"] == "'" + text
+        assert cells["code"] == "'" + code
         result = catalog_import_csv(file=io.StringIO(exported))
-        assert (result.ok, result.unchanged) == (True, 1)
-        assert LabTest.objects.get(code="T-1").name == text
+        assert (result.ok, result.created, result.unchanged) == (True, 0, 1), result
+        test = LabTest.objects.get(code=code)
+        assert (test.name, test.category_id, [tag.name for tag in test.tags.all()]) == (text, category.pk, [text])
 
     def test_query_count_does_not_grow_with_tests(self, admin_client):
         tag = TestTagFactory()
