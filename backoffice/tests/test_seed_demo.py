@@ -282,3 +282,13 @@ def test_clinic_info_upsert_refuses_invalid_values(fields, field):
 def test_clinic_info_upsert_refuses_unknown_fields():
     with pytest.raises(TypeError, match="singleton"):
         clinic_info_upsert(**demo.CLINIC, singleton=False)
+
+
+def test_the_billing_report_shows_the_split_by_category_at_once():
+    from billing.models import CategoryDayTotal
+    from billing.selectors import category_totals_as_of
+
+    seed()
+
+    assert CategoryDayTotal.objects.exists()
+    assert category_totals_as_of() is not None

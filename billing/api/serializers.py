@@ -56,6 +56,11 @@ class BillingSummarySerializer(serializers.Serializer):
     rows = PeriodRowSerializer(many=True)
     by_collection_type = CollectionTypeRowSerializer(many=True)
     by_category = CategoryRowSerializer(many=True)
+    categories_as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the split by category was last computed (every 10 minutes; null: not yet). Bills made since "
+        "are in the totals and rows but not yet in by_category.",
+    )
 
     def get_currency(self, obj) -> str:
         return settings.CURRENCY

@@ -38,12 +38,16 @@ def expected_by_category() -> dict:
     return {name: (count, f"{amount:.2f}") for name, (count, amount) in totals.items() if count}
 
 
-def reported_by_category(slot) -> dict:
+def summary_of(slot) -> dict:
     analyst = StaffProfileFactory(role=StaffRole.ANALYST).user
     day = slot.date.isoformat()
     response = client_for(analyst).get(SUMMARY, {"period": "day", "from": day, "to": day})
     assert response.status_code == 200, response.json()
-    return {row["category"]: (row["items"], row["amount"]) for row in response.json()["by_category"]}
+    return response.json()
+
+
+def reported_by_category(slot) -> dict:
+    return {row["category"]: (row["items"], row["amount"]) for row in summary_of(slot)["by_category"]}
 
 
 def check_command() -> str:
@@ -71,8 +75,10 @@ def test_split_by_category_is_exact_after_a_rebuild(customer_client, booking_set
     # Booking writes no category rows: the figures wait for the next rebuild.
     assert not CategoryDayTotal.objects.exists()
     assert reported_by_category(booking_setup["slot"]) == {}
+    assert summary_of(booking_setup["slot"])["categories_as_of"] is None  # the API says the split is not computed
 
     assert "3 day/category row(s)" in refresh()
+    assert summary_of(booking_setup["slot"])["categories_as_of"] is not None
     assert reported_by_category(booking_setup["slot"]) == {
         tests[0].category.name: (2, "900.00"),
         tests[1].category.name: (2, "1600.00"),
