@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from diagnopet.models import TimeStampedModel, default_currency, money_field
 
@@ -83,7 +85,12 @@ class BillingRecord(TimeStampedModel):
 
     class Meta:
         ordering = ["-billing_date", "-id"]
-        indexes = [models.Index(fields=["status", "billing_date"], name="billing_record_status_date")]
+        indexes = [
+            models.Index(fields=["status", "billing_date"], name="billing_record_status_date"),
+            # The admin's search (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
+            GinIndex(OpClass(Upper("invoice_number"), name="gin_trgm_ops"), name="billing_record_invoice_trgm"),
+            GinIndex(OpClass(Upper("billing_period"), name="gin_trgm_ops"), name="billing_record_period_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(base_amount__gte=0), name="billing_record_base_non_negative"),
             models.CheckConstraint(

@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from diagnopet.files import stored_name
 from diagnopet.models import TimeStampedModel, money_field, random_upload_path
@@ -138,6 +140,9 @@ class Booking(TimeStampedModel):
             models.Index(fields=["user", "-created_at"], name="bookings_booking_user_recent"),
             models.Index(fields=["collection_staff", "booking_date"], name="bookings_booking_staff_date"),
             models.Index(fields=["status", "booking_date"], name="bookings_booking_status_date"),
+            # The admin's search (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
+            GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="bookings_booking_code_trgm"),
+            GinIndex(OpClass(Upper("address_text"), name="gin_trgm_ops"), name="bookings_booking_address_trgm"),
         ]
         constraints = [
             models.UniqueConstraint(

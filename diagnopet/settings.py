@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # OpClass in index expressions: the admin search's trigram indexes
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",

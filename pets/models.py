@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from diagnopet.models import TimeStampedModel
 
@@ -38,7 +40,11 @@ class Pet(TimeStampedModel):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["user", "is_active"], name="pets_pet_user_active")]
+        indexes = [
+            models.Index(fields=["user", "is_active"], name="pets_pet_user_active"),
+            # The admin's search by pet name (icontains: diagnopet.admin_base.LargeTableAdmin).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="pets_pet_name_trgm"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0), name="pets_pet_weight_positive"
