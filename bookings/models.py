@@ -143,6 +143,8 @@ class Booking(TimeStampedModel):
             # The admin's search (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
             GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="bookings_booking_code_trgm"),
             GinIndex(OpClass(Upper("address_text"), name="gin_trgm_ops"), name="bookings_booking_address_trgm"),
+            # The admin's "far from the address pin" filter: the few far collections, not a walk through all.
+            models.Index(fields=["collection_pin_gap_km"], name="bookings_booking_pin_gap"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -238,6 +240,15 @@ class BookingItem(TimeStampedModel):
 
     class Meta:
         ordering = ["booking_id", "sequence"]
+        indexes = [
+            # The samples in the lab (bookings.states.ITEM_IN_LAB; the admin's overdue filter), a few thousand among
+            # millions: without it the overdue list (and its dates' MIN/MAX) walked every item.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["collected", "processing", "received"]),
+                name="bookings_item_in_lab",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["booking", "test"], name="bookings_item_unique_test_per_booking"),
             models.UniqueConstraint(fields=["booking", "sequence"], name="bookings_item_unique_sequence"),
