@@ -8,6 +8,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.db import connections
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -37,6 +38,8 @@ class EstimatedCountPaginator(Paginator):
         exact = rows[: EXACT_COUNT_LIMIT + 1].count()
         if exact <= EXACT_COUNT_LIMIT:
             return exact
+        if connections[rows.db].vendor != "postgresql":  # the estimate is PostgreSQL's EXPLAIN
+            return rows.count()
         plan = json.loads(rows.explain(format="json"))
         return max(exact, int(plan[0]["Plan"]["Plan Rows"]))
 

@@ -5,6 +5,8 @@ import django.contrib.postgres.operations
 import django.db.models.functions.text
 from django.db import migrations
 
+from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
+
 
 class Migration(migrations.Migration):
 
@@ -16,15 +18,15 @@ class Migration(migrations.Migration):
     operations = [
         # The trigram operator classes of the admin's search indexes (here and in pets, bookings, billing).
         django.contrib.postgres.operations.TrigramExtension(),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='user',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('phone'), name='gin_trgm_ops'), name='accounts_user_phone_trgm'),
         ),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='user',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('full_name'), name='gin_trgm_ops'), name='accounts_user_name_trgm'),
         ),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='user',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('email'), name='gin_trgm_ops'), name='accounts_user_email_trgm'),
         ),

@@ -5,6 +5,8 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations
 
+from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
+
 
 class Migration(migrations.Migration):
 
@@ -17,11 +19,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='billingrecord',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('invoice_number'), name='gin_trgm_ops'), name='billing_record_invoice_trgm'),
         ),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='billingrecord',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('billing_period'), name='gin_trgm_ops'), name='billing_record_period_trgm'),
         ),

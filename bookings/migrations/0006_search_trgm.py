@@ -5,6 +5,8 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations
 
+from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
+
 
 class Migration(migrations.Migration):
 
@@ -17,11 +19,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='booking',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('code'), name='gin_trgm_ops'), name='bookings_booking_code_trgm'),
         ),
-        migrations.AddIndex(
+        AddIndexOnPostgreSQL(
             model_name='booking',
             index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('address_text'), name='gin_trgm_ops'), name='bookings_booking_address_trgm'),
         ),

@@ -5,6 +5,8 @@ django-auditlog's model, so the indexes are plain SQL here rather than in its ``
 import django.contrib.postgres.operations
 from django.db import migrations
 
+from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -14,12 +16,12 @@ class Migration(migrations.Migration):
 
     operations = [
         django.contrib.postgres.operations.TrigramExtension(),
-        migrations.RunSQL(
+        RunSQLOnPostgreSQL(
             'CREATE INDEX "auditlog_logentry_repr_trgm" ON "auditlog_logentry" '
             'USING gin ((UPPER("object_repr")) gin_trgm_ops)',
             'DROP INDEX "auditlog_logentry_repr_trgm"',
         ),
-        migrations.RunSQL(
+        RunSQLOnPostgreSQL(
             'CREATE INDEX "auditlog_logentry_changes_trgm" ON "auditlog_logentry" '
             'USING gin ((UPPER("changes"::text)) gin_trgm_ops)',
             'DROP INDEX "auditlog_logentry_changes_trgm"',
