@@ -1,14 +1,15 @@
 """Row locks for the booking flow — the only module here that calls select_for_update.
 
 Lock order (every transaction takes them in this order, so none can deadlock another):
-customer (booking_create, with the pet read) → booking → collection slot (conditional UPDATE) → coupon
-(promotions.locks) → billing record.
+customer (booking_create, with the pet read) → booking → its items and reports → collection slot (conditional
+UPDATE) → coupon (promotions.locks) → billing record (billing.locks). A prescription is locked on its own
+(verification takes no other lock).
 """
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 
-from bookings.models import Booking, CollectionSlot, CollectionType
+from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
 
 
 def with_owner_locked(pets: QuerySet) -> QuerySet:
@@ -26,6 +27,34 @@ def lock_customer(*, user_id: int) -> None:
 
 def lock_booking(*, booking_id: int) -> Booking:
     return Booking.objects.select_for_update(of=("self",)).get(pk=booking_id)
+
+
+def lock_customer_row(*, user_id: int):
+    """The customer's own row, for a change of the account itself (anonymisation)."""
+    return get_user_model().objects.select_for_update(of=("self",)).get(pk=user_id)
+
+
+def lock_item(*, item_id: int) -> BookingItem:
+    """One item, with its test (not locked)."""
+    return BookingItem.objects.select_for_update(of=("self",)).select_related("test").get(pk=item_id)
+
+
+def lock_items_of(booking: Booking) -> list[BookingItem]:
+    """Every item of a booking (lock them after the booking), with their tests, in id order."""
+    return list(booking.items.select_related("test").select_for_update(of=("self",)).order_by("pk"))
+
+
+def lock_report(*, report_id: int) -> TestReport:
+    return TestReport.objects.select_for_update(of=("self",)).get(pk=report_id)
+
+
+def lock_current_report(item: BookingItem) -> TestReport | None:
+    """The item's current report, locked (None when it has none yet)."""
+    return TestReport.objects.select_for_update(of=("self",)).filter(booking_item=item, is_current=True).first()
+
+
+def lock_prescription(*, prescription_id: int) -> PrescriptionUpload:
+    return PrescriptionUpload.objects.select_for_update(of=("self",)).get(pk=prescription_id)
 
 
 def slot_take(*, slot_id: int, collection_type: str) -> bool:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from clinic.locks import lock_clinic_info
 from clinic.models import ClinicInfo
 from diagnopet.errors import ValidationFailed
 
@@ -23,7 +24,7 @@ def clinic_info_upsert(**fields) -> ClinicInfo:
     unknown = set(fields) - _EDITABLE
     if unknown:
         raise TypeError(f"ClinicInfo has no editable field(s): {', '.join(sorted(unknown))}")
-    info = ClinicInfo.objects.select_for_update().filter(singleton=True).first()
+    info = lock_clinic_info()
     if info is None:
         info = ClinicInfo(**fields)
     else:

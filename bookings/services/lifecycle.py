@@ -21,7 +21,7 @@ from billing.services import (
     road_distance_km,
 )
 from bookings.codes import booking_code_new
-from bookings.locks import lock_booking
+from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
 from bookings.models import Booking, BookingItem, CollectionType, TestReport
 from bookings.states import BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
@@ -34,11 +34,11 @@ B, It, R = Booking.Status, BookingItem.Status, TestReport.Status
 
 
 def _lock_item(item: BookingItem) -> BookingItem:
-    return BookingItem.objects.select_for_update(of=("self",)).select_related("test").get(pk=item.pk)
+    return lock_item(item_id=item.pk)
 
 
 def _lock_report(report: TestReport) -> TestReport:
-    return TestReport.objects.select_for_update(of=("self",)).get(pk=report.pk)
+    return lock_report(report_id=report.pk)
 
 
 @transaction.atomic
@@ -92,7 +92,7 @@ def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude
     booking = lock_booking(booking_id=booking.pk)
     check_transition("booking", booking.status, B.COLLECTED)
     now = timezone.now()
-    items = list(booking.items.select_related("test").select_for_update(of=("self",)))
+    items = lock_items_of(booking)
     failed = {int(i) for i in failed_item_ids}
     unknown = failed - {item.pk for item in items}
     if unknown:
@@ -234,7 +234,7 @@ def report_upload(*, item: BookingItem, file, by, findings: str = "") -> TestRep
     item = _lock_item(item)
     if item.status not in ITEM_REPORTABLE:
         raise Conflict("Reports can be uploaded only for samples in the lab.", code="invalid_transition")
-    report = TestReport.objects.select_for_update(of=("self",)).filter(booking_item=item, is_current=True).first()
+    report = lock_current_report(item)
     if report is None:
         booking = item.booking
         report = TestReport(

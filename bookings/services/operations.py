@@ -12,6 +12,7 @@ from accounts.anonymisations import anonymisation_log_append
 from accounts.models import Notification, PhoneOTP, StaffRole
 from accounts.notifications import notification_create
 from billing.models import Payment
+from bookings.locks import lock_customer_row
 from bookings.models import Booking, BookingItem, PrescriptionUpload
 from bookings.querysets import item_overdue_q
 from bookings.services.booking import booking_expire
@@ -121,7 +122,7 @@ def user_anonymize(*, user, log: bool = True) -> bool:
     commit: a restore of an older backup re-applies it from there; if the log cannot be written nothing changes.
     ``anonymisations_reapply`` passes ``log=False`` (its entries are in the log already).
     """
-    user = get_user_model().objects.select_for_update(of=("self",)).get(pk=user.pk)
+    user = lock_customer_row(user_id=user.pk)
     if user.anonymized_at:
         return False
     if user.is_staff or user.is_superuser:

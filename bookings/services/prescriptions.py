@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from bookings.locks import lock_booking, lock_customer
+from bookings.locks import lock_booking, lock_customer, lock_prescription
 from bookings.models import Booking, PrescriptionUpload
 from bookings.states import BOOKING_CLOSED
 from diagnopet.errors import Conflict, ValidationFailed
@@ -67,7 +67,7 @@ def _check_quota(*, booking: Booking, user, size: int) -> None:
 
 @transaction.atomic
 def prescription_verify(*, prescription: PrescriptionUpload, by, notes: str = "") -> PrescriptionUpload:
-    prescription = PrescriptionUpload.objects.select_for_update(of=("self",)).get(pk=prescription.pk)
+    prescription = lock_prescription(prescription_id=prescription.pk)
     prescription.verified_by, prescription.verified_at = by, timezone.now()
     prescription.verification_notes = notes
     prescription.save(update_fields=["verified_by", "verified_at", "verification_notes", "updated_at"])
