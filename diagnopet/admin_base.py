@@ -66,11 +66,14 @@ class LargeTableAdmin:
     - a search matches what Django's would (each word in one of ``search_fields``), asked one field at a time:
       ``pk IN (rows matching field 1 UNION ALL rows matching field 2 …)``, so that each field can use its own
       index (the trigram indexes on codes, phones and names). Django's single ``WHERE a LIKE … OR b.x LIKE …``
-      across joined tables can use none and reads every row.
+      across joined tables can use none and reads every row;
+    - a page holds 50 rows (Django's default is 100): drawing 100 rows' cells alone took 110–150 ms at 1M bookings,
+      more than the page's SQL, and 50 rows also fit a collector's phone better.
 
     Measured in bench/README.md (``bench/admin_pages``)."""
 
     show_full_result_count = False
+    list_per_page = 50
     date_hierarchy_contiguous = True
     paginator = EstimatedCountPaginator
 
