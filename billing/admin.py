@@ -7,12 +7,16 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
 
-from accounts.models import StaffRole
-from accounts.permissions import user_has_role
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
-from billing.services import distance_pricing_active, invoice_assign_number, payment_record, payment_refusal
+from billing.services import (
+    distance_pricing_active,
+    invoice_assign_number,
+    payment_record,
+    payment_refusal,
+    refund_allowed,
+)
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.money import to_money
@@ -237,7 +241,7 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "kind" and not user_has_role(request.user, StaffRole.ADMIN):
+        if db_field.name == "kind" and not refund_allowed(request.user):
             # Refunds are the clinic admin's (billing.services.payment_refusal).
             kwargs["choices"] = [(Payment.Kind.PAYMENT, Payment.Kind.PAYMENT.label)]
         return super().formfield_for_choice_field(db_field, request, **kwargs)

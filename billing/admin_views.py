@@ -18,12 +18,10 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from accounts.models import StaffRole
-from accounts.permissions import user_has_role
 from accounts.roles import staff_is_collector
 from billing.models import Payment
 from billing.selectors import FIGURES, billing_summary
-from billing.services import amount_due, payment_record
+from billing.services import amount_due, payment_record, refund_allowed
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.money import ZERO
@@ -200,7 +198,7 @@ def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
         PaymentForm,
         request,
         initial={"amount": amount_due(record)},
-        may_refund=user_has_role(request.user, StaffRole.ADMIN),
+        may_refund=refund_allowed(request.user),
     )
     if form.is_valid():
         try:

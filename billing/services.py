@@ -243,6 +243,11 @@ def amount_due(record: BillingRecord) -> Decimal:
     return max(record.final_amount - record.amount_paid, ZERO)
 
 
+def refund_allowed(user) -> bool:
+    """Who may give money back: the clinic admin role (a superuser too). Forms ask it to offer refunds at all."""
+    return user_has_role(user, StaffRole.ADMIN)
+
+
 def payment_refusal(*, record: BillingRecord, amount: Decimal, kind: str, by=None) -> DomainError | None:
     """Why this payment or refund may not be recorded against ``record`` as it stands, or None when it may.
 
@@ -266,7 +271,7 @@ def payment_refusal(*, record: BillingRecord, amount: Decimal, kind: str, by=Non
             return ValidationFailed(message, code="payment_exceeds_due", field="amount")
         return None
     if kind == Payment.Kind.REFUND:
-        if by is not None and not user_has_role(by, StaffRole.ADMIN):
+        if by is not None and not refund_allowed(by):
             return RefundNotAllowed("Only a clinic admin can record a refund.", field="kind")
         if amount > record.amount_paid:
             return ValidationFailed(
