@@ -44,3 +44,22 @@ class LabTestFactory(factory.django.DjangoModelFactory):
     fasting_required = False
     tat_hours = 24
     is_active = True
+
+
+# One valid row of the catalog CSV (catalog/data/vet_tests.csv's columns), for the import and admin tests.
+CSV_ROW = {
+    "code": "HEM-CBC",
+    "name": "Complete Blood Count (CBC)",
+    "category": "Haematology",
+    "tags": "routine;wellness",
+    "species": "dog;cat",
+    "sample_type": "Whole blood",
+    "tube_type": "EDTA (lavender)",
+    "sample_quantity_ml": "1.0",
+    "fasting_required": "no",
+    "tat_hours": "6",
+    "price": "450.00",
+    "discounted_price": "",
+    "description": "Red and white cell counts.",
+    "collection_instructions": "Invert gently.",
+}

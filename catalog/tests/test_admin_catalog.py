@@ -23,7 +23,7 @@ from catalog.models import LabTest
 from catalog.models import TestCategory as Category  # aliased: pytest collects Test* names
 from catalog.models import TestTag as Tag
 from catalog.services import CSV_COLUMNS, catalog_import_csv
-from catalog.tests.factories import LabTestFactory, TestCategoryFactory, TestTagFactory
+from catalog.tests.factories import CSV_ROW, LabTestFactory, TestCategoryFactory, TestTagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,22 +33,7 @@ CONFIRM = reverse("admin:catalog_labtest_process_import")
 EXPORT = reverse("admin:catalog_labtest_export")
 CHANGELIST = reverse("admin:catalog_labtest_changelist")
 
-ROW = {
-    "code": "HEM-CBC",
-    "name": "Complete Blood Count (CBC)",
-    "category": "Haematology",
-    "tags": "routine;wellness",
-    "species": "dog;cat",
-    "sample_type": "Whole blood",
-    "tube_type": "EDTA (lavender)",
-    "sample_quantity_ml": "1.0",
-    "fasting_required": "no",
-    "tat_hours": "6",
-    "price": "450.00",
-    "discounted_price": "",
-    "description": "Red and white cell counts.",
-    "collection_instructions": "Invert gently.",
-}
+ROW = CSV_ROW
 
 
 def rows(*changes: dict) -> bytes:

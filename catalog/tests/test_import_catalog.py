@@ -12,28 +12,13 @@ from catalog.models import LabTest
 from catalog.models import TestCategory as Category  # aliased: pytest collects Test* names
 from catalog.models import TestTag as Tag
 from catalog.services import CSV_COLUMNS, RowError, catalog_import_csv
-from catalog.tests.factories import LabTestFactory
+from catalog.tests.factories import CSV_ROW, LabTestFactory
 
 SHIPPED_CSV = Path(apps.get_app_config("catalog").path) / "data" / "vet_tests.csv"
 
 pytestmark = pytest.mark.django_db
 
-VALID_ROW = {
-    "code": "HEM-CBC",
-    "name": "Complete Blood Count (CBC)",
-    "category": "Haematology",
-    "tags": "routine;wellness",
-    "species": "dog;cat",
-    "sample_type": "Whole blood",
-    "tube_type": "EDTA (lavender)",
-    "sample_quantity_ml": "1.0",
-    "fasting_required": "no",
-    "tat_hours": "6",
-    "price": "450.00",
-    "discounted_price": "",
-    "description": "Red and white cell counts.",
-    "collection_instructions": "Invert gently.",
-}
+VALID_ROW = CSV_ROW
 
 
 def csv_text(*rows: dict, columns=CSV_COLUMNS) -> str:
