@@ -3,17 +3,21 @@
 beside it shows (bookings/tests/test_api_selectors.py compares them); the serializers stay the schema, and show
 everything else (create, cancel, a pet's reports).
 
-Values come from the database in the shape the API shows, so most go out as they are. Three kinds need the
-serializer's formatting: money (a ``Decimal`` with two places, shown as text), dates and times (ISO 8601), and
-moments (ISO 8601 in the clinic's time zone, ``Z`` for UTC).
+The serializer's ``Meta.fields`` says what is shown and in which order. A name written out below (``shown_here``)
+is built here; every other name is a column of the serializer's model with that name, read as it is and formatted
+by its type: money (a ``Decimal`` with two places) as text, dates and times in ISO 8601, moments in ISO 8601 in the
+clinic's time zone (``Z`` for UTC). So a plain new column needs the model, its migration and the serializer's
+``Meta.fields``, and nothing here.
 """
 
 import datetime
 
 from django.conf import settings
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings.api.serializers import BookingItemSerializer, BookingSerializer, ReportSerializer
 from bookings.models import BookingItem
 
 
@@ -34,15 +38,47 @@ def _day(value: datetime.date | datetime.time | None):
     return None if value is None else value.isoformat()
 
 
+class ShownColumns:
+    """The fields of ``serializer_class`` that are columns of its model, sorted by how they are shown."""
+
+    def __init__(self, serializer_class, *, shown_here: set[str]):
+        meta = serializer_class.Meta
+        self.order = tuple(meta.fields)
+        self.columns = tuple(name for name in self.order if name not in shown_here)
+        fields = {name: meta.model._meta.get_field(name) for name in self.columns}
+        # DateTimeField is a DateField: moments first.
+        self.moments = tuple(n for n, f in fields.items() if isinstance(f, models.DateTimeField))
+        self.days = tuple(
+            n for n, f in fields.items() if isinstance(f, models.DateField | models.TimeField) and n not in self.moments
+        )
+        self.money = tuple(n for n, f in fields.items() if isinstance(f, models.DecimalField))
+        self.as_is = tuple(n for n in self.columns if n not in {*self.moments, *self.days, *self.money})
+
+    def shown(self, row: dict, tz, built_here: dict) -> dict:
+        """The serializer's output for ``row``: its columns formatted, then ``built_here`` (the other names)."""
+        shown = dict.fromkeys(self.order)
+        for name in self.as_is:
+            shown[name] = row[name]
+        for name in self.money:
+            shown[name] = _money(row[name])
+        for name in self.days:
+            shown[name] = _day(row[name])
+        for name in self.moments:
+            shown[name] = _moment(row[name], tz)
+        shown.update(built_here)
+        return shown
+
+
 # --- Bookings (BookingSerializer) --------------------------------------------------------------------------------
 
+BOOKING = ShownColumns(
+    BookingSerializer,
+    shown_here={"pet_name", "slot", "currency", "discount", "distance_km", "total", "coupon", "items"},
+)
+# What the names built here read.
 BOOKING_COLUMNS = (
-    "id",
-    "code",
-    "status",
-    "pet_id",
+    *BOOKING.columns,
     "pet__name",
-    "collection_type",
     "slot_id",
     "slot__date",
     "slot__start_time",
@@ -51,39 +87,14 @@ BOOKING_COLUMNS = (
     "slot__booked",
     "slot__lab_capacity",
     "slot__lab_booked",
-    "booking_date",
-    "address_id",
-    "address_text",
-    "notes",
-    "subtotal",
     "discount_amount",
     "estimated_distance_km",
-    "distance_charge",
     "total_amount",
-    "coupon_id",
     "coupon__code",
-    "created_at",
-    "confirmed_at",
-    "collected_at",
-    "completed_at",
-    "cancelled_at",
-    "cancellation_reason",
 )
 
-ITEM_COLUMNS = (
-    "id",
-    "booking_id",
-    "sequence",
-    "test_id",
-    "test__code",
-    "test__name",
-    "test__tube_type",
-    "quantity",
-    "unit_price",
-    "status",
-    "rejection_reason",
-    "due_at",
-)
+ITEM = ShownColumns(BookingItemSerializer, shown_here={"test_code", "test_name", "tube_type"})
+ITEM_COLUMNS = (*ITEM.columns, "booking_id", "test__code", "test__name", "test__tube_type")
 
 
 def booking_rows(bookings):
@@ -105,33 +116,20 @@ def bookings_shown(rows) -> list[dict]:
 
 
 def _booking(row: dict, items: list[dict], tz) -> dict:
-    return {
-        "id": row["id"],
-        "code": row["code"],
-        "status": row["status"],
-        "pet": row["pet_id"],
-        "pet_name": row["pet__name"],
-        "collection_type": row["collection_type"],
-        "slot": _slot(row),
-        "booking_date": _day(row["booking_date"]),
-        "address": row["address_id"],
-        "address_text": row["address_text"],
-        "notes": row["notes"],
-        "currency": settings.CURRENCY,
-        "subtotal": _money(row["subtotal"]),
-        "discount": _money(row["discount_amount"]),
-        "distance_km": _money(row["estimated_distance_km"]),
-        "distance_charge": _money(row["distance_charge"]),
-        "total": _money(row["total_amount"]),
-        "coupon": _coupon(row),
-        "items": items,
-        "created_at": _moment(row["created_at"], tz),
-        "confirmed_at": _moment(row["confirmed_at"], tz),
-        "collected_at": _moment(row["collected_at"], tz),
-        "completed_at": _moment(row["completed_at"], tz),
-        "cancelled_at": _moment(row["cancelled_at"], tz),
-        "cancellation_reason": row["cancellation_reason"],
-    }
+    return BOOKING.shown(
+        row,
+        tz,
+        {
+            "pet_name": row["pet__name"],
+            "slot": _slot(row),
+            "currency": settings.CURRENCY,
+            "discount": _money(row["discount_amount"]),
+            "distance_km": _money(row["estimated_distance_km"]),
+            "total": _money(row["total_amount"]),
+            "coupon": _coupon(row),
+            "items": items,
+        },
+    )
 
 
 def _slot(row: dict) -> dict | None:
@@ -152,44 +150,22 @@ def _slot(row: dict) -> dict | None:
 
 def _coupon(row: dict) -> dict | None:
     """BookingSerializer.get_coupon."""
-    if row["coupon_id"] is None:
+    if row["coupon__code"] is None:
         return None
     return {"code": row["coupon__code"], "valid": True, "reason": None, "discount": str(row["discount_amount"])}
 
 
 def _item(row: dict, tz) -> dict:
     """BookingItemSerializer."""
-    return {
-        "id": row["id"],
-        "sequence": row["sequence"],
-        "test": row["test_id"],
-        "test_code": row["test__code"],
-        "test_name": row["test__name"],
-        "tube_type": row["test__tube_type"],
-        "quantity": row["quantity"],
-        "unit_price": _money(row["unit_price"]),
-        "status": row["status"],
-        "rejection_reason": row["rejection_reason"],
-        "due_at": _moment(row["due_at"], tz),
-    }
+    return ITEM.shown(
+        row, tz, {"test_code": row["test__code"], "test_name": row["test__name"], "tube_type": row["test__tube_type"]}
+    )
 
 
 # --- Reports (ReportSerializer) ----------------------------------------------------------------------------------
 
-REPORT_COLUMNS = (
-    "id",
-    "pet_id",
-    "pet__name",
-    "test_id",
-    "test__code",
-    "test__name",
-    "booking_id",
-    "booking__code",
-    "status",
-    "version",
-    "findings",
-    "delivered_at",
-)
+REPORT = ShownColumns(ReportSerializer, shown_here={"pet_name", "test", "booking_code", "download_url"})
+REPORT_COLUMNS = (*REPORT.columns, "pet__name", "test_id", "test__code", "test__name", "booking__code")
 
 
 def report_rows(reports):
@@ -203,18 +179,15 @@ def reports_shown(rows, request) -> list[dict]:
     # The download route is the report's own URL plus "download": routed once per page, not once per report.
     reports_url = request.build_absolute_uri(reverse("bookings:report-list"))
     return [
-        {
-            "id": row["id"],
-            "pet": row["pet_id"],
-            "pet_name": row["pet__name"],
-            "test": {"id": row["test_id"], "code": row["test__code"], "name": row["test__name"]},
-            "booking": row["booking_id"],
-            "booking_code": row["booking__code"],
-            "status": row["status"],
-            "version": row["version"],
-            "findings": row["findings"],
-            "delivered_at": _moment(row["delivered_at"], tz),
-            "download_url": f"{reports_url}{row['id']}/download",
-        }
+        REPORT.shown(
+            row,
+            tz,
+            {
+                "pet_name": row["pet__name"],
+                "test": {"id": row["test_id"], "code": row["test__code"], "name": row["test__name"]},
+                "booking_code": row["booking__code"],
+                "download_url": f"{reports_url}{row['id']}/download",
+            },
+        )
         for row in rows
     ]
