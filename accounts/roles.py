@@ -37,6 +37,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "promotions": ("offer", "coupon", "couponredemption"),
     "billing": ("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
     "bookings": ("collectionslot", "booking", "bookingitem", "testbatchgroup", "testreport", "prescriptionupload"),
+    "reviews": ("review", "collectorrating"),
 }
 
 
@@ -64,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "accounts": _view("address"),
         "catalog": _view("labtest"),
         "billing": {"add_payment", "view_payment", "view_billingrecord"},
+        # Their own average rating only ("My rating"), never the reviews behind it.
+        "reviews": _view("collectorrating"),
     },
     # The lab: see bookings and items, move items through processing, upload and verify reports, check
     # prescriptions. Nothing of offers, coupons, distance pricing, staff or clinic info.
@@ -81,6 +84,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "billing": _view("billingrecord", "payment", "distancepricingconfig", "categorydaytotal"),
         "promotions": _view("coupon", "offer"),
         "catalog": _view("labtest", "testcategory"),
+        "reviews": _view("review"),
     },
 }
 

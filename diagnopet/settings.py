@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "promotions",
     "billing",
     "bookings",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "RejectionReasonEnum": "bookings.models.BookingItem.RejectionReason",
         "BillingStatusEnum": "billing.models.BillingRecord.Status",
         "PaymentMethodEnum": "billing.models.Payment.Method",
+        "SpeciesEnum": "pets.models.Pet.Species",  # also content testimonials' pet_species
     },
 }
 

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("promotions.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("bookings.api.urls")),
+    path("", include("reviews.api.urls")),
 ]
 
 handler404 = "diagnopet.views.not_found"
