@@ -38,6 +38,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "billing": ("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
     "bookings": ("collectionslot", "booking", "bookingitem", "testbatchgroup", "testreport", "prescriptionupload"),
     "reviews": ("review", "collectorrating"),
+    "content": ("faqtopic", "faq", "announcement", "testimonial"),
 }
 
 

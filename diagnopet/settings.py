@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "billing",
     "bookings",
     "reviews",
+    "content",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("billing.api.urls")),
     path("", include("bookings.api.urls")),
     path("", include("reviews.api.urls")),
+    path("", include("content.api.urls")),
 ]
 
 handler404 = "diagnopet.views.not_found"
