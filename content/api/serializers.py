@@ -1,16 +1,17 @@
 from rest_framework import serializers
 
 from content.models import Announcement, Faq, FaqTopic, Testimonial
+from diagnopet.api.serializers import ModelSerializer
 from pets.models import Pet
 
 
-class FaqSerializer(serializers.ModelSerializer):
+class FaqSerializer(ModelSerializer):
     class Meta:
         model = Faq
         fields = ["id", "question", "answer"]
 
 
-class FaqTopicSerializer(serializers.ModelSerializer):
+class FaqTopicSerializer(ModelSerializer):
     faqs = FaqSerializer(many=True, read_only=True, source="published_faqs", help_text="In display order.")
 
     class Meta:
@@ -18,13 +19,13 @@ class FaqTopicSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "faqs"]
 
 
-class AnnouncementSerializer(serializers.ModelSerializer):
+class AnnouncementSerializer(ModelSerializer):
     class Meta:
         model = Announcement
         fields = ["id", "title", "body", "kind", "link", "starts_at", "ends_at"]
 
 
-class TestimonialSerializer(serializers.ModelSerializer):
+class TestimonialSerializer(ModelSerializer):
     """Only the customer's first name and the pet's species: nothing else about who wrote it."""
 
     first_name = serializers.CharField(read_only=True, help_text="The customer's first name.")

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from diagnopet.api.serializers import ModelSerializer, StrictCharField
 from reviews.models import COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN, Review
 
 
@@ -15,13 +16,13 @@ class ReviewInputSerializer(serializers.Serializer):
         help_text="The sample collector, 1 to 5: only for a home visit with a collector (else 400 "
         "`collector_rating_not_applicable`).",
     )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default="")
+    comment = StrictCharField(required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default="")
     testimonial_consent = serializers.BooleanField(
         required=False, default=False, help_text="The comment may be shown on the site as a testimonial."
     )
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     editable_until = serializers.DateTimeField(read_only=True, help_text="Until then the review can be changed.")
 
     class Meta:

@@ -5,6 +5,7 @@ from rest_framework import permissions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import ErrorSerializer, errors
 from reviews.api.serializers import ReviewInputSerializer, ReviewSerializer
 from reviews.services import review_create, review_for_customer, review_update
@@ -13,7 +14,7 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found: the booking
 
 
 @extend_schema(tags=["reviews"])
-class BookingReviewView(GenericAPIView):
+class BookingReviewView(StrictQueryMixin, GenericAPIView):
     """Rate a completed visit (and its collector) once; change it for 7 days."""
 
     permission_classes = [permissions.IsAuthenticated]

@@ -170,3 +170,11 @@ def test_patch_without_a_review_is_404(customer_client, completed):
     response = customer_client.patch(url(completed), {"visit_rating": 5}, format="json")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("comment", [5, ["a"], "x" * 2001])
+def test_a_comment_must_be_text_of_at_most_2000_characters(customer_client, completed, comment):
+    response = customer_client.post(url(completed), {"visit_rating": 4, "comment": comment}, format="json")
+
+    assert response.status_code == 400
+    assert "comment" in response.json()
