@@ -38,10 +38,13 @@ from catalog.models import TestCategory as Category
 from catalog.models import TestTag as Tag
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory, TestTagFactory
 from clinic.tests.factories import ClinicHolidayFactory, ClinicInfoFactory
+from content.models import FaqTopic
+from content.tests.factories import AnnouncementFactory, FaqTopicFactory, TestimonialFactory
 from pets.tests.factories import PetFactory
 from promotions.tests.factories import CouponFactory, CouponRedemptionFactory, OfferFactory
+from reviews.tests.factories import ReviewFactory
 
-OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings")
+OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "content")
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +157,12 @@ CHECK_CASES = [
     ("bookings_report_version_positive", TestReportFactory, {"version": 0}),
     ("bookings_report_verifier_not_uploader", TestReportFactory, {"verified_by": F("uploaded_by")}),
     ("bookings_prescription_not_empty", PrescriptionUploadFactory, {"file_size_bytes": 0}),
+    # reviews
+    ("reviews_review_visit_rating_range", ReviewFactory, {"visit_rating": 6}),
+    ("reviews_review_collector_rating_range", ReviewFactory, {"collector_rating": 0}),
+    ("reviews_review_collector_rating_has_collector", ReviewFactory, {"collector": None}),
+    # content
+    ("content_announcement_ends_after_start", AnnouncementFactory, {"ends_at": F("starts_at")}),
 ]
 
 # PostgreSQL tests CHECK constraints in name order. ``current_uses`` is a PositiveIntegerField whose own ``>= 0``
@@ -263,6 +272,9 @@ UNIQUE_FIELD_CASES = [
         lambda: TestReportFactory(supersedes=TestReportFactory()),
         lambda first: TestReportFactory(supersedes=first.supersedes),
     ),
+    ("reviews.Review.booking", ReviewFactory, lambda first: ReviewFactory(booking=first.booking)),
+    ("content.FaqTopic.name", FaqTopicFactory, lambda first: FaqTopic.objects.create(name=first.name)),
+    ("content.Testimonial.review", TestimonialFactory, lambda first: TestimonialFactory(review=first.review)),
 ]
 
 

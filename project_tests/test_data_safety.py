@@ -14,7 +14,7 @@ from bookings.tests.factories import BookingFactory, BookingItemFactory, Collect
 from pets.tests.factories import PetFactory
 from promotions.tests.factories import CouponFactory, CouponRedemptionFactory
 
-OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings")
+OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "content")
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,10 @@ from billing.tests import factories as billing_f
 from bookings.tests import factories as bookings_f
 from catalog.tests import factories as catalog_f
 from clinic.tests import factories as clinic_f
+from content.tests import factories as content_f
 from pets.tests import factories as pets_f
 from promotions.tests import factories as promotions_f
+from reviews.tests import factories as reviews_f
 
 FACTORIES = [
     accounts_f.UserFactory,
@@ -35,6 +37,12 @@ FACTORIES = [
     bookings_f.BookingItemFactory,
     bookings_f.TestReportFactory,
     bookings_f.PrescriptionUploadFactory,
+    reviews_f.CompletedBookingFactory,
+    reviews_f.ReviewFactory,
+    content_f.FaqTopicFactory,
+    content_f.FaqFactory,
+    content_f.AnnouncementFactory,
+    content_f.TestimonialFactory,
 ]
 
 

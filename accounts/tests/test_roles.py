@@ -20,7 +20,7 @@ from accounts.tests.staff import logged_in as _client
 from accounts.tests.staff import staff_of as _staff
 from diagnopet.errors import ValidationFailed
 
-OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings")
+OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "content")
 
 
 def _group_perms(name: str) -> set[str]:
