@@ -1,5 +1,6 @@
 """Demo data for a fresh install (``manage.py seed_demo``): a Bengaluru lab, its catalog, a week of slots, staff of
-every role, customers with pets, promotions and bookings in every state.
+every role, customers with pets, promotions, bookings in every state, and site content (FAQs, an announcement, a
+reviewed visit shown as a testimonial: ``demo_content.py``).
 
 Everything goes through the services (clinic, catalog import, slots, roles, registration, addresses, pets, the
 booking flow), so the demo data obeys the same rules as real data. Idempotent: each piece is looked up by a natural
@@ -28,6 +29,7 @@ from reportlab.pdfgen import canvas
 from accounts.models import Address, StaffRole, User
 from accounts.roles import roles_setup, staff_create
 from accounts.services import address_create, user_register
+from backoffice.demo_content import seed_content
 from billing.models import DistancePricingConfig
 from billing.services import category_totals_rebuild
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, TestReport
@@ -664,6 +666,7 @@ def seed_demo(*, log: Log = _nothing) -> None:
     seed_superuser(log)
     seed_customers(log)
     seed_promotions(log)
-    seed_bookings(staff=staff, log=log)
+    bookings = seed_bookings(staff=staff, log=log)
+    seed_content(bookings=bookings, log=log)
     # The billing report's split by category is rebuilt every 10 minutes by beat; the demo shows it at once.
     category_totals_rebuild()

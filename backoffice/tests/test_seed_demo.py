@@ -292,3 +292,20 @@ def test_the_billing_report_shows_the_split_by_category_at_once():
 
     assert CategoryDayTotal.objects.exists()
     assert category_totals_as_of() is not None
+
+
+def test_site_content_is_served_publicly(api_client):
+    seed()
+    seed()  # a second run adds nothing (row counts: above)
+
+    faqs = api_client.get("/api/v1/content/faqs/").json()["results"]
+    announcements = api_client.get("/api/v1/content/announcements/").json()["results"]
+    (testimonial,) = api_client.get("/api/v1/content/testimonials/").json()["results"]
+
+    assert len(faqs) >= 2
+    assert all(topic["faqs"] for topic in faqs)
+    assert len(announcements) == 1
+    completed = Booking.objects.get(idempotency_key="demo-6")
+    assert completed.review.testimonial_consent
+    assert testimonial["first_name"] == completed.user.full_name.split()[0]
+    assert testimonial["pet_species"] == completed.pet.species
