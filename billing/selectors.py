@@ -11,10 +11,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, TextChoices, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth
 
-from billing.models import BillingRecord, CategoryDayTotal
+from billing.models import BillingRecord, CategoryDayTotal, Payment
 from diagnopet.db_routers import reads_from_replica
 from diagnopet.errors import ValidationFailed
 from diagnopet.models import ScheduledRun
@@ -27,6 +27,73 @@ FIGURES = (*SUMMED, "outstanding")
 MAX_RANGE_DAYS = 3 * 366
 # The scheduled job that rebuilds the category totals; its last success is the figures' "as of".
 CATEGORY_TOTALS_JOB = "rebuild-category-totals"
+
+
+# --- What a customer has paid on a bill -------------------------------------------------------------------------
+
+
+class PaymentStatus(TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    REFUNDED = "refunded", "Refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+
+@dataclass(frozen=True)
+class BillPayment:
+    payment_status: str
+    amount_due: Decimal
+
+
+def bill_payment(*, final_amount: Decimal, amount_paid: Decimal, amount_refunded: Decimal, void: bool) -> BillPayment:
+    """The one statement of a bill's payment status and amount due, from its final amount, what has been paid net
+    of refunds (``BillingRecord.amount_paid``), the succeeded refunds (``refunded_amount``) and whether it is void.
+
+    - amount due: ``final − paid``, never below zero; nothing on a void bill (the booking was cancelled).
+    - ``refunded``: money was given back and none is held now; ``partially_refunded``: some was given back and some
+      is still held (less than the final amount, or anything on a void bill).
+    - otherwise ``paid`` when what is paid covers the final amount (a bill of zero is paid), ``unpaid`` when nothing
+      is paid, else ``partially_paid``. A refund followed by a payment that covers the bill again is ``paid``.
+    """
+    due = ZERO if void else max(final_amount - amount_paid, ZERO)
+    if amount_refunded > ZERO and amount_paid <= ZERO:
+        status = PaymentStatus.REFUNDED
+    elif amount_refunded > ZERO and (void or amount_paid < final_amount):
+        status = PaymentStatus.PARTIALLY_REFUNDED
+    elif amount_paid >= final_amount:
+        status = PaymentStatus.PAID
+    elif amount_paid <= ZERO:
+        status = PaymentStatus.UNPAID
+    else:
+        status = PaymentStatus.PARTIALLY_PAID
+    return BillPayment(payment_status=status.value, amount_due=due)
+
+
+def record_payment(record: BillingRecord, *, amount_refunded: Decimal) -> BillPayment:
+    """``bill_payment`` of a loaded bill."""
+    return bill_payment(
+        final_amount=record.final_amount,
+        amount_paid=record.amount_paid,
+        amount_refunded=amount_refunded,
+        void=record.status == BillingRecord.Status.VOID,
+    )
+
+
+def refunded_amount(bill: str = "pk"):
+    """An expression: the succeeded refunds of the bill whose id is the outer query's ``bill`` (0 when none), for
+    ``annotate`` (one subquery in the same statement, whatever the number of rows)."""
+    refunds = (
+        Payment.objects.filter(billing_record=OuterRef(bill), kind=Payment.Kind.REFUND, status=Payment.Status.SUCCEEDED)
+        .order_by()
+        .values("billing_record")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(refunds, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+# --- The billing summary -----------------------------------------------------------------------------------------
 
 
 def _money_sum(field: str):

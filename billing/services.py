@@ -17,7 +17,7 @@ from accounts.models import StaffRole
 from accounts.permissions import user_has_role
 from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
-from billing.selectors import CATEGORY_TOTALS_JOB
+from billing.selectors import CATEGORY_TOTALS_JOB, record_payment
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_get, reference_key
@@ -239,8 +239,9 @@ class RefundNotAllowed(DomainError):
 
 
 def amount_due(record: BillingRecord) -> Decimal:
-    """What is still to be paid on a bill: its final amount less what has been paid (never below zero)."""
-    return max(record.final_amount - record.amount_paid, ZERO)
+    """What is still to be paid on a bill: its final amount less what has been paid (never below zero; nothing on a
+    void bill). The rule is ``billing.selectors.bill_payment``'s."""
+    return record_payment(record, amount_refunded=ZERO).amount_due
 
 
 def refund_allowed(user) -> bool:

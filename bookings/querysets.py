@@ -4,6 +4,7 @@ import datetime
 
 from django.db.models import Count, F, Prefetch, Q
 
+from billing.selectors import refunded_amount
 from bookings.models import Booking, BookingItem, TestReport
 from bookings.states import ITEM_IN_LAB
 
@@ -25,11 +26,13 @@ def customer_bookings(user):
 
 
 def bookings_for_customer(user):
-    """A customer's bookings with everything the API shows: one query for the bookings (with their pet, slot and
-    coupon), one for the items of all of them."""
+    """A customer's bookings with everything the API shows: one query for the bookings (with their pet, slot,
+    coupon, bill and the bill's refunds), one for the items of all of them."""
     return (
         customer_bookings(user)
-        .select_related("pet", "slot", "coupon")
+        # The bill and its refunds: the booking's payment_status and amount_due (billing.selectors.bill_payment).
+        .select_related("pet", "slot", "coupon", "billing_record")
+        .annotate(bill_refunded=refunded_amount("billing_record__id"))
         .defer(*PET_UNSHOWN)
         .prefetch_related(Prefetch("items", queryset=items_shown()))
     )

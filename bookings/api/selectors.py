@@ -17,6 +17,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.selectors import refunded_amount
+from bookings.api.payment_status import payment_shown
 from bookings.api.serializers import BookingItemSerializer, BookingSerializer, ReportSerializer
 from bookings.models import BookingItem
 
@@ -73,7 +75,10 @@ class ShownColumns:
 
 BOOKING = ShownColumns(
     BookingSerializer,
-    shown_here={"pet_name", "slot", "currency", "discount", "distance_km", "total", "coupon", "items"},
+    shown_here={
+        *("pet_name", "slot", "currency", "discount", "distance_km", "total", "coupon", "items"),
+        *("payment_status", "amount_due"),
+    },
 )
 # What the names built here read.
 BOOKING_COLUMNS = (
@@ -91,6 +96,11 @@ BOOKING_COLUMNS = (
     "estimated_distance_km",
     "total_amount",
     "coupon__code",
+    # The bill's, for payment_status and amount_due (a LEFT JOIN: a booking without a bill still shows).
+    "billing_record__status",
+    "billing_record__final_amount",
+    "billing_record__amount_paid",
+    "bill_refunded",
 )
 
 ITEM = ShownColumns(BookingItemSerializer, shown_here={"test_code", "test_name", "tube_type"})
@@ -100,7 +110,7 @@ ITEM_COLUMNS = (*ITEM.columns, "booking_id", "test__code", "test__name", "test__
 def booking_rows(bookings):
     """``bookings`` (a queryset of the customer's, filtered and ordered) as rows with the columns shown: page it,
     then give the page to ``bookings_shown``."""
-    return bookings.values(*BOOKING_COLUMNS)
+    return bookings.annotate(bill_refunded=refunded_amount("billing_record__id")).values(*BOOKING_COLUMNS)
 
 
 def bookings_shown(rows) -> list[dict]:
@@ -128,6 +138,14 @@ def _booking(row: dict, items: list[dict], tz) -> dict:
             "total": _money(row["total_amount"]),
             "coupon": _coupon(row),
             "items": items,
+            **payment_shown(
+                bill_status=row["billing_record__status"],
+                final_amount=row["billing_record__final_amount"],
+                amount_paid=row["billing_record__amount_paid"],
+                amount_refunded=row["bill_refunded"],
+                booking_status=row["status"],
+                total=row["total_amount"],
+            ),
         },
     )
 

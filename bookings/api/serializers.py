@@ -3,6 +3,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from billing.selectors import PaymentStatus
+from bookings.api.payment_status import payment_shown
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
 from diagnopet.api.schema import LocalTimeField
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
@@ -115,6 +117,12 @@ class BookingCouponSerializer(serializers.Serializer):
     discount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+PAYMENT_STATUS_HELP = (
+    "From the bill: `unpaid`, `partially_paid`, `paid` (payments cover the total), `refunded` (money given back, "
+    "none held), `partially_refunded` (some given back, some held)."
+)
+
+
 class BookingSerializer(ModelSerializer):
     """A booking as its customer sees it. Every field is read-only: bookings change through actions."""
 
@@ -128,6 +136,8 @@ class BookingSerializer(ModelSerializer):
     currency = serializers.SerializerMethodField()
     coupon = serializers.SerializerMethodField()
     items = BookingItemSerializer(many=True, read_only=True)
+    payment_status = serializers.SerializerMethodField(help_text=PAYMENT_STATUS_HELP)
+    amount_due = serializers.SerializerMethodField(help_text="What is still to be paid; 0.00 on a cancelled booking.")
 
     class Meta:
         model = Booking
@@ -157,11 +167,34 @@ class BookingSerializer(ModelSerializer):
             "completed_at",
             "cancelled_at",
             "cancellation_reason",
+            "payment_status",
+            "amount_due",
         ]
         read_only_fields = fields
 
     def get_currency(self, booking) -> str:
         return settings.CURRENCY
+
+    def _payment(self, booking) -> dict:
+        # bookings_for_customer loads the bill and annotates its refunds; a booking just made (booking_create) has
+        # its new bill cached and no refunds. getattr: a booking without a bill reads None (no query when loaded).
+        record = getattr(booking, "billing_record", None)
+        return payment_shown(
+            bill_status=record.status if record else None,
+            final_amount=record.final_amount if record else None,
+            amount_paid=record.amount_paid if record else None,
+            amount_refunded=getattr(booking, "bill_refunded", None),
+            booking_status=booking.status,
+            total=booking.total_amount,
+        )
+
+    @extend_schema_field(serializers.ChoiceField(choices=PaymentStatus.choices))
+    def get_payment_status(self, booking) -> str:
+        return self._payment(booking)["payment_status"]
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_amount_due(self, booking) -> str:
+        return self._payment(booking)["amount_due"]
 
     @extend_schema_field(BookingCouponSerializer(allow_null=True))
     def get_coupon(self, booking):

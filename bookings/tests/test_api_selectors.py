@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.api.serializers import BookingSerializer, ReportSerializer
 from bookings.models import Booking, BookingItem
 from bookings.querysets import bookings_for_customer, reports_for_customer
@@ -50,6 +51,11 @@ def bookings(customer):
         due_at=timezone.now() + datetime.timedelta(hours=26),
     )
     BookingItemFactory(booking=cancelled, status=BookingItem.Status.CANCELLED, unit_price=Decimal("1200.5"))
+    # Bills in three states: partly refunded (home), none (lab), void with a payment held (cancelled).
+    bill = BillingRecordFactory(booking=home, amount_paid=Decimal("300.00"))
+    PaymentFactory(billing_record=bill, amount=Decimal("400.00"))
+    PaymentFactory(billing_record=bill, kind="refund", amount=Decimal("100.00"))
+    BillingRecordFactory(booking=cancelled, status="void", amount_paid=Decimal("120.50"))
     return [home, lab, cancelled]
 
 
@@ -70,6 +76,8 @@ def test_bookings_list_is_what_the_serializer_shows(customer_client, customer, b
     assert b'"distance_km":"4.37"' in response.content
     assert b'"rejection_reason":"clotted"' in response.content
     assert b'"unit_price":"1200.50"' in response.content
+    assert b'"payment_status":"partially_refunded","amount_due":"' in response.content
+    assert b'"payment_status":"partially_paid","amount_due":"0.00"' in response.content
 
 
 @pytest.mark.parametrize("which", [0, 1, 2])

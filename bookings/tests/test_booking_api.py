@@ -11,6 +11,7 @@ from PIL import Image
 
 from accounts.tests.factories import AddressFactory, StaffUserFactory, UserFactory
 from billing.models import BillingRecord
+from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
 from bookings.tests.conftest import booking_payload
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
@@ -294,6 +295,9 @@ class TestReadAndCancel:
             booking = BookingFactory(user=customer, coupon=CouponFactory())
             BookingItemFactory(booking=booking)
             BookingItemFactory(booking=booking)
+            # A bill with a payment and a refund: payment_status reads them in the page's query.
+            PaymentFactory(billing_record=BillingRecordFactory(booking=booking, amount_paid=Decimal("100.00")))
+            PaymentFactory(billing_record=booking.billing_record, kind="refund", amount=Decimal("50.00"))
         with django_assert_max_num_queries(len(one.captured_queries)):
             response = customer_client.get(BOOKINGS, {"page_size": 50})
         assert len(response.json()["results"]) == 50
