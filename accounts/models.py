@@ -191,6 +191,7 @@ class Notification(TimeStampedModel):
         REPORT_AMENDED = "report_amended", "Report amended"
         BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
         VISIT_REMINDER = "visit_reminder", "Visit reminder"
+        INVOICE_READY = "invoice_ready", "Invoice ready"
         GENERAL = "general", "General"
 
     class Channel(models.TextChoices):

@@ -4,7 +4,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from diagnopet.models import TimeStampedModel, default_currency, money_field
+from diagnopet.files import stored_name
+from diagnopet.models import TimeStampedModel, default_currency, money_field, random_upload_path
 
 
 class DistancePricingConfig(TimeStampedModel):
@@ -192,3 +193,43 @@ class CategoryDayTotal(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.day} {self.category_id}: {self.items} items, {self.amount}"
+
+
+def document_upload_to(instance, filename: str) -> str:
+    return random_upload_path("billing", stored_name("application/pdf"))
+
+
+class BillingDocument(TimeStampedModel):
+    """A generated PDF of a bill: its invoice (one per bill, once it has a number) or the receipt of one succeeded
+    payment. Rendered by ``billing.documents`` after commit; stored privately under a random name and served only
+    through the customer API and the admin."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        RECEIPT = "receipt", "Receipt"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    billing_record = models.ForeignKey(BillingRecord, on_delete=models.PROTECT, related_name="documents")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="documents", help_text="Receipts only."
+    )
+    number = models.CharField(max_length=30, help_text="The invoice number, or the receipt's.")
+    file = models.FileField(upload_to=document_upload_to)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_record"], condition=Q(kind="invoice"), name="billing_document_one_invoice_per_bill"
+            ),
+            models.UniqueConstraint(
+                fields=["payment"], condition=Q(kind="receipt"), name="billing_document_one_receipt_per_payment"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", payment__isnull=True) | Q(kind="receipt", payment__isnull=False),
+                name="billing_document_receipt_has_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import StaffRole
 from accounts.permissions import user_has_role
+from billing.documents import invoice_render_enqueue, receipt_render_enqueue
 from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
 from billing.selectors import CATEGORY_TOTALS_JOB, record_payment
@@ -228,6 +229,7 @@ def invoice_assign_number(*, record: BillingRecord, now=None) -> BillingRecord:
     record.status = BillingRecord.Status.INVOICED
     fields = ["invoice_number", "invoice_date", "status", "updated_at", *_settle(record, now)]
     record.save(update_fields=fields)
+    invoice_render_enqueue(record)
     return record
 
 
@@ -326,6 +328,8 @@ def payment_record(
         notes=notes,
     )
     record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    if kind == Payment.Kind.PAYMENT:
+        receipt_render_enqueue(payment)
     return payment
 
 

@@ -1,7 +1,9 @@
-"""Periodic housekeeping of billing (scheduled by CELERY_BEAT_SCHEDULE): thin wrappers around services."""
+"""Billing's Celery tasks: periodic housekeeping (scheduled by CELERY_BEAT_SCHEDULE) and the invoice and receipt
+PDFs (queued after commit by billing.documents). Thin wrappers around services."""
 
 from celery import shared_task
 
+from billing.documents import invoice_document_render, receipt_document_render
 from billing.services import category_totals_rebuild
 
 
@@ -9,3 +11,16 @@ from billing.services import category_totals_rebuild
 def category_totals_rebuild_task() -> int:
     # A whole rebuild each time: a missed tick leaves nothing behind for the next one to catch up on.
     return category_totals_rebuild()
+
+
+# Rendering again is harmless (an existing document is returned as it is): safe to retry and to run late.
+@shared_task(acks_late=True)
+def invoice_render_task(record_id: int) -> int | None:
+    document = invoice_document_render(record_id=record_id)
+    return document.pk if document else None
+
+
+@shared_task(acks_late=True)
+def receipt_render_task(payment_id: int) -> int | None:
+    document = receipt_document_render(payment_id=payment_id)
+    return document.pk if document else None

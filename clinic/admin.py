@@ -34,6 +34,7 @@ class ClinicInfoAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                 )
             },
         ),
+        ("Invoices", {"fields": ("gstin", "hsn_sac_code", "tax_rate")}),
         ("Record", {"fields": ("updated_by", *TIMESTAMPS)}),
     )
 

@@ -30,6 +30,16 @@ class ClinicInfo(TimeStampedModel):
     road_factor = models.DecimalField(
         max_digits=4, decimal_places=2, default=1.30, help_text="Straight-line distance × this = road distance."
     )
+    # On invoices (billing/documents.py). Prices include the tax: a rate above 0 shows the taxable value and the tax
+    # within the total; 0 (the default) shows no tax lines.
+    gstin = models.CharField("GSTIN", max_length=15, blank=True, help_text="Printed on invoices when set.")
+    hsn_sac_code = models.CharField("HSN/SAC code", max_length=8, blank=True, help_text="Printed on invoices when set.")
+    tax_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        help_text="GST % included in prices; 0 = no tax lines on invoices.",
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -44,6 +54,9 @@ class ClinicInfo(TimeStampedModel):
             ),
             models.CheckConstraint(condition=Q(road_factor__gte=1), name="clinic_clinicinfo_road_factor_min_1"),
             models.CheckConstraint(condition=Q(slot_minutes__gt=0), name="clinic_clinicinfo_slot_minutes_positive"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="clinic_clinicinfo_tax_rate_range"
+            ),
         ]
 
     def __str__(self) -> str:

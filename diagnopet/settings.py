@@ -303,6 +303,7 @@ SPECTACULAR_SETTINGS = {
         "BillingStatusEnum": "billing.models.BillingRecord.Status",
         "PaymentMethodEnum": "billing.models.Payment.Method",
         "SpeciesEnum": "pets.models.Pet.Species",  # also content testimonials' pet_species
+        "PaymentRecordStatusEnum": "billing.models.Payment.Status",
     },
 }
 

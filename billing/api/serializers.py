@@ -1,5 +1,11 @@
 from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from billing.models import BillingRecord, Payment
+from billing.selectors import PaymentStatus, record_payment
+from diagnopet.api.serializers import ModelSerializer
 
 
 class SummaryQuerySerializer(serializers.Serializer):
@@ -64,3 +70,106 @@ class BillingSummarySerializer(serializers.Serializer):
 
     def get_currency(self, obj) -> str:
         return settings.CURRENCY
+
+
+# --- A customer's bills ------------------------------------------------------------------------------------------
+
+
+def _absolute(serializer, path: str) -> str:
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+class BillPaymentSerializer(ModelSerializer):
+    receipt_url = serializers.SerializerMethodField(help_text="The receipt PDF; null unless the payment succeeded.")
+
+    class Meta:
+        model = Payment
+        fields = ["id", "amount", "method", "status", "reference", "received_at", "receipt_url"]
+        read_only_fields = fields
+
+    def get_receipt_url(self, payment) -> str | None:
+        if payment.status != Payment.Status.SUCCEEDED:
+            return None
+        return _absolute(self, reverse("billing:payment-receipt", kwargs={"pk": payment.pk}))
+
+
+class BillRefundSerializer(ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "amount", "method", "status", "reference", "received_at"]
+        read_only_fields = fields
+
+
+class BillSerializer(ModelSerializer):
+    """A bill as its customer sees it. Read from ``billing.api.views.customer_bills`` (its annotations)."""
+
+    booking_code = serializers.CharField(read_only=True)
+    amount_paid = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, help_text="Paid, net of refunds."
+    )
+    amount_refunded = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    amount_due = serializers.SerializerMethodField(help_text="What is still to be paid; 0.00 on a void bill.")
+    payment_status = serializers.SerializerMethodField(
+        help_text="`unpaid`, `partially_paid`, `paid`, `refunded` (money given back, none held) or "
+        "`partially_refunded` (some given back, some held)."
+    )
+    invoice_url = serializers.SerializerMethodField(help_text="The invoice PDF; null until the bill is invoiced.")
+
+    class Meta:
+        model = BillingRecord
+        fields = [
+            "id",
+            "booking",
+            "booking_code",
+            "status",
+            "invoice_number",
+            "invoice_date",
+            "billing_date",
+            "currency",
+            "base_amount",
+            "discount_amount",
+            "distance_charge",
+            "final_amount",
+            "amount_paid",
+            "amount_refunded",
+            "amount_due",
+            "payment_status",
+            "invoice_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
+    def get_amount_due(self, record) -> str:
+        return format(record_payment(record, amount_refunded=record.amount_refunded).amount_due, "f")
+
+    @extend_schema_field(serializers.ChoiceField(choices=PaymentStatus.choices))
+    def get_payment_status(self, record) -> str:
+        return record_payment(record, amount_refunded=record.amount_refunded).payment_status
+
+    def get_invoice_url(self, record) -> str | None:
+        if not record.invoice_number:
+            return None
+        return _absolute(self, reverse("billing:bill-invoice", kwargs={"pk": record.pk}))
+
+
+class BillDetailSerializer(BillSerializer):
+    """A bill with its payments and refunds (oldest first), each in every status."""
+
+    payments = serializers.SerializerMethodField()
+    refunds = serializers.SerializerMethodField()
+
+    class Meta(BillSerializer.Meta):
+        fields = [*BillSerializer.Meta.fields, "payments", "refunds"]
+        read_only_fields = fields
+
+    @extend_schema_field(BillPaymentSerializer(many=True))
+    def get_payments(self, record):
+        rows = [p for p in record.payment_rows if p.kind == Payment.Kind.PAYMENT]
+        return BillPaymentSerializer(rows, many=True, context=self.context).data
+
+    @extend_schema_field(BillRefundSerializer(many=True))
+    def get_refunds(self, record):
+        rows = [p for p in record.payment_rows if p.kind == Payment.Kind.REFUND]
+        return BillRefundSerializer(rows, many=True, context=self.context).data
