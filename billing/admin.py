@@ -4,12 +4,21 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
-from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
+from billing.documents import invoice_document, receipt_document
+from billing.models import (
+    BillingDocument,
+    BillingRecord,
+    CategoryDayTotal,
+    DistancePricingConfig,
+    InvoiceSequence,
+    Payment,
+)
 from billing.services import (
     distance_pricing_active,
     invoice_assign_number,
@@ -19,6 +28,7 @@ from billing.services import (
 )
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
+from diagnopet.files import private_file_response
 from diagnopet.money import to_money
 
 
@@ -129,7 +139,7 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
                 )
             },
         ),
-        ("Invoice", {"fields": ("billing_date", "billing_period", "invoice_number", "invoice_date")}),
+        ("Invoice", {"fields": ("billing_date", "billing_period", "invoice_number", "invoice_date", "documents")}),
         ("Dates", {"fields": ("finalized_at", "paid_date", "voided_at", *TIMESTAMPS)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
@@ -156,8 +166,53 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     def get_urls(self):
         report = self.admin_site.admin_view(lambda request: billing_report_view(request, self))
+        invoice = self.admin_site.admin_view(self.invoice_view)
+        receipt = self.admin_site.admin_view(self.receipt_view)
         # Before the stock URLs: "<path:object_id>/" would take "report/" for an object id.
-        return [path("report/", report, name="billing_billingrecord_report"), *super().get_urls()]
+        return [
+            path("report/", report, name="billing_billingrecord_report"),
+            path("<path:object_id>/invoice.pdf", invoice, name="billing_billingrecord_invoice"),
+            path("<path:object_id>/receipt/<int:payment_id>.pdf", receipt, name="billing_billingrecord_receipt"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="documents")
+    def documents(self, obj) -> str:
+        """Links to the invoice and the receipts of succeeded payments (rendered on first download if missing)."""
+        links = []
+        if obj.invoice_number:
+            url = reverse("admin:billing_billingrecord_invoice", args=[obj.pk])
+            links.append((url, f"Invoice {obj.invoice_number} (PDF)"))
+        succeeded = obj.payments.filter(kind=Payment.Kind.PAYMENT, status=Payment.Status.SUCCEEDED)
+        for payment in succeeded.order_by("received_at", "id"):
+            url = reverse("admin:billing_billingrecord_receipt", args=[obj.pk, payment.pk])
+            links.append((url, f"Receipt for {payment.amount} ({payment.get_method_display()})"))
+        if not links:
+            return "—"
+        return format_html_join("\n", '<a href="{}">{}</a><br>', links)
+
+    def _bill_or_404(self, request, object_id) -> BillingRecord:
+        # The changelist's rows: a collector reaches only their visits' bills (get_queryset), others none at all.
+        record = self.get_object(request, unquote(object_id))
+        if record is None or not self.has_view_permission(request, record):
+            raise Http404("Not found.")
+        return record
+
+    def invoice_view(self, request, object_id):
+        document = invoice_document(self._bill_or_404(request, object_id))
+        if document is None:
+            raise Http404("This bill has no invoice yet.")
+        return private_file_response(document.file, download_name=f"{document.number}.pdf")
+
+    def receipt_view(self, request, object_id, payment_id: int):
+        record = self._bill_or_404(request, object_id)
+        payment = record.payments.filter(
+            pk=payment_id, kind=Payment.Kind.PAYMENT, status=Payment.Status.SUCCEEDED
+        ).first()
+        if payment is None:
+            raise Http404("No such payment on this bill.")
+        document = receipt_document(payment)
+        return private_file_response(document.file, download_name=f"{document.number}.pdf")
 
     @admin.action(description="Assign invoice numbers", permissions=["change"])
     def assign_invoice_number(self, request, queryset):
@@ -313,3 +368,30 @@ class CategoryDayTotalAdmin(ReadOnlyModelAdmin):
     date_hierarchy = "day"
     fields = ("day", "category", "items", "amount", "created_at", "updated_at")
     readonly_fields = fields
+
+
+@admin.register(BillingDocument)
+class BillingDocumentAdmin(ReadOnlyModelAdmin):
+    """Read-only: invoices and receipts are rendered by billing.documents; downloaded from their bill's page."""
+
+    list_display = ("number", "kind", "billing_record", "payment", "created_at")
+    list_select_related = ("billing_record", "payment")
+    list_filter = ("kind",)
+    search_fields = ("number", "billing_record__invoice_number")
+    date_hierarchy = "created_at"
+    fields = ("kind", "number", "billing_record", "payment", "download", *TIMESTAMPS)
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if staff_is_collector(request.user):
+            return queryset.filter(billing_record__booking__collection_staff=request.user)
+        return queryset
+
+    @admin.display(description="file")
+    def download(self, obj) -> str:
+        if obj.kind == BillingDocument.Kind.INVOICE:
+            url = reverse("admin:billing_billingrecord_invoice", args=[obj.billing_record_id])
+        else:
+            url = reverse("admin:billing_billingrecord_receipt", args=[obj.billing_record_id, obj.payment_id])
+        return format_html('<a href="{}">{}.pdf</a>', url, obj.number)

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from accounts.models import Address, Notification, PhoneOTP, StaffProfile, User
 from accounts.tests import factories as accounts_f
-from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
+from billing.models import (
+    BillingDocument,
+    BillingRecord,
+    CategoryDayTotal,
+    DistancePricingConfig,
+    InvoiceSequence,
+    Payment,
+)
 from billing.tests import factories as billing_f
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, TestBatchGroup, TestReport
 from bookings.tests import factories as bookings_f
@@ -70,6 +77,7 @@ MAKERS = {
     Payment: lambda: billing_f.PaymentFactory(received_by=accounts_f.StaffUserFactory()),
     InvoiceSequence: lambda: billing_f.InvoiceSequenceFactory(year=2000 + next(_unique)),
     CategoryDayTotal: billing_f.CategoryDayTotalFactory,
+    BillingDocument: billing_f.BillingDocumentFactory,
     CollectionSlot: _slot,
     Booking: lambda: bookings_f.BookingFactory(slot=_slot(), collection_staff=accounts_f.StaffUserFactory()),
     BookingItem: bookings_f.BookingItemFactory,
@@ -91,6 +99,7 @@ ADD_DISABLED = {
     BillingRecord,
     InvoiceSequence,
     CategoryDayTotal,
+    BillingDocument,
     Booking,
     BookingItem,
     TestReport,
@@ -124,6 +133,7 @@ HIDDEN_FIELDS = {
     ClinicInfo: {"singleton"},
     TestReport: {"report_file"},
     PrescriptionUpload: {"file"},
+    BillingDocument: {"file"},
     Booking: {"idempotency_request_hash"},  # a hash that only tells a replay from a reused key
 }
 

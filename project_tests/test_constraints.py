@@ -20,6 +20,7 @@ from django.db.models import F
 from accounts.tests.factories import AddressFactory, NotificationFactory, StaffProfileFactory, UserFactory
 from billing.models import InvoiceSequence
 from billing.tests.factories import (
+    BillingDocumentFactory,
     BillingRecordFactory,
     DistancePricingConfigFactory,
     InvoiceSequenceFactory,
@@ -73,6 +74,7 @@ CHECK_CASES = [
     ),
     ("clinic_clinicinfo_road_factor_min_1", ClinicInfoFactory, {"road_factor": Decimal("0.99")}),
     ("clinic_clinicinfo_slot_minutes_positive", ClinicInfoFactory, {"slot_minutes": 0}),
+    ("clinic_clinicinfo_tax_rate_range", ClinicInfoFactory, {"tax_rate": Decimal("100.00")}),
     # promotions
     ("promotions_offer_value_non_negative", OfferFactory, {"discount_value": Decimal("-1")}),
     ("promotions_offer_percentage_max_100", OfferFactory, {"discount_value": Decimal("100.01")}),
@@ -124,6 +126,7 @@ CHECK_CASES = [
     ("billing_record_period_format", BillingRecordFactory, {"billing_period": "2026-1"}),
     ("billing_payment_amount_positive", PaymentFactory, {"amount": Decimal("0")}),
     ("billing_invoiceseq_non_negative", InvoiceSequenceFactory, {"last_number": -1}),
+    ("billing_document_receipt_has_payment", BillingDocumentFactory, {"kind": "receipt"}),
     # bookings
     ("bookings_slot_start_before_end", CollectionSlotFactory, {"end_time": F("start_time")}),
     ("bookings_slot_booked_within_capacity", CollectionSlotFactory, {"booked": F("capacity") + 1}),
@@ -171,6 +174,11 @@ SAME_RULE_AS = {
     "promotions_coupon_uses_non_negative": {"promotions_coupon_current_uses_check"},
 }
 
+
+def _receipt(payment):
+    return BillingDocumentFactory(kind="receipt", billing_record=payment.billing_record, payment=payment)
+
+
 # --- Unique constraints in Meta: (constraint, make the first row, make the duplicate of it) ------------------------
 UNIQUE_CONSTRAINT_CASES = [
     (
@@ -187,6 +195,16 @@ UNIQUE_CONSTRAINT_CASES = [
         "accounts_notification_once_per_event",
         lambda: NotificationFactory(event_key="booking:1:confirmed"),
         lambda first: NotificationFactory(user=first.user, event_key=first.event_key),
+    ),
+    (
+        "billing_document_one_invoice_per_bill",
+        BillingDocumentFactory,
+        lambda first: BillingDocumentFactory(billing_record=first.billing_record),
+    ),
+    (
+        "billing_document_one_receipt_per_payment",
+        lambda: _receipt(PaymentFactory()),
+        lambda first: _receipt(first.payment),
     ),
     (
         "catalog_labtest_code_ci_unique",

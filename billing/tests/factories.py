@@ -4,7 +4,14 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, InvoiceSequence, Payment
+from billing.models import (
+    BillingDocument,
+    BillingRecord,
+    CategoryDayTotal,
+    DistancePricingConfig,
+    InvoiceSequence,
+    Payment,
+)
 
 
 class DistancePricingConfigFactory(factory.django.DjangoModelFactory):
@@ -62,6 +69,18 @@ class CategoryDayTotalFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory("catalog.tests.factories.TestCategoryFactory")
     items = 1
     amount = Decimal("450.00")
+
+
+class BillingDocumentFactory(factory.django.DjangoModelFactory):
+    """An invoice document (a tiny but well-formed PDF); ``kind="receipt"`` needs a ``payment`` of the bill."""
+
+    class Meta:
+        model = BillingDocument
+
+    kind = BillingDocument.Kind.INVOICE
+    billing_record = factory.SubFactory(BillingRecordFactory)
+    number = factory.Sequence(lambda n: f"INV-2000-{n:06d}")
+    file = factory.django.FileField(data=b"%PDF-1.4\n%%EOF\n", filename="invoice.pdf")
 
 
 def item_add(record: BillingRecord, *, test, unit_price: Decimal, quantity: int = 1):

@@ -18,7 +18,7 @@ from accounts.models import StaffRole
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
 from billing.models import BillingRecord, DistancePricingConfig, Payment
-from billing.services import category_totals_rebuild, payment_record
+from billing.services import category_totals_rebuild, invoice_assign_number, payment_record
 from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import run_concurrently
@@ -479,3 +479,43 @@ def test_two_concurrent_full_payments_only_one_is_taken():
     record.refresh_from_db()
     assert record.amount_paid == D("500.00")
     assert Payment.objects.filter(billing_record=record).count() == 1
+
+
+class TestDocumentLinks:
+    """The bill's page links to its invoice and receipts, served only to staff who may see that bill."""
+
+    def _invoiced_bill(self, **kwargs):
+        record = BillingRecordFactory(status="finalized", **kwargs)
+        item_add(record, test=LabTestFactory(), unit_price=D("500.00"))
+        record = invoice_assign_number(record=record)
+        payment = payment_record(record=record, amount=D("200.00"), method="cash")
+        return record, payment
+
+    def test_analyst_sees_and_downloads_the_invoice_and_receipt(self):
+        record, payment = self._invoiced_bill()
+        client = staff_client(StaffRole.ANALYST)
+
+        page = client.get(reverse("admin:billing_billingrecord_change", args=[record.pk]))
+        invoice_url = reverse("admin:billing_billingrecord_invoice", args=[record.pk])
+        receipt_url = reverse("admin:billing_billingrecord_receipt", args=[record.pk, payment.pk])
+        assert page.status_code == 200
+        assert invoice_url in page.content.decode()
+        assert receipt_url in page.content.decode()
+        invoice = client.get(invoice_url)
+        assert invoice.status_code == 200
+        assert invoice["Content-Disposition"] == f'attachment; filename="{record.invoice_number}.pdf"'
+        assert client.get(receipt_url)["Content-Type"] == "application/pdf"
+
+    def test_collector_gets_404_for_another_visits_bill(self):
+        record, payment = self._invoiced_bill()
+        client = staff_client(StaffRole.COLLECTOR)
+
+        assert client.get(reverse("admin:billing_billingrecord_invoice", args=[record.pk])).status_code == 404
+        receipt = reverse("admin:billing_billingrecord_receipt", args=[record.pk, payment.pk])
+        assert client.get(receipt).status_code == 404
+
+    def test_lab_tech_who_may_not_see_bills_is_refused(self):
+        record, _payment = self._invoiced_bill()
+        client = staff_client(StaffRole.LAB_TECH)
+
+        assert client.get(reverse("admin:billing_billingrecord_invoice", args=[record.pk])).status_code in (403, 404)
