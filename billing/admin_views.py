@@ -1,6 +1,6 @@
 """Back-office billing pages: the day/month report (table, chart, CSV) and the record-payment form.
 
-The report is built only from ``billing.selectors.billing_summary`` (three aggregate queries, whatever the number
+The report is built only from ``billing.selectors.billing_summary`` (four aggregate queries, whatever the number
 of bills, and the time the category split was computed); this module arranges its figures for people: splits,
 per-group totals, the bar chart's geometry.
 """

@@ -4,7 +4,12 @@ Each part of the summary is one aggregate query (GROUP BY the billing date), nev
 the bills by collection type (a column of the bill), and the tests by category from ``CategoryDayTotal``, which
 ``billing.services.category_totals_rebuild`` recomputes from the items every few minutes (not from millions of
 booking items on each request; the summary says how old those figures are). Void bills (cancelled bookings) are
-not revenue and are left out.
+not revenue and are left out of the bill figures.
+
+Money that moved is counted apart, by the day it moved: gross ``payments`` and ``refunds`` are the succeeded payment
+rows received in the period (one more aggregate query), whatever their bill's date or state — so money taken on a
+bill later voided (a cancelled booking) and the refund that returned it both show, each in its own period — and
+``net`` = payments − refunds.
 """
 
 import datetime
@@ -12,7 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, TextChoices, Value
-from django.db.models.functions import Coalesce, TruncDay, TruncMonth
+from django.db.models.functions import Coalesce, TruncDate, TruncDay, TruncMonth
+from django.utils import timezone
 
 from billing.models import BillingRecord, CategoryDayTotal, Payment
 from diagnopet.db_routers import reads_from_replica
@@ -22,8 +28,10 @@ from diagnopet.money import ZERO
 
 PERIODS = {"day": TruncDay, "month": TruncMonth}
 MONEY = DecimalField(max_digits=14, decimal_places=2)
-SUMMED = ("base", "discount", "distance", "final", "paid")
-FIGURES = (*SUMMED, "outstanding")
+BILL_SUMMED = ("base", "discount", "distance", "final", "paid")
+CASH_SUMMED = ("payments", "refunds")
+SUMMED = (*BILL_SUMMED, *CASH_SUMMED)
+FIGURES = (*BILL_SUMMED, "outstanding", *CASH_SUMMED, "net")
 MAX_RANGE_DAYS = 3 * 366
 # The scheduled job that rebuilds the category totals; its last success is the figures' "as of".
 CATEGORY_TOTALS_JOB = "rebuild-category-totals"
@@ -132,8 +140,9 @@ def _records(date_from, date_to):
 # Figures that tolerate a few seconds of replication lag: read from the replica when one is configured.
 @reads_from_replica()
 def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.date) -> BillingSummary:
-    """Bookings, base, discount, distance charge, final, paid and outstanding per day or month in
-    [date_from, date_to], with the split by collection type and the tests' gross amount by category."""
+    """Bookings, base, discount, distance charge, final, paid and outstanding of the bills dated per day or month in
+    [date_from, date_to], gross payments, refunds and net received in each, with the split by collection type and the
+    tests' gross amount by category."""
     if period not in PERIODS:
         raise ValidationFailed("Period must be 'day' or 'month'.", code="invalid_period", field="period")
     if date_from > date_to:
@@ -149,7 +158,7 @@ def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.
         .annotate(**_figures())
         .order_by()
     )
-    by_type = _add_up(by_day, period=period, keys=("collection_type",))
+    by_type = _add_up([*by_day, *_cash_by_day(date_from, date_to)], period=period, keys=("collection_type",))
     # The per-period rows are the per-type rows added up: one query less over the whole range.
     rows = _add_up(by_type, period=period, keys=())
     by_category = _by_category(trunc, date_from, date_to)
@@ -184,10 +193,34 @@ def _add_up(rows, *, period: str, keys: tuple[str, ...]) -> list[dict]:
             total.update(dict.fromkeys(SUMMED, ZERO))
         total["bookings"] += row["bookings"]
         for key in SUMMED:
-            total[key] += row[key]
+            total[key] += row.get(key, ZERO)  # a bills row has no cash figures, a cash row no bill figures
     for total in totals.values():
         total["outstanding"] = total["final"] - total["paid"]
+        total["net"] = total["payments"] - total["refunds"]
     return [totals[group] for group in sorted(totals)]
+
+
+def _cash_by_day(date_from: datetime.date, date_to: datetime.date) -> list[dict]:
+    """Succeeded payments and refunds received on each local day of [date_from, date_to], per collection type of
+    their bill (void bills included: the money moved all the same). One aggregate query."""
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    moved = (
+        Payment.objects.filter(status=Payment.Status.SUCCEEDED, received_at__gte=start, received_at__lt=end)
+        .values(
+            "kind", period=TruncDate("received_at", tzinfo=tz), collection_type=F("billing_record__collection_type")
+        )
+        .annotate(amount=_money_sum("amount"))
+        .order_by()
+    )
+    rows = []
+    for row in moved:
+        figure = "refunds" if row["kind"] == Payment.Kind.REFUND else "payments"
+        rows.append(
+            {"period": row["period"], "collection_type": row["collection_type"], "bookings": 0, figure: row["amount"]}
+        )
+    return rows
 
 
 def category_totals_as_of() -> datetime.datetime | None:

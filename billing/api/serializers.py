@@ -24,8 +24,8 @@ class SummaryQuerySerializer(serializers.Serializer):
         return attrs
 
 
-def _money():
-    return serializers.DecimalField(max_digits=14, decimal_places=2)
+def _money(**kwargs):
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class FiguresSerializer(serializers.Serializer):
@@ -36,6 +36,9 @@ class FiguresSerializer(serializers.Serializer):
     final = _money()
     paid = _money()
     outstanding = _money()
+    payments = _money(help_text="Succeeded payments received in the period (gross), whatever the bill's date or state.")
+    refunds = _money(help_text="Succeeded refunds given in the period.")
+    net = _money(help_text="payments − refunds.")
 
 
 class PeriodRowSerializer(FiguresSerializer):

@@ -10,12 +10,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
 from billing.models import InvoiceSequence, Payment
 from billing.selectors import billing_summary
-from billing.services import category_totals_rebuild, invoice_assign_number, payment_record
+from billing.services import billing_record_void, category_totals_rebuild, invoice_assign_number, payment_record
 from billing.tests.factories import BillingRecordFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import client_for
@@ -151,9 +152,67 @@ class TestSummary:
     def test_each_part_is_one_query(self, django_assert_num_queries):
         for n in range(30):
             record_on(datetime.date(2026, 3, 1) + datetime.timedelta(days=n % 10))
-        # By collection type (the period totals are its sum), by category, and when the category split was computed.
-        with django_assert_num_queries(3):
+        # Bills by collection type (the period totals are its sum), payments and refunds, by category, and when the
+        # category split was computed.
+        with django_assert_num_queries(4):
             billing_summary(period="day", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 31))
+
+    def test_payments_refunds_and_net_per_period_keep_cancelled_bookings_money(self):
+        def at(month: int, day: int) -> datetime.datetime:
+            # Half past midnight in the clinic's time zone: still the previous day in UTC; the local day counts.
+            return datetime.datetime(2026, month, day, 0, 30, tzinfo=timezone.get_current_timezone())
+
+        a = record_on(datetime.date(2026, 3, 10))
+        b = record_on(datetime.date(2026, 3, 15), status="draft")
+        c = record_on(datetime.date(2026, 4, 5))
+        d = record_on(datetime.date(2026, 4, 10), status="draft")
+        payment_record(record=a, amount=D("950.00"), method="cash", now=at(3, 10))
+        payment_record(record=b, amount=D("500.00"), method="upi", now=at(3, 20))
+        payment_record(record=b, amount=D("500.00"), method="upi", kind="refund", now=at(4, 1))
+        payment_record(record=c, amount=D("300.00"), method="card", now=at(4, 5))
+        payment_record(record=c, amount=D("100.00"), method="card", kind="refund", now=at(4, 6))
+        payment_record(record=d, amount=D("250.00"), method="cash", now=at(4, 10))
+        payment_record(record=a, amount=D("1.00"), method="cash", kind="refund", now=at(5, 1))  # after the range
+        # B and D are cancelled: their bills are void, but the money that moved on them still counts.
+        billing_record_void(booking=b.booking)
+        billing_record_void(booking=d.booking)
+
+        summary = billing_summary(
+            period="month", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 4, 30)
+        )
+
+        cash = {r["period"]: (r["payments"], r["refunds"], r["net"]) for r in summary.rows}
+        assert cash == {
+            datetime.date(2026, 3, 1): (D("1450.00"), D("0.00"), D("1450.00")),
+            datetime.date(2026, 4, 1): (D("550.00"), D("600.00"), D("-50.00")),
+        }
+        assert (summary.totals["payments"], summary.totals["refunds"], summary.totals["net"]) == (
+            D("2000.00"),
+            D("600.00"),
+            D("1400.00"),
+        )
+        by_type = {(r["period"], r["collection_type"]): r["net"] for r in summary.by_collection_type}
+        assert by_type == {
+            (datetime.date(2026, 3, 1), "home"): D("1450.00"),
+            (datetime.date(2026, 4, 1), "home"): D("-50.00"),
+        }
+        # The same figures in the command and the staff API.
+        out = io.StringIO()
+        call_command(
+            "billing_report", "--period=month", "--from=2026-03-01", "--to=2026-04-30", "--format=csv", stdout=out
+        )
+        assert out.getvalue().strip().splitlines()[-1].endswith(",2000.00,600.00,1400.00")
+        admin = StaffProfileFactory(role=StaffRole.ADMIN).user
+        body = (
+            client_for(admin)
+            .get(reverse("billing:billing-summary"), {"period": "month", "from": "2026-03-01", "to": "2026-04-30"})
+            .json()
+        )
+        assert (body["totals"]["payments"], body["totals"]["refunds"], body["totals"]["net"]) == (
+            "2000.00",
+            "600.00",
+            "1400.00",
+        )
 
     def test_command_table_and_csv(self):
         record_on(datetime.date(2026, 3, 1))
@@ -164,8 +223,8 @@ class TestSummary:
         out = io.StringIO()
         call_command("billing_report", "--from=2026-03-01", "--to=2026-03-31", "--format=csv", stdout=out)
         lines = out.getvalue().strip().splitlines()
-        assert lines[0] == "period,bookings,base,discount,distance,final,paid,outstanding"
-        assert lines[1] == "2026-03-01,1,1000.00,100.00,50.00,950.00,0.00,950.00"
+        assert lines[0] == "period,bookings,base,discount,distance,final,paid,outstanding,payments,refunds,net"
+        assert lines[1] == "2026-03-01,1,1000.00,100.00,50.00,950.00,0.00,950.00,0.00,0.00,0.00"
 
     @pytest.mark.parametrize(
         "args",

@@ -17,7 +17,8 @@ def _date(value: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "Print billing figures per day or month over a date range: bookings, base, discount, distance charge, "
-        "final, paid and outstanding (void bills excluded), as a table or CSV."
+        "final, paid and outstanding (void bills excluded), and the gross payments, refunds and net received in each "
+        "period (void bills included), as a table or CSV."
     )
 
     def add_arguments(self, parser):
