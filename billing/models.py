@@ -117,8 +117,21 @@ class BillingRecord(TimeStampedModel):
         return self.invoice_number or f"Bill for booking {self.booking_id}"
 
 
+class Provider(models.TextChoices):
+    """Who moved the money: a payment provider online, or staff at the door or the desk ("manual")."""
+
+    MANUAL = "manual", "At the door or desk"
+    RAZORPAY = "razorpay", "Razorpay"
+    STRIPE = "stripe", "Stripe"
+
+
 class Payment(TimeStampedModel):
-    """Money received for (or refunded from) a billing record. Amounts are positive; ``kind`` says which."""
+    """Money received for (or refunded from) a billing record. Amounts are positive; ``kind`` says which.
+
+    A refund is ``pending`` until the money is back with the customer (the provider confirmed it, or the clinic admin
+    marked a desk refund done); it counts against what was paid from the moment it is asked for, so nothing can be
+    refunded twice. A refund that fails gives the amount back to what was paid.
+    """
 
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
@@ -146,11 +159,41 @@ class Payment(TimeStampedModel):
     )
     received_at = models.DateTimeField(db_index=True)
     notes = models.CharField(max_length=255, blank=True)
+    # Online payments: which provider took the money and its ids ("" for money taken at the door or the desk).
+    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.MANUAL, db_index=True)
+    provider_order_id = models.CharField(max_length=100, blank=True, db_index=True)
+    provider_payment_id = models.CharField(max_length=100, blank=True)
+    provider_refund_id = models.CharField(max_length=100, blank=True)
+    # A refund: the payment it gives money back from (its provider and method).
+    refund_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        limit_choices_to={"kind": "payment"},
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_amount_positive"),
+            # One row per provider payment and per provider refund: a confirmation and a webhook (or a replayed
+            # webhook) for the same money cannot both record it.
+            models.UniqueConstraint(
+                fields=["provider", "provider_payment_id"],
+                condition=Q(kind="payment") & ~Q(provider_payment_id=""),
+                name="billing_payment_provider_payment_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "provider_refund_id"],
+                condition=~Q(provider_refund_id=""),
+                name="billing_payment_provider_refund_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="payment", refund_of__isnull=True) | Q(kind="refund"),
+                name="billing_payment_refund_of_only_refunds",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -233,3 +276,58 @@ class BillingDocument(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+
+class PaymentOrder(TimeStampedModel):
+    """One checkout attempt: an order (Razorpay) or PaymentIntent (Stripe) made at the provider for a bill's amount
+    due. The payment that settles it is recorded once, by the confirmation or the provider's event, whichever comes
+    first."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    billing_record = models.ForeignKey(BillingRecord, on_delete=models.PROTECT, related_name="payment_orders")
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    amount = money_field()
+    currency = models.CharField(max_length=3, default=default_currency)
+    provider_order_id = models.CharField(max_length=100)
+    # Stripe's PaymentIntent client secret, handed to the app that started the checkout (and only to it).
+    client_secret = models.CharField(max_length=255, blank=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_paymentorder_amount_positive"),
+            models.UniqueConstraint(fields=["provider", "provider_order_id"], name="billing_paymentorder_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} {self.provider_order_id} ({self.amount})"
+
+
+class ProviderEvent(TimeStampedModel):
+    """A provider's webhook event, stored once by its id (a replay finds the row and changes nothing), then
+    processed by a Celery task after commit. ``outcome`` says what processing did; ``processed_at`` is empty while
+    it waits (e.g. a refund whose payment is not recorded yet)."""
+
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    event_id = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    outcome = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="billing_providerevent_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"

@@ -210,6 +210,10 @@ BOOKING_MAX_OPEN_PER_PET_PER_DAY = env.int("BOOKING_MAX_OPEN_PER_PET_PER_DAY", d
 # Minutes a pending booking without any payment holds its slot place before expire_pending releases it (0 = only at
 # the slot's start).
 BOOKING_PENDING_HOLD_MINUTES = env.int("BOOKING_PENDING_HOLD_MINUTES", default=24 * 60)
+# Home visits paid online before the visit (README "Payments"): a new home booking waits unpaid, holding its slot
+# place for PREPAYMENT_HOLD_MINUTES, then expire_pending releases it if nothing was paid.
+HOME_VISIT_PREPAYMENT_REQUIRED = env.bool("HOME_VISIT_PREPAYMENT_REQUIRED", default=False)
+PREPAYMENT_HOLD_MINUTES = env.int("PREPAYMENT_HOLD_MINUTES", default=30)
 # Prescriptions: files and bytes per booking, and per customer per day (the clinic's day).
 PRESCRIPTION_MAX_FILES_PER_BOOKING = env.int("PRESCRIPTION_MAX_FILES_PER_BOOKING", default=10)
 PRESCRIPTION_MAX_BYTES_PER_BOOKING = env.int("PRESCRIPTION_MAX_BYTES_PER_BOOKING", default=30 * 1024 * 1024)
@@ -264,6 +268,7 @@ REST_FRAMEWORK = {
         "otp": env.str("THROTTLE_OTP", default="5/min"),
         # Back-office login attempts, per client IP and per login name, counted before any password is checked.
         "admin_login": env.str("THROTTLE_ADMIN_LOGIN", default="10/min"),
+        "payment_webhook": env.str("THROTTLE_PAYMENT_WEBHOOK", default="600/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     # Proxies in front of the app (load balancer = 1): throttles then read the client IP from X-Forwarded-For.
@@ -366,6 +371,21 @@ SCHEDULED_DAILY_AT = {
     "purge-old-otps": "03:45",
     "flush-expired-tokens": "03:30",
 }
+
+# --- Payment providers (README "Payments") -------------------------------------------------------
+# A provider is offered only when its keys are set; "manual" (cash, card, UPI at the door or desk) always is.
+# Razorpay: key id and secret from the dashboard (test mode: rzp_test_...), and the webhook's own secret.
+RAZORPAY_KEY_ID = env.str("RAZORPAY_KEY_ID", default="")
+RAZORPAY_KEY_SECRET = env.str("RAZORPAY_KEY_SECRET", default="")
+RAZORPAY_WEBHOOK_SECRET = env.str("RAZORPAY_WEBHOOK_SECRET", default="")
+# Stripe: secret key (sk_test_...), publishable key for the app (pk_test_...), the endpoint's signing secret (whsec_).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# How long a checkout order is offered to the app before a new one is made.
+PAYMENT_ORDER_TTL_MINUTES = env.int("PAYMENT_ORDER_TTL_MINUTES", default=30)
+# Seconds a provider call may take (connect and read) before the request fails with 503.
+PAYMENT_PROVIDER_TIMEOUT = env.int("PAYMENT_PROVIDER_TIMEOUT", default=15)
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

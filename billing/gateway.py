@@ -1,0 +1,516 @@
+"""Online payments and refunds: checkout orders, confirmations, provider events, refunds, reconciliation.
+
+Every money row is written under the bill's row lock (``billing.locks.lock_bill``), so a confirmation, a webhook
+and a reconciliation for the same payment queue there and the first one records it; the others find it (and the
+unique (provider, payment id) index backs that up). Provider calls (HTTP) are made outside any transaction that
+holds a lock: orders before their row is written, refunds by a task after the refund row committed.
+
+``Payment.amount_paid`` bookkeeping: a succeeded payment adds to the bill's ``amount_paid``; a refund takes its
+amount off as soon as it is asked for (pending), so nothing can be refunded twice, and gives it back if it fails.
+"""
+
+import datetime
+import logging
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from accounts.models import Notification
+from accounts.notifications import notification_create
+from billing.locks import lock_bill
+from billing.models import BillingRecord, Payment, PaymentOrder, Provider, ProviderEvent
+from billing.providers import (
+    ProviderError,
+    ProviderPayment,
+    ProviderRefund,
+    WebhookEvent,
+    online_providers,
+    provider_get,
+)
+from billing.services import RefundNotAllowed, _settle, amount_due, payment_refusal, refund_allowed
+from diagnopet.errors import Conflict, NotFound, ValidationFailed
+from diagnopet.money import ZERO, to_money
+
+logger = logging.getLogger(__name__)
+
+R = Payment.Status
+COUNTED_REFUND = (R.PENDING, R.SUCCEEDED)  # refunds that hold back money from what was paid
+
+
+# --- Checkout --------------------------------------------------------------------------------------------------
+
+
+def payment_order_create(*, record: BillingRecord, provider_name: str) -> PaymentOrder:
+    """A provider order for what is still due on ``record``, for the app's checkout.
+
+    The same open order is returned while it is unexpired and for the same amount (paying twice does not make two
+    orders); otherwise a new one is made at the provider (HTTP, before any row is written) and stored. Nothing due
+    → 409 ``nothing_due``; a void bill → 409 ``billing_void``; a provider not configured → 400
+    ``payment_provider_unavailable``.
+    """
+    provider = provider_get(provider_name)
+    if not provider.online:
+        raise ValidationFailed(
+            "Choose razorpay or stripe to pay online.", code="payment_provider_unavailable", field="provider"
+        )
+    record.refresh_from_db()
+    if record.status == BillingRecord.Status.VOID:
+        raise Conflict("This bill is void (the booking was cancelled).", code="billing_void")
+    due = amount_due(record)
+    if due <= ZERO:
+        raise Conflict("Nothing is due on this booking.", code="nothing_due")
+    now = timezone.now()
+    open_order = (
+        PaymentOrder.objects.filter(
+            billing_record=record, provider=provider.name, amount=due, status=PaymentOrder.Status.CREATED
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("-created_at")
+        .first()
+    )
+    if open_order is not None:
+        return open_order
+    # Our reference at the provider (Razorpay's receipt is at most 40 characters; Stripe's idempotency key).
+    receipt = f"bill-{record.pk}-{uuid.uuid4().hex[:12]}"
+    checkout = provider.create_order(bill=record, amount=due, currency=record.currency, receipt=receipt)
+    if checkout.amount != due:
+        raise ProviderError("The provider made an order for another amount; nothing was charged.")
+    return PaymentOrder.objects.create(
+        billing_record=record,
+        provider=provider.name,
+        amount=checkout.amount,
+        currency=checkout.currency,
+        provider_order_id=checkout.provider_order_id,
+        client_secret=checkout.client_secret,
+        expires_at=now + datetime.timedelta(minutes=settings.PAYMENT_ORDER_TTL_MINUTES),
+    )
+
+
+def payment_confirm(*, user, provider_name: str, payload: dict) -> tuple[Payment, bool]:
+    """What the app sends after checkout: verified with the provider (Razorpay's signature by its SDK; Stripe's
+    PaymentIntent retrieved from Stripe), then recorded once. Returns the payment and whether this call recorded it
+    (False: a confirmation or webhook recorded it before).
+
+    An order that is not the caller's answers 404; a payment not captured yet answers 409 ``payment_not_captured``.
+    """
+    provider = provider_get(provider_name)
+    if not provider.online:
+        raise ValidationFailed(
+            "Choose razorpay or stripe to pay online.", code="payment_provider_unavailable", field="provider"
+        )
+    proven = provider.verify_confirmation(payload)
+    order = PaymentOrder.objects.filter(
+        provider=provider.name, provider_order_id=proven.provider_order_id, billing_record__user=user
+    ).first()
+    if order is None:
+        raise NotFound("Payment not found.")
+    if not proven.captured:
+        raise Conflict("The provider has not taken this payment (yet).", code="payment_not_captured")
+    payment, created = provider_payment_record(provider_name=provider.name, proven=proven)
+    if payment is None:  # pragma: no cover - the order was found above
+        raise NotFound("Payment not found.")
+    return payment, created
+
+
+@transaction.atomic
+def provider_payment_record(*, provider_name: str, proven: ProviderPayment) -> tuple[Payment | None, bool]:
+    """Record a captured provider payment once (None when its order is not one of ours).
+
+    Money the provider took is recorded whatever the bill says (it was taken): what is more than the bill needs
+    (paid twice, or paid after the booking was cancelled) is refunded at once through the provider. The customer is
+    told once. Events that waited for this payment (a refund that arrived first) are processed after commit.
+    """
+    order = PaymentOrder.objects.filter(provider=provider_name, provider_order_id=proven.provider_order_id).first()
+    if order is None or not proven.captured:
+        return None, False
+    record = lock_bill(record_id=order.billing_record_id)
+    existing = Payment.objects.filter(
+        provider=provider_name, provider_payment_id=proven.provider_payment_id, kind=Payment.Kind.PAYMENT
+    ).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    amount = to_money(proven.amount)
+    payment = Payment.objects.create(
+        billing_record=record,
+        kind=Payment.Kind.PAYMENT,
+        amount=amount,
+        method=Payment.Method.ONLINE,
+        status=R.SUCCEEDED,
+        reference=proven.provider_payment_id,
+        received_at=now,
+        provider=provider_name,
+        provider_order_id=proven.provider_order_id,
+        provider_payment_id=proven.provider_payment_id,
+        notes=f"Paid online ({proven.method})" if proven.method else "Paid online",
+    )
+    record.amount_paid += amount
+    record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    PaymentOrder.objects.filter(pk=order.pk).update(status=PaymentOrder.Status.PAID, updated_at=now)
+    notification_create(
+        user=record.user,
+        kind=Notification.Kind.GENERAL,
+        title=f"Payment of ₹{amount} received",
+        body=f"Thank you: we received ₹{amount} for your booking (ref. {proven.provider_payment_id}).",
+        data={"billing_record": record.pk, "payment": payment.pk},
+        event_key=f"payment:{payment.pk}:received",
+    )
+    excess = record.amount_paid if _booking_cancelled(record) else record.amount_paid - record.final_amount
+    if excess > ZERO:
+        refund_issue(payment=payment, amount=min(excess, amount), reason="More than the bill needed.")
+    transaction.on_commit(lambda: _events_retry(provider_name), robust=True)
+    return payment, True
+
+
+def _booking_cancelled(record: BillingRecord) -> bool:
+    # Through the relation: billing never imports bookings.
+    return record.status == BillingRecord.Status.VOID or (
+        BillingRecord.objects.filter(pk=record.pk, booking__status="cancelled").exists()
+    )
+
+
+# --- Refunds ---------------------------------------------------------------------------------------------------
+
+
+def refundable(payment: Payment) -> Decimal:
+    """What may still be refunded from a payment: its amount less its refunds that are not failed."""
+    taken = payment.refunds.filter(status__in=COUNTED_REFUND).aggregate(total=Sum("amount"))["total"] or ZERO
+    return max(payment.amount - taken, ZERO)
+
+
+@transaction.atomic
+def refund_issue(*, payment: Payment, amount: Decimal, by=None, reason: str = "", done: bool = False) -> Payment:
+    """Give ``amount`` of ``payment`` back: a refund row, pending until the money is back.
+
+    Online payments are refunded through their provider by a task after commit (``refund_send``); the provider's
+    answer or its webhook settles the row. Money taken at the door or desk is handed back there: the row stays
+    pending ("to refund at the desk", the original method) until the clinic admin marks it done, or is done at
+    once when ``done`` (the admin recording a refund they are handing over). Limits: ``payment_refusal`` (a clinic
+    admin, or the system; at most what was paid) and at most what is left of this payment.
+    """
+    amount = to_money(amount)
+    if amount <= ZERO:
+        raise ValidationFailed("The amount must be more than zero.", code="invalid_amount", field="amount")
+    record = lock_bill(record_id=payment.billing_record_id)
+    payment = Payment.objects.get(pk=payment.pk)
+    if payment.kind != Payment.Kind.PAYMENT or payment.status != R.SUCCEEDED:
+        raise ValidationFailed("Only a received payment can be refunded.", code="not_refundable", field="amount")
+    # A void bill refunds nothing: it holds no money (the rule's own refusal for a void bill does not apply here).
+    if record.status != BillingRecord.Status.VOID:
+        refusal = payment_refusal(record=record, amount=amount, kind=Payment.Kind.REFUND, by=by)
+        if refusal is not None:
+            raise refusal
+    left = refundable(payment)
+    if amount > left or amount > record.amount_paid:
+        raise ValidationFailed(
+            f"At most {min(left, record.amount_paid)} of this payment can be refunded.",
+            code="refund_too_large",
+            field="amount",
+        )
+    now = timezone.now()
+    online = payment.provider != Provider.MANUAL
+    refund = Payment.objects.create(
+        billing_record=record,
+        kind=Payment.Kind.REFUND,
+        amount=amount,
+        method=payment.method,
+        status=R.SUCCEEDED if done and not online else R.PENDING,
+        reference=payment.reference,
+        received_by=by,
+        received_at=now,
+        provider=payment.provider,
+        provider_order_id=payment.provider_order_id,
+        refund_of=payment,
+        notes=(reason or "Refund")[:255] if online or done else f"To refund at the desk. {reason}".strip()[:255],
+    )
+    record.amount_paid -= amount
+    record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    how = (
+        "through the way you paid; it can take 5–7 working days to show"
+        if online
+        else "at the clinic desk"
+        if not done
+        else "at the clinic"
+    )
+    notification_create(
+        user=record.user,
+        kind=Notification.Kind.GENERAL,
+        title=f"Refund of ₹{amount} issued",
+        body=f"₹{amount} is being refunded {how}." if refund.status == R.PENDING else f"₹{amount} was refunded {how}.",
+        data={"billing_record": record.pk, "payment": payment.pk, "refund": refund.pk},
+        event_key=f"refund:{refund.pk}:issued",
+    )
+    if online:
+        from billing.tasks import refund_send_task  # the tasks module imports this one
+
+        transaction.on_commit(lambda: refund_send_task.delay(refund.pk), robust=True)
+    _void_if_settled(record)
+    return refund
+
+
+@transaction.atomic
+def bill_refund_all(*, record: BillingRecord, reason: str) -> list[Payment]:
+    """Refund everything still paid on a bill (a cancelled booking), payment by payment, newest first."""
+    refunds = []
+    for payment in record.payments.filter(kind=Payment.Kind.PAYMENT, status=R.SUCCEEDED).order_by("-received_at"):
+        left = refundable(payment)
+        if left > ZERO:
+            refunds.append(refund_issue(payment=payment, amount=left, reason=reason))
+    return refunds
+
+
+@transaction.atomic
+def bill_refund(*, record: BillingRecord, amount: Decimal, by=None, method: str = "", reason: str = "", done=False):
+    """Refund ``amount`` of a bill (a partial refund: a sample not re-collected; the admin's refund form), spread
+    over its payments: those made by ``method`` first, newest first. Online portions go through the provider."""
+    amount = to_money(amount)
+    record = lock_bill(record_id=record.pk)
+    refusal = payment_refusal(record=record, amount=amount, kind=Payment.Kind.REFUND, by=by)
+    if refusal is not None:
+        raise refusal
+    payments = list(record.payments.filter(kind=Payment.Kind.PAYMENT, status=R.SUCCEEDED).order_by("-received_at"))
+    payments.sort(key=lambda p: p.method != method)  # stable: the method asked for first, each newest first
+    refunds, left = [], amount
+    for payment in payments:
+        part = min(left, refundable(payment))
+        if part > ZERO:
+            refunds.append(refund_issue(payment=payment, amount=part, by=by, reason=reason, done=done))
+            left -= part
+        if left <= ZERO:
+            break
+    if left > ZERO:
+        raise ValidationFailed(
+            f"Only {amount - left} of the payments can still be refunded.", code="refund_too_large", field="amount"
+        )
+    return refunds
+
+
+def refund_send(*, refund_id: int) -> Payment:
+    """Ask the provider for a pending online refund that has no provider id yet (the task after commit; again by
+    ``payments_reconcile``). The reference ``refund-<id>`` makes a retry return the same refund at the provider."""
+    refund = Payment.objects.select_related("refund_of").get(pk=refund_id)
+    if refund.status != R.PENDING or refund.provider_refund_id or refund.provider == Provider.MANUAL:
+        return refund
+    provider = provider_get(refund.provider)
+    answer = provider.refund(
+        provider_payment_id=refund.refund_of.provider_payment_id, amount=refund.amount, reference=f"refund-{refund.pk}"
+    )
+    return _refund_settle(refund_id=refund.pk, answer=answer)
+
+
+@transaction.atomic
+def _refund_settle(*, refund_id: int, answer: ProviderRefund) -> Payment:
+    refund = Payment.objects.get(pk=refund_id)
+    record = lock_bill(record_id=refund.billing_record_id)
+    refund = Payment.objects.get(pk=refund_id)
+    if answer.provider_refund_id and not refund.provider_refund_id:
+        other = Payment.objects.filter(provider=refund.provider, provider_refund_id=answer.provider_refund_id)
+        if not other.exclude(pk=refund.pk).exists():
+            refund.provider_refund_id = answer.provider_refund_id
+            refund.save(update_fields=["provider_refund_id", "updated_at"])
+    _refund_status(record, refund, answer.status)
+    return refund
+
+
+def _refund_status(record: BillingRecord, refund: Payment, status: str) -> None:
+    """Move a refund to what the provider (or the admin) says; a failed one gives its amount back to the bill."""
+    if status == refund.status or refund.status == R.FAILED or status == R.PENDING:
+        return
+    now = timezone.now()
+    refund.status = status
+    refund.save(update_fields=["status", "updated_at"])
+    if status == R.FAILED:
+        record.amount_paid += refund.amount
+        record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+        logger.warning("Refund %s of %s failed at %s; staff to review.", refund.pk, refund.amount, refund.provider)
+        return
+    _void_if_settled(record)
+
+
+@transaction.atomic
+def refund_mark_done(*, refund: Payment, by) -> Payment:
+    """The clinic admin handed a desk refund over: the pending refund is done."""
+    if not refund_allowed(by):
+        raise RefundNotAllowed("Only a clinic admin can give money back.")
+    record = lock_bill(record_id=refund.billing_record_id)
+    refund = Payment.objects.get(pk=refund.pk)
+    if refund.kind != Payment.Kind.REFUND or refund.provider != Provider.MANUAL or refund.status != R.PENDING:
+        raise Conflict("Only a pending desk refund can be marked done.", code="not_pending_desk_refund")
+    refund.received_by = by
+    refund.save(update_fields=["received_by", "updated_at"])
+    _refund_status(record, refund, R.SUCCEEDED)
+    return refund
+
+
+def _void_if_settled(record: BillingRecord) -> None:
+    """A cancelled booking's bill is voided once it holds no money and no refund is pending (its payments and
+    refunds stay, visible on it). Called with the bill locked."""
+    if record.status not in (BillingRecord.Status.DRAFT, BillingRecord.Status.FINALIZED) or record.amount_paid:
+        return
+    if record.payments.filter(kind=Payment.Kind.REFUND, status=R.PENDING).exists():
+        return
+    if not BillingRecord.objects.filter(pk=record.pk, booking__status="cancelled").exists():
+        return
+    record.status, record.voided_at = BillingRecord.Status.VOID, timezone.now()
+    record.save(update_fields=["status", "voided_at", "updated_at"])
+
+
+@transaction.atomic
+def provider_refund_record(*, provider_name: str, refund: ProviderRefund) -> str:
+    """Apply what the provider says about a refund (webhook, reconciliation); returns what happened.
+
+    Known refund: its status moves on. Unknown refund of a known payment: it is the refund we asked for whose id
+    we have not stored yet (same payment, same amount, pending without an id), or one made at the provider's
+    dashboard, recorded now. Unknown payment: ``waiting`` (the event is kept and applied once the payment is here).
+    """
+    row = Payment.objects.filter(provider=provider_name, provider_refund_id=refund.provider_refund_id).first()
+    if row is None:
+        payment = Payment.objects.filter(
+            provider=provider_name, provider_payment_id=refund.provider_payment_id, kind=Payment.Kind.PAYMENT
+        ).first()
+        if payment is None:
+            return "waiting"
+        record = lock_bill(record_id=payment.billing_record_id)
+        row = Payment.objects.filter(provider=provider_name, provider_refund_id=refund.provider_refund_id).first()
+        row = row or (
+            payment.refunds.filter(status=R.PENDING, provider_refund_id="", amount=refund.amount).order_by("pk").first()
+        )
+        if row is None:
+            if refund.status == R.FAILED:
+                return "failed refund not made here: nothing to do"
+            if refund.amount > min(refundable(payment), record.amount_paid):
+                logger.error("Refund %s exceeds what is recorded as paid; staff to review.", refund.provider_refund_id)
+                return "refund exceeds what is recorded as paid: staff to review"
+            row = Payment.objects.create(
+                billing_record=record,
+                kind=Payment.Kind.REFUND,
+                amount=refund.amount,
+                method=payment.method,
+                status=R.PENDING,
+                reference=payment.reference,
+                received_at=timezone.now(),
+                provider=provider_name,
+                provider_order_id=payment.provider_order_id,
+                provider_refund_id=refund.provider_refund_id,
+                refund_of=payment,
+                notes="Refunded at the provider.",
+            )
+            record.amount_paid -= refund.amount
+            record.save(update_fields=["amount_paid", "updated_at", *_settle(record, timezone.now())])
+            _refund_status(record, row, refund.status)
+            return f"recorded refund {row.pk}"
+        if not row.provider_refund_id:
+            row.provider_refund_id = refund.provider_refund_id
+            row.save(update_fields=["provider_refund_id", "updated_at"])
+    else:
+        record = lock_bill(record_id=row.billing_record_id)
+        row = Payment.objects.get(pk=row.pk)
+    _refund_status(record, row, refund.status)
+    return f"refund {row.pk} {row.status}"
+
+
+# --- Webhooks --------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def provider_event_store(*, provider_name: str, event: WebhookEvent) -> tuple[ProviderEvent, bool]:
+    """Store a verified webhook event once by its id (a replay finds the stored row and changes nothing); a new
+    one is processed by a task after commit. Returns the row and whether it was new."""
+    row, created = ProviderEvent.objects.get_or_create(
+        provider=provider_name,
+        event_id=event.event_id,
+        defaults={"event_type": event.event_type, "payload": event.payload, "received_at": timezone.now()},
+    )
+    if created:
+        from billing.tasks import provider_event_process_task  # the tasks module imports this one
+
+        transaction.on_commit(lambda: provider_event_process_task.delay(row.pk), robust=True)
+    return row, created
+
+
+def provider_event_process(*, event_id: int) -> ProviderEvent:
+    """Apply a stored event: a captured payment is recorded, a failed one marks its order, a refund moves on;
+    unknown types are kept and ignored. A refund whose payment is not recorded yet stays unprocessed (outcome
+    ``waiting``) and is tried again when that payment is recorded and by ``payments_reconcile``."""
+    row = ProviderEvent.objects.get(pk=event_id)
+    if row.processed_at is not None:
+        return row
+    provider = provider_get(row.provider)
+    # The stored payload (its signature was checked when it arrived), read as the webhook read it.
+    event = provider.read_event(event_id=row.event_id, event_type=row.event_type, payload=row.payload)
+    outcome = "ignored"
+    if event.payment is not None and event.payment.captured:
+        payment, created = provider_payment_record(provider_name=row.provider, proven=event.payment)
+        outcome = "not our order" if payment is None else f"payment {payment.pk} {'recorded' if created else 'known'}"
+    elif event.payment is not None and event.payment.failed:
+        failed = PaymentOrder.objects.filter(
+            provider=row.provider, provider_order_id=event.payment.provider_order_id, status=PaymentOrder.Status.CREATED
+        ).update(status=PaymentOrder.Status.FAILED, updated_at=timezone.now())
+        outcome = "order failed" if failed else "ignored: no open order"
+    elif event.refund is not None:
+        outcome = provider_refund_record(provider_name=row.provider, refund=event.refund)
+    row.outcome = outcome[:255]
+    row.processed_at = None if outcome == "waiting" else timezone.now()
+    row.save(update_fields=["outcome", "processed_at", "updated_at"])
+    return row
+
+
+def _events_retry(provider_name: str) -> None:
+    from billing.tasks import provider_events_retry_task  # the tasks module imports this one
+
+    provider_events_retry_task.delay(provider_name)
+
+
+def provider_events_retry(*, provider_name: str | None = None) -> int:
+    """Process again the events still waiting (a refund that came before its payment); returns how many are done."""
+    waiting = ProviderEvent.objects.filter(processed_at__isnull=True)
+    if provider_name:
+        waiting = waiting.filter(provider=provider_name)
+    done = 0
+    for event_id in waiting.order_by("received_at", "id").values_list("pk", flat=True):
+        done += provider_event_process(event_id=event_id).processed_at is not None
+    return done
+
+
+# --- Reconciliation --------------------------------------------------------------------------------------------
+
+
+def payments_reconcile(*, since: datetime.datetime, report=None) -> dict[str, int]:
+    """Ask each configured provider for the payments and refunds made since ``since`` and record what the webhooks
+    missed (idempotently: what is recorded is found, not doubled); send refunds still waiting for their provider
+    call; process events still waiting. ``report(line)`` hears what was done."""
+    report = report or (lambda line: None)
+    counts = {"payments_recorded": 0, "refunds_updated": 0, "refunds_sent": 0, "events_processed": 0}
+    for provider in online_providers():
+        activity = provider.fetch_payments(since=since)
+        for proven in activity.payments:
+            if not proven.captured:
+                continue
+            payment, created = provider_payment_record(provider_name=provider.name, proven=proven)
+            if created:
+                counts["payments_recorded"] += 1
+                report(f"{provider.name}: recorded payment {proven.provider_payment_id} ({proven.amount})")
+        for refund in activity.refunds:
+            before = Payment.objects.filter(provider=provider.name, provider_refund_id=refund.provider_refund_id)
+            status_before = before.values_list("status", flat=True).first()
+            outcome = provider_refund_record(provider_name=provider.name, refund=refund)
+            if status_before != before.values_list("status", flat=True).first():
+                counts["refunds_updated"] += 1
+                report(f"{provider.name}: refund {refund.provider_refund_id}: {outcome}")
+    unsent = Payment.objects.filter(kind=Payment.Kind.REFUND, status=R.PENDING, provider_refund_id="").exclude(
+        provider=Provider.MANUAL
+    )
+    for refund_id in unsent.values_list("pk", flat=True):
+        try:
+            sent = refund_send(refund_id=refund_id)
+        except ProviderError as exc:
+            report(f"refund {refund_id}: still not sent ({exc.message})")
+            continue
+        counts["refunds_sent"] += 1
+        report(f"refund {refund_id}: sent ({sent.provider_refund_id or 'no id yet'}, {sent.status})")
+    counts["events_processed"] = provider_events_retry()
+    return counts
