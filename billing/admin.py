@@ -11,6 +11,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.documents import invoice_document, receipt_document
+from billing.gateway import money_record_by_staff, refund_mark_done
 from billing.models import (
     BillingDocument,
     BillingRecord,
@@ -18,14 +19,10 @@ from billing.models import (
     DistancePricingConfig,
     InvoiceSequence,
     Payment,
+    PaymentOrder,
+    ProviderEvent,
 )
-from billing.services import (
-    distance_pricing_active,
-    invoice_assign_number,
-    payment_record,
-    payment_refusal,
-    refund_allowed,
-)
+from billing.services import distance_pricing_active, invoice_assign_number, payment_refusal, refund_allowed
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
@@ -254,7 +251,11 @@ class PaymentAddForm(forms.ModelForm):
 class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Payments are entered through ``billing.services.payment_record`` (which keeps the bill's paid amount and
     status in step); afterwards only the reference and notes can be corrected. A wrong payment is answered by a
-    refund, never by editing or deleting the row."""
+    refund, never by editing or deleting the row. Refunds go through ``billing.gateway.bill_refund``: an online
+    payment is refunded through its provider; a pending desk refund is marked done with the action once the money
+    was handed over."""
+
+    actions = ["mark_desk_refund_done"]
 
     list_display = (
         "received_at",
@@ -263,12 +264,19 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "amount",
         "method",
         "status",
+        "provider",
         "reference",
         "received_by",
     )
     list_select_related = ("billing_record", "received_by")
-    list_filter = ("kind", "method", "status")
-    search_fields = ("reference", "billing_record__invoice_number", "billing_record__booking__code")
+    list_filter = ("kind", "method", "status", "provider")
+    search_fields = (
+        "reference",
+        "provider_payment_id",
+        "provider_refund_id",
+        "billing_record__invoice_number",
+        "billing_record__booking__code",
+    )
     date_hierarchy = "received_at"
     autocomplete_fields = ("billing_record",)
     # What the person recording a payment fills in; the service sets status, time and recorder.
@@ -283,9 +291,31 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "received_by",
         "reference",
         "notes",
+        "provider",
+        "provider_order_id",
+        "provider_payment_id",
+        "provider_refund_id",
+        "refund_of",
         *TIMESTAMPS,
     )
     readonly_fields = tuple(name for name in fields if name not in ("reference", "notes"))
+
+    def has_mark_desk_refund_done_permission(self, request) -> bool:
+        return refund_allowed(request.user)
+
+    @admin.action(description="Mark desk refunds as handed over", permissions=["mark_desk_refund_done"])
+    def mark_desk_refund_done(self, request, queryset):
+        """Each refund on its own (one refusal does not undo the others)."""
+        done = 0
+        for refund in queryset.order_by("pk"):
+            try:
+                refund_mark_done(refund=refund, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{refund}: {exc.message}", messages.ERROR)
+                continue
+            done += 1
+        if done:
+            self.message_user(request, f"{done} refund(s) marked as handed over.", messages.SUCCESS)
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields
@@ -327,7 +357,7 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         if change:  # only reference and notes are editable
             super().save_model(request, obj, form, change)
             return
-        payment = payment_record(
+        payment = money_record_by_staff(
             record=obj.billing_record,
             amount=obj.amount,
             method=obj.method,
@@ -395,3 +425,37 @@ class BillingDocumentAdmin(ReadOnlyModelAdmin):
         else:
             url = reverse("admin:billing_billingrecord_receipt", args=[obj.billing_record_id, obj.payment_id])
         return format_html('<a href="{}">{}.pdf</a>', url, obj.number)
+
+
+@admin.register(PaymentOrder)
+class PaymentOrderAdmin(ReadOnlyModelAdmin):
+    """Read-only: checkout orders made at the providers by ``billing.gateway.payment_order_create``."""
+
+    list_display = ("created_at", "billing_record", "provider", "provider_order_id", "amount", "status", "expires_at")
+    list_select_related = ("billing_record",)
+    list_filter = ("provider", "status")
+    search_fields = ("provider_order_id", "billing_record__booking__code")
+    date_hierarchy = "created_at"
+    fields = (
+        "billing_record",
+        "provider",
+        "provider_order_id",
+        "amount",
+        "currency",
+        "status",
+        "expires_at",
+        *TIMESTAMPS,
+    )
+    readonly_fields = fields
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyModelAdmin):
+    """Read-only: providers' webhook events as received (stored once by id) and what processing did with them."""
+
+    list_display = ("received_at", "provider", "event_type", "event_id", "processed_at", "outcome")
+    list_filter = ("provider", "event_type", ("processed_at", admin.EmptyFieldListFilter))
+    search_fields = ("event_id", "event_type")
+    date_hierarchy = "received_at"
+    fields = ("provider", "event_id", "event_type", "received_at", "processed_at", "outcome", "payload", *TIMESTAMPS)
+    readonly_fields = fields

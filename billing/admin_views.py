@@ -19,9 +19,10 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from accounts.roles import staff_is_collector
+from billing.gateway import money_record_by_staff
 from billing.models import Payment
 from billing.selectors import FIGURES, billing_summary
-from billing.services import amount_due, payment_record, refund_allowed
+from billing.services import amount_due, refund_allowed
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.money import ZERO
@@ -186,8 +187,9 @@ def billing_report_view(request, model_admin: admin.ModelAdmin):
 
 def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
     """The "record payment" action's intermediate page: one bill, a payment or refund through
-    ``billing.services.payment_record``. Returns None (back to the list) when done or refused; an amount or kind
-    the service refuses is shown on the form instead, to correct."""
+    ``billing.gateway.money_record_by_staff`` (refunds of online payments go through their provider). Returns None
+    (back to the list) when done or refused; an amount or kind the service refuses is shown on the form instead,
+    to correct."""
     records = list(queryset[:2])
     if len(records) != 1:
         model_admin.message_user(request, "Select exactly one bill to record a payment for.", level="error")
@@ -202,7 +204,7 @@ def record_payment_view(request, model_admin: admin.ModelAdmin, queryset):
     )
     if form.is_valid():
         try:
-            payment = payment_record(record=record, by=request.user, **form.cleaned_data)
+            payment = money_record_by_staff(record=record, by=request.user, **form.cleaned_data)
         except DomainError as exc:
             if exc.field not in form.fields:
                 model_admin.message_user(request, f"{record}: {exc.message}", level="error")

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
-from billing.locks import lock_bill
+from billing.locks import lock_bill, lock_bill_of_booking
 from billing.models import BillingRecord, Payment, PaymentOrder, Provider, ProviderEvent
 from billing.providers import (
     ProviderError,
@@ -31,7 +31,7 @@ from billing.providers import (
     online_providers,
     provider_get,
 )
-from billing.services import RefundNotAllowed, _settle, amount_due, payment_refusal, refund_allowed
+from billing.services import RefundNotAllowed, _settle, amount_due, payment_record, payment_refusal, refund_allowed
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
 from diagnopet.money import ZERO, to_money
 
@@ -264,6 +264,31 @@ def bill_refund_all(*, record: BillingRecord, reason: str) -> list[Payment]:
 
 
 @transaction.atomic
+def bill_cancel(*, booking, reason: str = "The booking was cancelled.") -> BillingRecord | None:
+    """The bill of a booking being cancelled (called in the cancellation's transaction, after the booking's lock).
+
+    A bill never vanishes with money on it: everything still paid is refunded (``bill_refund_all``: online through
+    the provider, door and desk payments as pending desk refunds); the bill is voided now when it holds nothing and
+    no refund is pending, else once the last refund is done (``_void_if_settled``). Invoiced or paid bills (a
+    completed booking) are not voided here: ``billing_not_voidable``.
+    """
+    record = lock_bill_of_booking(booking=booking)
+    if record is None or record.status == BillingRecord.Status.VOID:
+        return record
+    if record.status not in (BillingRecord.Status.DRAFT, BillingRecord.Status.FINALIZED):
+        raise Conflict(
+            f"The bill for this booking is already {record.get_status_display().lower()}; refund it first.",
+            code="billing_not_voidable",
+        )
+    bill_refund_all(record=record, reason=reason)
+    record.refresh_from_db()
+    if record.amount_paid == ZERO and not record.payments.filter(kind=Payment.Kind.REFUND, status=R.PENDING).exists():
+        record.status, record.voided_at = BillingRecord.Status.VOID, timezone.now()
+        record.save(update_fields=["status", "voided_at", "updated_at"])
+    return record
+
+
+@transaction.atomic
 def bill_refund(*, record: BillingRecord, amount: Decimal, by=None, method: str = "", reason: str = "", done=False):
     """Refund ``amount`` of a bill (a partial refund: a sample not re-collected; the admin's refund form), spread
     over its payments: those made by ``method`` first, newest first. Online portions go through the provider."""
@@ -287,6 +312,19 @@ def bill_refund(*, record: BillingRecord, amount: Decimal, by=None, method: str 
             f"Only {amount - left} of the payments can still be refunded.", code="refund_too_large", field="amount"
         )
     return refunds
+
+
+def money_record_by_staff(
+    *, record: BillingRecord, amount: Decimal, method: str, by, kind: str = "payment", reference: str = "", notes=""
+) -> Payment:
+    """What the admin's payment forms record: a payment through ``payment_record``; a refund (the clinic admin's)
+    through ``bill_refund`` — online payments refunded through their provider, money taken at the door or desk
+    handed back now (done). Returns the payment, or the (first) refund."""
+    if kind != Payment.Kind.REFUND:
+        return payment_record(
+            record=record, amount=amount, method=method, by=by, kind=kind, reference=reference, notes=notes
+        )
+    return bill_refund(record=record, amount=amount, by=by, method=method, reason=notes, done=True)[0]
 
 
 def refund_send(*, refund_id: int) -> Payment:

@@ -129,11 +129,13 @@ def billing_record_create_draft(*, booking, items) -> BillingRecord:
 
 @transaction.atomic(savepoint=False)
 def billing_record_void(*, booking) -> BillingRecord | None:
-    """Void the booking's billing record when the booking is cancelled. Only unpaid, uninvoiced records can be
-    voided; anything else needs a refund first."""
+    """Void the booking's billing record. Only unpaid, uninvoiced records can be voided; anything else needs a
+    refund first (a cancellation goes through ``billing.gateway.bill_cancel``, which refunds)."""
     record = lock_bill_of_booking(booking=booking)
     if record is None or record.status == BillingRecord.Status.VOID:
         return record
+    if record.amount_paid > ZERO:
+        raise Conflict("This bill holds money; refund it first.", code="billing_not_voidable")
     if record.status not in (BillingRecord.Status.DRAFT, BillingRecord.Status.FINALIZED):
         raise Conflict(
             f"The bill for this booking is already {record.get_status_display().lower()}; refund it first.",

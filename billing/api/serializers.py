@@ -176,3 +176,70 @@ class BillDetailSerializer(BillSerializer):
     def get_refunds(self, record):
         rows = [p for p in record.payment_rows if p.kind == Payment.Kind.REFUND]
         return BillRefundSerializer(rows, many=True, context=self.context).data
+
+
+ONLINE_PROVIDERS = [("razorpay", "Razorpay"), ("stripe", "Stripe")]
+
+
+class PayRequestSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=ONLINE_PROVIDERS)
+
+
+class CheckoutSerializer(serializers.Serializer):
+    """What the app needs to open the provider's checkout for a booking's amount due."""
+
+    provider = serializers.CharField()
+    order_id = serializers.CharField(
+        source="provider_order_id", help_text="Razorpay order id (order_…) or Stripe PaymentIntent id (pi_…)."
+    )
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    public_key = serializers.SerializerMethodField(
+        help_text="Razorpay key id (Checkout's `key`) or Stripe publishable key: public by design."
+    )
+    client_secret = serializers.CharField(
+        help_text="Stripe: the PaymentIntent's client secret for the Payment Sheet. Razorpay: empty."
+    )
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="Ask again after this for a fresh order.")
+
+    def get_public_key(self, order) -> str:
+        return self.context["public_key"]
+
+
+class ConfirmRequestSerializer(serializers.Serializer):
+    """What the provider's checkout handed the app. Razorpay: the three razorpay_* fields. Stripe: payment_intent."""
+
+    provider = serializers.ChoiceField(choices=ONLINE_PROVIDERS)
+    razorpay_order_id = serializers.CharField(required=False, max_length=100)
+    razorpay_payment_id = serializers.CharField(required=False, max_length=100)
+    razorpay_signature = serializers.CharField(required=False, max_length=200)
+    payment_intent = serializers.CharField(required=False, max_length=100)
+
+    def validate(self, attrs):
+        needed = (
+            ["razorpay_order_id", "razorpay_payment_id", "razorpay_signature"]
+            if attrs["provider"] == "razorpay"
+            else ["payment_intent"]
+        )
+        missing = {name: "This field is required." for name in needed if not attrs.get(name)}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    booking = serializers.IntegerField(source="billing_record.booking_id")
+    kind = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField(source="billing_record.currency")
+    method = serializers.CharField()
+    status = serializers.CharField()
+    provider = serializers.CharField()
+    provider_payment_id = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class WebhookAckSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    duplicate = serializers.BooleanField(help_text="True: this event id was received before; nothing changed.")

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from billing.api.views import BillingSummaryView, BillViewSet, PaymentReceiptView
+from billing.api.views import (
+    BillingSummaryView,
+    BillViewSet,
+    PaymentConfirmView,
+    PaymentReceiptView,
+    PaymentWebhookView,
+)
 from diagnopet.api.routers import ApiRouter
 
 app_name = "billing"
@@ -12,4 +18,6 @@ urlpatterns = [
     path("staff/billing/summary", BillingSummaryView.as_view(), name="billing-summary"),
     path("payments/<int:pk>/receipt", PaymentReceiptView.as_view(), name="payment-receipt"),
     *router.urls,
+    path("payments/confirm", PaymentConfirmView.as_view(), name="payment-confirm"),
+    path("payments/webhooks/<str:provider>", PaymentWebhookView.as_view(), name="payment-webhook"),
 ]

@@ -1,7 +1,8 @@
 from django.db.models import F, Prefetch
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, permissions, status, throttling, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
@@ -13,13 +14,19 @@ from billing.api.serializers import (
     BillDetailSerializer,
     BillingSummarySerializer,
     BillSerializer,
+    ConfirmRequestSerializer,
+    PaymentSerializer,
     SummaryQuerySerializer,
+    WebhookAckSerializer,
 )
 from billing.documents import invoice_document, receipt_document
-from billing.models import BillingRecord, Payment
+from billing.gateway import payment_confirm, provider_event_store
+from billing.models import BillingRecord, Payment, Provider
+from billing.providers import provider_get
 from billing.selectors import billing_summary, refunded_amount
 from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import ErrorSerializer, errors
+from diagnopet.api.throttling import CountingThrottle
 from diagnopet.errors import Conflict
 from diagnopet.files import private_file_response
 
@@ -119,3 +126,76 @@ class PaymentReceiptView(StrictQueryMixin, APIView):
         payment = get_object_or_404(payments, pk=pk)
         document = receipt_document(payment)
         return private_file_response(document.file, download_name=f"{document.number}.pdf")
+
+
+class PaymentConfirmView(APIView):
+    """The app's word that the provider's checkout succeeded: verified with the provider, recorded once."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="Confirm an online payment",
+        request=ConfirmRequestSerializer,
+        responses={
+            201: OpenApiResponse(PaymentSerializer, description="Recorded now."),
+            200: OpenApiResponse(PaymentSerializer, description="Already recorded (a repeat, or the webhook first)."),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid_signature`: the signature or payment id does not prove a payment. "
+                "`payment_provider_unavailable`: that provider is not configured here.",
+            ),
+            **errors(401, 404),
+            409: OpenApiResponse(ErrorSerializer, description="`payment_not_captured`: not paid (yet)."),
+            502: OpenApiResponse(ErrorSerializer, description="`payment_provider_error`: the provider failed."),
+        },
+    )
+    def post(self, request):
+        data = ConfirmRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payload = dict(data.validated_data)
+        payment, created = payment_confirm(user=request.user, provider_name=payload.pop("provider"), payload=payload)
+        return Response(
+            PaymentSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class PaymentWebhookThrottle(CountingThrottle, throttling.SimpleRateThrottle):
+    """Per provider and sending address: generous (providers burst retries), but a flood of forged calls is cut."""
+
+    scope = "payment_webhook"
+
+    def get_cache_key(self, request, view):
+        ident = f"{view.kwargs.get('provider', '')}:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class PaymentWebhookView(APIView):
+    """Signed events from a provider. No login (the signature is the proof) and no CSRF (no cookies are read)."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [PaymentWebhookThrottle]
+
+    @extend_schema(
+        summary="Provider webhook (Razorpay, Stripe)",
+        description="Razorpay signs with `X-Razorpay-Signature` and names the event in `X-Razorpay-Event-Id`; "
+        "Stripe signs with `Stripe-Signature`. Each event is stored once by its id and processed after commit; a "
+        "replay answers 200 with `duplicate` true and changes nothing; unknown event types are stored and ignored.",
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={
+            200: WebhookAckSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`invalid_signature`: the signature does not verify. "
+                "`payment_provider_unavailable`: that provider (or its webhook secret) is not configured.",
+            ),
+            **errors(404, 429),
+        },
+    )
+    def post(self, request, provider):
+        if provider not in (Provider.RAZORPAY, Provider.STRIPE):
+            raise Http404("No such payment provider.")
+        gateway = provider_get(provider, webhooks=True)
+        event = gateway.parse_webhook(body=request.body, headers=request.headers)
+        _row, created = provider_event_store(provider_name=provider, event=event)
+        return Response(WebhookAckSerializer({"received": True, "duplicate": not created}).data)

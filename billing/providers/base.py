@@ -39,8 +39,6 @@ class Checkout:
     amount: Decimal
     currency: str
     client_secret: str = ""
-    # Keys the app uses (Razorpay ``key_id``, Stripe ``publishable_key``); public by design.
-    public_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +98,8 @@ class PaymentProvider:
 
     name: str = ""
     online: bool = True
+    # What the app opens the provider's checkout with (Razorpay key id, Stripe publishable key): public by design.
+    public_key: str = ""
 
     def create_order(self, *, bill, amount: Decimal, currency: str, receipt: str) -> Checkout:
         """Make the provider's order for ``amount`` of ``bill``; ``receipt`` is our reference for it."""

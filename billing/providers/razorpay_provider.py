@@ -37,7 +37,7 @@ class RazorpayProvider(PaymentProvider):
     name = "razorpay"
 
     def __init__(self, *, key_id: str, key_secret: str, webhook_secret: str):
-        self.key_id = key_id
+        self.public_key = key_id
         self.webhook_secret = webhook_secret
         self.client = razorpay.Client(auth=(key_id, key_secret))
 
@@ -61,7 +61,6 @@ class RazorpayProvider(PaymentProvider):
             provider_order_id=order["id"],
             amount=from_minor_units(order["amount"]),
             currency=order["currency"],
-            public_key=self.key_id,
         )
 
     def verify_confirmation(self, payload: dict) -> ProviderPayment:

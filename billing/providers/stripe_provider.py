@@ -35,7 +35,7 @@ class StripeProvider(PaymentProvider):
     name = "stripe"
 
     def __init__(self, *, secret_key: str, publishable_key: str, webhook_secret: str):
-        self.publishable_key = publishable_key
+        self.public_key = publishable_key
         self.webhook_secret = webhook_secret
         self.client = stripe.StripeClient(
             secret_key,
@@ -67,7 +67,6 @@ class StripeProvider(PaymentProvider):
             amount=from_minor_units(intent.amount),
             currency=intent.currency.upper(),
             client_secret=intent.client_secret,
-            public_key=self.publishable_key,
         )
 
     def verify_confirmation(self, payload: dict) -> ProviderPayment:
@@ -80,7 +79,7 @@ class StripeProvider(PaymentProvider):
             raise SignatureInvalid("Stripe does not know this payment.") from exc
         except stripe.StripeError as exc:
             raise ProviderError(f"Stripe could not be asked about the payment: {exc}") from exc
-        return self._payment(intent)
+        return self._payment(intent.to_dict())
 
     def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
         try:
@@ -108,7 +107,7 @@ class StripeProvider(PaymentProvider):
             },
             options={"idempotency_key": reference},
         )
-        return self._refund(refund)
+        return self._refund(refund.to_dict())
 
     def fetch_payments(self, *, since: datetime.datetime) -> ProviderActivity:
         created = {"gte": int(since.timestamp())}
@@ -116,14 +115,14 @@ class StripeProvider(PaymentProvider):
         refunds = self._call(self.client.v1.refunds.list, params={"created": created, "limit": 100})
         try:
             return ProviderActivity(
-                payments=[self._payment(i) for i in intents.auto_paging_iter()],
-                refunds=[self._refund(r) for r in refunds.auto_paging_iter()],
+                payments=[self._payment(i.to_dict()) for i in intents.auto_paging_iter()],
+                refunds=[self._refund(r.to_dict()) for r in refunds.auto_paging_iter()],
             )
         except stripe.StripeError as exc:
             raise ProviderError(f"Stripe could not list payments: {exc}") from exc
 
     @staticmethod
-    def _payment(intent) -> ProviderPayment:
+    def _payment(intent: dict) -> ProviderPayment:
         # The PaymentIntent is the payment: its id is what refunds name, and it is also the "order".
         status = intent.get("status")
         return ProviderPayment(
@@ -137,7 +136,7 @@ class StripeProvider(PaymentProvider):
         )
 
     @staticmethod
-    def _refund(refund) -> ProviderRefund:
+    def _refund(refund: dict) -> ProviderRefund:
         return ProviderRefund(
             provider_refund_id=refund["id"],
             provider_payment_id=refund.get("payment_intent") or "",

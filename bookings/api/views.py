@@ -14,6 +14,8 @@ from rest_framework.generics import get_object_or_404 as get_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from billing.api.serializers import CheckoutSerializer, PayRequestSerializer
+from billing.providers import provider_get
 from bookings.api.selectors import booking_rows, bookings_shown, report_rows, reports_shown
 from bookings.api.serializers import (
     BookingRequestSerializer,
@@ -34,6 +36,7 @@ from bookings.querysets import (
     reports_for_customer,
 )
 from bookings.services import booking_cancel, booking_create, booking_quote
+from bookings.services.payments import booking_pay
 from bookings.services.prescriptions import prescription_upload
 from clinic.models import ClinicHoliday
 from diagnopet.api.filters import StrictQueryMixin
@@ -167,6 +170,33 @@ class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveMod
         booking_cancel(booking=booking, by=request.user, reason=data.get("reason", ""), as_staff=False)
         booking = self.get_queryset().get(pk=booking.pk)
         return Response(self.get_serializer(booking).data)
+
+    @extend_schema(
+        summary="Pay my booking online",
+        description="Makes (or returns the still-open) provider order for the amount due, with what the app needs "
+        "to open the provider's checkout. After checkout, post the provider's answer to `payments/confirm`.",
+        request=PayRequestSerializer,
+        responses={
+            200: CheckoutSerializer,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="`payment_provider_unavailable`: that provider is not configured here.",
+            ),
+            **errors(401, 404),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`nothing_due`: the booking is paid. `booking_cancelled`: the booking was cancelled.",
+            ),
+            502: OpenApiResponse(ErrorSerializer, description="`payment_provider_error`: the provider failed."),
+        },
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def pay(self, request, pk=None):
+        booking = self.get_object()
+        data = _validated(PayRequestSerializer, request.data)
+        order = booking_pay(booking=booking, user=request.user, provider=data["provider"])
+        public_key = provider_get(order.provider).public_key
+        return Response(CheckoutSerializer(order, context={"public_key": public_key}).data)
 
     @extend_schema(
         summary="QR code of the booking code (PNG)",

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
+from billing.gateway import bill_cancel
 from billing.models import Payment
-from billing.services import billing_record_create_draft, billing_record_void
+from billing.services import billing_record_create_draft
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, slot_release, slot_take
 from bookings.models import Booking, BookingItem, CollectionType
@@ -229,8 +230,8 @@ def cancellation_deadline(booking: Booking) -> datetime.datetime | None:
 
 @transaction.atomic(durable=True)
 def booking_cancel(*, booking: Booking, by, reason: str = "", as_staff: bool | None = None) -> Booking:
-    """Cancel a pending or confirmed booking: give back the slot place and the coupon use, void the draft bill,
-    cancel the items, and tell the customer.
+    """Cancel a pending or confirmed booking: give back the slot place and the coupon use, refund what was paid and
+    void the draft bill (``billing.gateway.bill_cancel``), cancel the items, and tell the customer.
 
     A customer may cancel only their own booking, until the cancellation cutoff before the slot; staff may cancel
     any pending or confirmed booking. ``as_staff`` defaults to ``by.is_staff``; the customer API passes False, so a
@@ -274,7 +275,7 @@ def _expire(booking: Booking, reason: str) -> Booking | None:
     if booking.status != Booking.Status.PENDING:
         return None
     cancelled = _cancel(booking, by=None, role=Booking.CancelledBy.SYSTEM, reason=reason)
-    # Checked after the cancellation locked the bill (billing_record_void), in the lock order: a payment recorded
+    # Checked after the cancellation locked the bill (bill_cancel), in the lock order: a payment recorded
     # before is seen here and undoes the expiry; one recorded after finds the bill void and is refused.
     if Payment.objects.filter(billing_record__booking_id=booking.pk).exists():
         raise _PaymentRecorded
@@ -287,7 +288,7 @@ def _cancel(booking: Booking, *, by, role: str, reason: str) -> Booking:
     if booking.slot_id:
         slot_release(slot_id=booking.slot_id, collection_type=booking.collection_type)
     coupon_release(booking=booking)
-    billing_record_void(booking=booking)
+    bill_cancel(booking=booking, reason=f"Booking {booking.code} cancelled. {reason}".strip())
     booking.items.filter(status=BookingItem.Status.PENDING).update(status=BookingItem.Status.CANCELLED, updated_at=now)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now

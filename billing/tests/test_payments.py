@@ -1,0 +1,532 @@
+"""Online payments through the API: checkout, confirmation, webhooks, refunds, reconciliation.
+
+The providers' HTTP is faked with ``responses`` (recorded-shape answers in ``provider_fixtures``); the official SDKs
+run for real, and signatures are real HMACs over real-shaped payloads.
+"""
+
+import io
+import json
+from decimal import Decimal
+
+import pytest
+import responses
+from django.core.management import call_command
+from django.db.models import Sum
+from django.urls import reverse
+
+from billing.models import BillingRecord, Payment, PaymentOrder, ProviderEvent
+from billing.services import amount_due, payment_record
+from billing.tests import provider_fixtures as fx
+from billing.tests.factories import BillingRecordFactory
+from conftest import client_for, run_concurrently
+
+D = Decimal
+PAY_CONFIRM = "/api/v1/payments/confirm"
+RZP_ORDER = "order_IluGWxBm9U8zJ8"
+RZP_PAYMENT = "pay_29QQoUBi66xm2f"
+PI = "pi_3MtwBwLkdIwHu7ix28a3tqPa"
+
+
+@pytest.fixture
+def keys(settings):
+    for name, value in {**fx.RAZORPAY_KEYS, **fx.STRIPE_KEYS}.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture
+def http():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def bill(customer):
+    return BillingRecordFactory(booking__user=customer)
+
+
+def pay_url(booking_id) -> str:
+    return f"/api/v1/bookings/{booking_id}/pay"
+
+
+def webhook_url(provider) -> str:
+    return reverse("billing:payment-webhook", kwargs={"provider": provider})
+
+
+def rzp_signature(order_id=RZP_ORDER, payment_id=RZP_PAYMENT, secret=fx.RAZORPAY_KEYS["RAZORPAY_KEY_SECRET"]):
+    return fx.razorpay_signature(f"{order_id}|{payment_id}", secret)
+
+
+def rzp_confirm_body(**overrides):
+    body = {
+        "provider": "razorpay",
+        "razorpay_order_id": RZP_ORDER,
+        "razorpay_payment_id": RZP_PAYMENT,
+        "razorpay_signature": rzp_signature(),
+    }
+    return {**body, **overrides}
+
+
+def post_rzp_webhook(client, data: dict, event_id: str, secret=fx.RAZORPAY_KEYS["RAZORPAY_WEBHOOK_SECRET"], body=None):
+    raw = fx.dumps(data)
+    return client.post(
+        webhook_url("razorpay"),
+        data=body if body is not None else raw,
+        content_type="application/json",
+        HTTP_X_RAZORPAY_SIGNATURE=fx.razorpay_signature(raw, secret),
+        HTTP_X_RAZORPAY_EVENT_ID=event_id,
+    )
+
+
+def post_stripe_webhook(client, data: dict, secret=fx.STRIPE_KEYS["STRIPE_WEBHOOK_SECRET"]):
+    raw = fx.dumps(data)
+    return client.post(
+        webhook_url("stripe"),
+        data=raw,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=fx.stripe_signature_header(raw, secret),
+    )
+
+
+def rzp_order_made(http, paise=50000):
+    http.post(f"{fx.RAZORPAY_API}/orders", json=fx.razorpay_order(RZP_ORDER, paise))
+
+
+def rzp_checkout(client, http, booking_id, paise=50000):
+    rzp_order_made(http, paise)
+    response = client.post(pay_url(booking_id), {"provider": "razorpay"}, format="json")
+    assert response.status_code == 200, response.content
+    return response
+
+
+def assert_money_invariants(record: BillingRecord) -> None:
+    """What was paid never exceeds the bill plus what was given back, and nothing is ever negative."""
+    record.refresh_from_db()
+    payments = record.payments.filter(kind="payment", status="succeeded").aggregate(s=Sum("amount"))["s"] or D(0)
+    refunds = record.payments.filter(kind="refund", status__in=["pending", "succeeded"]).aggregate(s=Sum("amount"))
+    refunds = refunds["s"] or D(0)
+    assert record.amount_paid == payments - refunds
+    assert payments <= record.final_amount + refunds
+    assert amount_due(record) >= 0
+    assert record.amount_paid >= 0
+
+
+@pytest.mark.django_db
+class TestPay:
+    def test_razorpay_checkout_for_the_amount_due(self, keys, http, bill, customer_client):
+        response = rzp_checkout(customer_client, http, bill.booking_id)
+        assert response.json() == {
+            "provider": "razorpay",
+            "order_id": RZP_ORDER,
+            "amount": "500.00",
+            "currency": "INR",
+            "public_key": "rzp_test_1DP5mmOlF5G5ag",
+            "client_secret": "",
+            "expires_at": response.json()["expires_at"],
+        }
+        sent = http.calls[0].request
+        assert sent.headers["Authorization"].startswith("Basic ")  # the SDK's key id + secret
+        assert json.loads(sent.body)["amount"] == 50000
+        assert json.loads(sent.body)["currency"] == "INR"
+        assert PaymentOrder.objects.get().amount == D("500.00")
+
+    def test_paying_twice_returns_the_same_open_order(self, keys, http, bill, customer_client):
+        first = rzp_checkout(customer_client, http, bill.booking_id).json()
+        second = customer_client.post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json").json()
+        assert second["order_id"] == first["order_id"]
+        assert len(http.calls) == 1
+        assert PaymentOrder.objects.count() == 1
+
+    def test_stripe_checkout_gives_the_client_secret(self, keys, http, bill, customer_client):
+        http.post(f"{fx.STRIPE_API}/payment_intents", json=fx.stripe_intent(PI, 50000))
+        response = customer_client.post(pay_url(bill.booking_id), {"provider": "stripe"}, format="json")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert body["order_id"] == PI
+        assert body["client_secret"].startswith(f"{PI}_secret_")
+        assert body["public_key"].startswith("pk_test_")
+        assert body["amount"] == "500.00"
+        sent = http.calls[0].request
+        assert "amount=50000" in sent.body
+        assert "currency=inr" in sent.body
+        assert sent.headers["Idempotency-Key"].startswith(f"bill-{bill.pk}-")
+
+    def test_nothing_due_is_409(self, keys, http, bill, customer_client):
+        payment_record(record=bill, amount=D("500.00"), method="cash")
+        response = customer_client.post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json")
+        assert response.status_code == 409
+        assert response.json()["code"] == "nothing_due"
+        assert not http.calls
+
+    def test_cancelled_booking_is_409(self, keys, http, bill, customer_client):
+        customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        response = customer_client.post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json")
+        assert response.status_code == 409
+        assert response.json()["code"] == "booking_cancelled"
+
+    def test_another_customers_booking_is_404(self, keys, http, bill):
+        stranger = client_for(BillingRecordFactory().user)
+        response = stranger.post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json")
+        assert response.status_code == 404
+        assert not http.calls
+
+    def test_unconfigured_provider_is_not_offered(self, settings, http, bill, customer_client):
+        settings.RAZORPAY_KEY_ID = ""
+        response = customer_client.post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "payment_provider_unavailable"
+
+    def test_provider_refusal_is_502_and_saves_nothing(self, keys, http, bill, customer_client):
+        http.post(
+            f"{fx.RAZORPAY_API}/orders",
+            status=400,
+            json={"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed"}},
+        )
+        response = customer_client.post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json")
+        assert response.status_code == 502
+        assert response.json()["code"] == "payment_provider_error"
+        assert not PaymentOrder.objects.exists()
+
+
+@pytest.mark.django_db
+class TestConfirm:
+    def test_razorpay_signature_verified_and_recorded_once(
+        self, keys, http, bill, customer, customer_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        with django_capture_on_commit_callbacks(execute=True):
+            first = customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+            again = customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+        assert first.status_code == 201, first.content
+        assert again.status_code == 200
+        assert again.json()["id"] == first.json()["id"]
+        assert first.json()["amount"] == "500.00"
+        assert first.json()["provider"] == "razorpay"
+        payment = Payment.objects.get()
+        assert (payment.provider_payment_id, payment.provider_order_id) == (RZP_PAYMENT, RZP_ORDER)
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+        assert amount_due(bill) == 0
+        assert PaymentOrder.objects.get().status == "paid"
+        assert customer.notifications.filter(event_key=f"payment:{payment.pk}:received").count() == 1
+        assert_money_invariants(bill)
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"razorpay_signature": rzp_signature(secret="not-the-secret")},
+            {"razorpay_payment_id": "pay_someoneelse0001"},
+            {"razorpay_signature": "0" * 64},
+        ],
+        ids=["wrong-secret", "tampered-payment-id", "made-up"],
+    )
+    def test_bad_signature_is_refused(self, keys, http, bill, customer_client, change):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        response = customer_client.post(PAY_CONFIRM, rzp_confirm_body(**change), format="json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_signature"
+        assert not Payment.objects.exists()
+
+    def test_another_customers_order_is_404(self, keys, http, bill, customer_client):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        stranger = client_for(BillingRecordFactory().user)
+        response = stranger.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+        assert response.status_code == 404
+        assert not Payment.objects.exists()
+
+    def test_stripe_payment_intent_retrieved_and_checked(
+        self, keys, http, bill, customer_client, django_capture_on_commit_callbacks
+    ):
+        http.post(f"{fx.STRIPE_API}/payment_intents", json=fx.stripe_intent(PI, 50000))
+        customer_client.post(pay_url(bill.booking_id), {"provider": "stripe"}, format="json")
+        pending = http.get(f"{fx.STRIPE_API}/payment_intents/{PI}", json=fx.stripe_intent(PI, 50000, "processing"))
+        response = customer_client.post(PAY_CONFIRM, {"provider": "stripe", "payment_intent": PI}, format="json")
+        assert response.status_code == 409
+        assert response.json()["code"] == "payment_not_captured"
+        http.remove(pending)
+        http.get(f"{fx.STRIPE_API}/payment_intents/{PI}", json=fx.stripe_intent(PI, 50000, "succeeded"))
+        with django_capture_on_commit_callbacks(execute=True):
+            first = customer_client.post(PAY_CONFIRM, {"provider": "stripe", "payment_intent": PI}, format="json")
+            again = customer_client.post(PAY_CONFIRM, {"provider": "stripe", "payment_intent": PI}, format="json")
+        assert (first.status_code, again.status_code) == (201, 200)
+        assert Payment.objects.get().provider_payment_id == PI
+
+    def test_stripe_unknown_intent_is_refused(self, keys, http, bill, customer_client):
+        http.get(
+            f"{fx.STRIPE_API}/payment_intents/pi_unknown",
+            status=404,
+            json={
+                "error": {
+                    "code": "resource_missing",
+                    "message": "No such payment_intent",
+                    "type": "invalid_request_error",
+                }
+            },
+        )
+        response = customer_client.post(
+            PAY_CONFIRM, {"provider": "stripe", "payment_intent": "pi_unknown"}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_signature"
+
+
+@pytest.mark.django_db
+class TestWebhooks:
+    def captured(self):
+        return fx.razorpay_event("payment.captured", payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+
+    def test_replayed_ten_times_records_one_payment(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            answers = [post_rzp_webhook(api_client, self.captured(), "evt_1").json() for _ in range(10)]
+        assert answers[0] == {"received": True, "duplicate": False}
+        assert all(a == {"received": True, "duplicate": True} for a in answers[1:])
+        assert Payment.objects.count() == 1
+        assert ProviderEvent.objects.count() == 1
+        event = ProviderEvent.objects.get()
+        assert event.processed_at is not None
+        assert "recorded" in event.outcome
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+
+    def test_order_paid_after_payment_captured_changes_nothing(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        order_paid = fx.razorpay_event("order.paid", payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, self.captured(), "evt_1")
+            post_rzp_webhook(api_client, order_paid, "evt_2")
+        assert Payment.objects.count() == 1
+        assert ProviderEvent.objects.count() == 2
+
+    def test_bad_signature_or_tampered_body_is_400(self, keys, api_client):
+        wrong_secret = post_rzp_webhook(api_client, self.captured(), "evt_1", secret="guess")
+        tampered = post_rzp_webhook(
+            api_client, self.captured(), "evt_2", body=fx.dumps(self.captured()).replace("50000", "5000000")
+        )
+        assert wrong_secret.status_code == tampered.status_code == 400
+        assert tampered.json()["code"] == "invalid_signature"
+        assert not ProviderEvent.objects.exists()
+
+    def test_unknown_events_are_stored_and_ignored(self, keys, api_client, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = post_rzp_webhook(api_client, fx.razorpay_event("subscription.charged"), "evt_x")
+        assert response.status_code == 200
+        event = ProviderEvent.objects.get()
+        assert (event.event_type, event.outcome) == ("subscription.charged", "ignored")
+        assert not Payment.objects.exists()
+
+    def test_unknown_provider_is_404_and_unconfigured_400(self, keys, settings, api_client):
+        assert api_client.post(webhook_url("paypal"), data="{}", content_type="application/json").status_code == 404
+        settings.STRIPE_WEBHOOK_SECRET = ""
+        response = api_client.post(webhook_url("stripe"), data="{}", content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "payment_provider_unavailable"
+
+    def test_refund_before_its_payment_waits_then_applies(
+        self, keys, http, bill, customer, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        refund = fx.razorpay_refund("rfnd_FP8QHiV938haTz", RZP_PAYMENT, 20000)
+        refunded = fx.razorpay_event(
+            "refund.processed", refund=refund, payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000, "refunded")
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, refunded, "evt_refund")
+        waiting = ProviderEvent.objects.get(event_id="evt_refund")
+        assert waiting.processed_at is None
+        assert waiting.outcome == "waiting"
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, self.captured(), "evt_paid")
+        waiting.refresh_from_db()
+        assert waiting.processed_at is not None
+        row = Payment.objects.get(kind="refund")
+        assert (row.amount, row.status, row.provider_refund_id) == (D("200.00"), "succeeded", "rfnd_FP8QHiV938haTz")
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("300.00")
+        assert_money_invariants(bill)
+
+    def test_stripe_events_signed_and_applied(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        http.post(f"{fx.STRIPE_API}/payment_intents", json=fx.stripe_intent(PI, 50000))
+        customer_client.post(pay_url(bill.booking_id), {"provider": "stripe"}, format="json")
+        succeeded = fx.stripe_event("evt_1", "payment_intent.succeeded", fx.stripe_intent(PI, 50000, "succeeded"))
+        assert post_stripe_webhook(api_client, succeeded, secret="whsec_wrong").status_code == 400
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(3):
+                assert post_stripe_webhook(api_client, succeeded).status_code == 200
+        assert Payment.objects.get().provider_payment_id == PI
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_confirm_and_webhook_record_one_payment(keys, http, customer):
+    bill = BillingRecordFactory(booking__user=customer)
+    customer_client = client_for(customer)
+    rzp_checkout(customer_client, http, bill.booking_id)
+    http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+    captured = fx.razorpay_event("payment.captured", payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+    calls = [
+        lambda: client_for(customer).post(PAY_CONFIRM, rzp_confirm_body(), format="json").status_code,
+        lambda: post_rzp_webhook(client_for(customer), captured, "evt_race").status_code,
+        lambda: client_for(customer).post(PAY_CONFIRM, rzp_confirm_body(), format="json").status_code,
+        lambda: post_rzp_webhook(client_for(customer), captured, "evt_race_2").status_code,
+    ]
+    statuses = run_concurrently(calls)
+    assert sorted(statuses[0::2]) in ([200, 200], [200, 201])
+    assert statuses[1::2] == [200, 200]
+    assert Payment.objects.filter(kind="payment").count() == 1
+    bill.refresh_from_db()
+    assert bill.amount_paid == D("500.00")
+    assert_money_invariants(bill)
+
+
+@pytest.mark.django_db
+class TestRefunds:
+    def test_cancel_after_cash_at_the_door_leaves_a_pending_desk_refund(
+        self, bill, customer, customer_client, admin_client, django_capture_on_commit_callbacks
+    ):
+        payment_record(record=bill, amount=D("500.00"), method="cash")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        assert response.status_code == 200
+        refund = Payment.objects.get(kind="refund")
+        assert (refund.status, refund.method, refund.amount, refund.provider) == (
+            "pending",
+            "cash",
+            D("500.00"),
+            "manual",
+        )
+        assert "desk" in refund.notes
+        bill.refresh_from_db()
+        assert bill.status == "draft"
+        assert bill.amount_paid == 0
+        assert customer.notifications.filter(event_key=f"refund:{refund.pk}:issued").count() == 1
+        # The clinic admin hands the cash back and marks it done: the bill is voided, its rows stay.
+        changelist = reverse("admin:billing_payment_changelist")
+        response = admin_client.post(
+            changelist, {"action": "mark_desk_refund_done", "_selected_action": [refund.pk]}, follow=True
+        )
+        assert response.status_code == 200
+        refund.refresh_from_db()
+        bill.refresh_from_db()
+        assert refund.status == "succeeded"
+        assert bill.status == "void"
+        assert bill.payments.count() == 2
+        assert_money_invariants(bill)
+
+    def test_cancel_after_online_payment_refunds_through_the_provider(
+        self, keys, http, bill, customer_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_FP8QHiV938haTz", RZP_PAYMENT, 50000, "processed"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+            response = customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        assert response.status_code == 200
+        refund_call = http.calls[-1].request
+        assert refund_call.url.endswith(f"/payments/{RZP_PAYMENT}/refund")
+        assert json.loads(refund_call.body)["amount"] == 50000
+        refund = Payment.objects.get(kind="refund")
+        assert (refund.status, refund.provider_refund_id) == ("succeeded", "rfnd_FP8QHiV938haTz")
+        bill.refresh_from_db()
+        assert bill.status == "void"
+        assert bill.amount_paid == 0
+        assert_money_invariants(bill)
+
+    def test_pending_provider_refund_settles_by_webhook(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        http.post(f"{fx.STRIPE_API}/payment_intents", json=fx.stripe_intent(PI, 50000))
+        customer_client.post(pay_url(bill.booking_id), {"provider": "stripe"}, format="json")
+        http.get(f"{fx.STRIPE_API}/payment_intents/{PI}", json=fx.stripe_intent(PI, 50000, "succeeded"))
+        http.post(f"{fx.STRIPE_API}/refunds", json=fx.stripe_refund("re_1", PI, 50000, "pending"))
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, {"provider": "stripe", "payment_intent": PI}, format="json")
+            customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        refund = Payment.objects.get(kind="refund")
+        assert (refund.status, refund.provider_refund_id) == ("pending", "re_1")
+        bill.refresh_from_db()
+        assert bill.status != "void"
+        event = fx.stripe_event("evt_r", "refund.updated", fx.stripe_refund("re_1", PI, 50000, "succeeded"))
+        with django_capture_on_commit_callbacks(execute=True):
+            post_stripe_webhook(api_client, event)
+        refund.refresh_from_db()
+        bill.refresh_from_db()
+        assert refund.status == "succeeded"
+        assert bill.status == "void"
+
+    def test_failed_provider_refund_gives_the_amount_back(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_2", RZP_PAYMENT, 50000, "pending"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+            customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        failed = fx.razorpay_event("refund.failed", refund=fx.razorpay_refund("rfnd_2", RZP_PAYMENT, 50000, "failed"))
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, failed, "evt_fail")
+        bill.refresh_from_db()
+        assert Payment.objects.get(kind="refund").status == "failed"
+        assert bill.amount_paid == D("500.00")
+        assert bill.status != "void"
+        assert_money_invariants(bill)
+
+    def test_payment_twice_refunds_the_excess(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        PaymentOrder.objects.create(
+            billing_record=bill, provider="razorpay", amount=D("500.00"), provider_order_id="order_second"
+        )
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/pay_second/refund", json=fx.razorpay_refund("rfnd_3", "pay_second", 50000)
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, self_captured(RZP_PAYMENT, RZP_ORDER), "evt_a")
+            post_rzp_webhook(api_client, self_captured("pay_second", "order_second"), "evt_b")
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+        assert Payment.objects.get(kind="refund").refund_of.provider_payment_id == "pay_second"
+        assert_money_invariants(bill)
+
+
+def self_captured(payment_id, order_id):
+    return fx.razorpay_event("payment.captured", payment=fx.razorpay_payment(payment_id, order_id, 50000))
+
+
+@pytest.mark.django_db
+def test_reconcile_records_what_the_webhooks_missed_once(keys, http, bill, customer_client):
+    rzp_checkout(customer_client, http, bill.booking_id)
+    http.get(
+        f"{fx.RAZORPAY_API}/payments",
+        json={"entity": "collection", "count": 1, "items": [fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000)]},
+    )
+    http.get(f"{fx.RAZORPAY_API}/refunds", json={"entity": "collection", "count": 0, "items": []})
+    http.get(
+        f"{fx.STRIPE_API}/payment_intents",
+        json={"object": "list", "data": [], "has_more": False, "url": "/v1/payment_intents"},
+    )
+    http.get(f"{fx.STRIPE_API}/refunds", json={"object": "list", "data": [], "has_more": False, "url": "/v1/refunds"})
+    out = io.StringIO()
+    call_command("payments_reconcile", "--since", "2026-01-01", stdout=out)
+    call_command("payments_reconcile", "--since", "2026-01-01T00:00:00+05:30", stdout=out)
+    assert f"recorded payment {RZP_PAYMENT}" in out.getvalue()
+    assert Payment.objects.count() == 1
+    bill.refresh_from_db()
+    assert bill.amount_paid == D("500.00")
