@@ -530,3 +530,20 @@ def test_reconcile_records_what_the_webhooks_missed_once(keys, http, bill, custo
     assert Payment.objects.count() == 1
     bill.refresh_from_db()
     assert bill.amount_paid == D("500.00")
+
+
+@pytest.mark.django_db
+def test_orders_and_events_are_read_only_in_the_admin(keys, http, bill, customer_client, admin_client):
+    rzp_checkout(customer_client, http, bill.booking_id)
+    event = ProviderEvent.objects.create(
+        provider="razorpay", event_id="evt_1", event_type="payment.captured", payload={}, received_at=bill.created_at
+    )
+    order = PaymentOrder.objects.get()
+    for model, obj in (("paymentorder", order), ("providerevent", event)):
+        changelist = reverse(f"admin:billing_{model}_changelist")
+        assert admin_client.get(changelist).status_code == 200
+        assert admin_client.get(changelist, {"q": "evt_1"}).status_code == 200
+        assert admin_client.get(reverse(f"admin:billing_{model}_add")).status_code == 403
+        page = admin_client.get(reverse(f"admin:billing_{model}_change", args=[obj.pk]))
+        assert page.status_code == 200
+        assert b'name="_save"' not in page.content

@@ -13,7 +13,7 @@ from accounts.models import Notification, PhoneOTP, StaffRole
 from accounts.notifications import notification_create
 from billing.models import Payment
 from bookings.locks import lock_customer_row
-from bookings.models import Booking, BookingItem, PrescriptionUpload
+from bookings.models import Booking, BookingItem, CollectionType, PrescriptionUpload
 from bookings.querysets import item_overdue_q
 from bookings.services.booking import booking_expire
 from bookings.states import BOOKING_UPCOMING
@@ -26,11 +26,17 @@ def _slot_started(now) -> Q:
 
 def pending_bookings_past_hold(*, now=None):
     """Pending bookings holding a slot place that were never confirmed and have no payment recorded: their slot has
-    already started, or they were made more than ``BOOKING_PENDING_HOLD_MINUTES`` ago (0: only the first)."""
+    already started, or they were made more than ``BOOKING_PENDING_HOLD_MINUTES`` ago (0: only the first), or, when
+    home visits need prepayment (``HOME_VISIT_PREPAYMENT_REQUIRED``), a home visit made more than
+    ``PREPAYMENT_HOLD_MINUTES`` ago."""
     now = timezone.localtime(now or timezone.now())
     due = _slot_started(now)
     if settings.BOOKING_PENDING_HOLD_MINUTES > 0:
         due |= Q(created_at__lte=now - datetime.timedelta(minutes=settings.BOOKING_PENDING_HOLD_MINUTES))
+    if settings.HOME_VISIT_PREPAYMENT_REQUIRED:
+        # Home visits are paid before the visit: an unpaid one holds its place only for the prepayment window.
+        unpaid_since = now - datetime.timedelta(minutes=settings.PREPAYMENT_HOLD_MINUTES)
+        due |= Q(collection_type=CollectionType.HOME, created_at__lte=unpaid_since)
     paid = Payment.objects.filter(billing_record__booking=OuterRef("pk"))
     return (
         Booking.objects.filter(status=Booking.Status.PENDING, slot__isnull=False)

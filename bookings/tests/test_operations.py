@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Notification, StaffRole
 from accounts.tests.factories import AddressFactory, NotificationFactory, StaffProfileFactory, UserFactory
 from billing.models import BillingRecord
+from billing.services import payment_record
 from billing.tests.factories import BillingRecordFactory
 from bookings.models import Booking, BookingItem, CollectionSlot
 from bookings.tests.factories import (
@@ -52,6 +53,30 @@ class TestExpirePending:
         assert CollectionSlot.objects.get(pk=past.pk).booked == 0
         assert Booking.objects.get(pk=confirmed.pk).status == "confirmed"
         assert Booking.objects.get(pk=future.pk).status == "pending"
+        assert "0 pending booking(s) cancelled" in run("expire_pending")
+
+    def test_unpaid_home_visit_is_released_after_the_prepayment_window(self, settings):
+        settings.HOME_VISIT_PREPAYMENT_REQUIRED, settings.PREPAYMENT_HOLD_MINUTES = True, 30
+        slot = CollectionSlotFactory(date=timezone.localdate() + datetime.timedelta(days=2), capacity=4)
+        CollectionSlot.objects.filter(pk=slot.pk).update(booked=3)
+        old = timezone.now() - datetime.timedelta(minutes=31)
+        unpaid = BookingFactory(slot=slot)
+        paid = BookingFactory(slot=slot)
+        lab = BookingFactory(slot=slot, collection_type="lab", address=None, address_text="")
+        fresh = BookingFactory(slot=slot)
+        Booking.objects.filter(pk__in=[unpaid.pk, paid.pk, lab.pk]).update(created_at=old)
+        for booking in (unpaid, paid, lab, fresh):
+            BillingRecordFactory(booking=booking)
+        payment_record(record=paid.billing_record, amount=paid.total_amount, method="upi")
+
+        assert "1 pending booking(s) cancelled" in run("expire_pending")
+        statuses = dict(Booking.objects.values_list("pk", "status"))
+        assert statuses[unpaid.pk] == "cancelled"
+        assert {statuses[paid.pk], statuses[lab.pk], statuses[fresh.pk]} == {"pending"}
+        assert CollectionSlot.objects.get(pk=slot.pk).booked == 2
+
+        settings.HOME_VISIT_PREPAYMENT_REQUIRED = False
+        Booking.objects.filter(pk=fresh.pk).update(created_at=old)
         assert "0 pending booking(s) cancelled" in run("expire_pending")
 
 
