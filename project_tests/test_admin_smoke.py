@@ -28,6 +28,8 @@ from billing.models import (
     DistancePricingConfig,
     InvoiceSequence,
     Payment,
+    PaymentOrder,
+    ProviderEvent,
 )
 from billing.tests import factories as billing_f
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, TestBatchGroup, TestReport
@@ -78,6 +80,8 @@ MAKERS = {
     InvoiceSequence: lambda: billing_f.InvoiceSequenceFactory(year=2000 + next(_unique)),
     CategoryDayTotal: billing_f.CategoryDayTotalFactory,
     BillingDocument: billing_f.BillingDocumentFactory,
+    PaymentOrder: billing_f.PaymentOrderFactory,
+    ProviderEvent: billing_f.ProviderEventFactory,
     CollectionSlot: _slot,
     Booking: lambda: bookings_f.BookingFactory(slot=_slot(), collection_staff=accounts_f.StaffUserFactory()),
     BookingItem: bookings_f.BookingItemFactory,
@@ -100,6 +104,8 @@ ADD_DISABLED = {
     InvoiceSequence,
     CategoryDayTotal,
     BillingDocument,
+    PaymentOrder,
+    ProviderEvent,
     Booking,
     BookingItem,
     TestReport,
@@ -135,6 +141,7 @@ HIDDEN_FIELDS = {
     PrescriptionUpload: {"file"},
     BillingDocument: {"file"},
     Booking: {"idempotency_request_hash"},  # a hash that only tells a replay from a reused key
+    PaymentOrder: {"client_secret"},  # Stripe's secret for the customer's app only
 }
 
 

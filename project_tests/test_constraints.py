@@ -25,6 +25,8 @@ from billing.tests.factories import (
     DistancePricingConfigFactory,
     InvoiceSequenceFactory,
     PaymentFactory,
+    PaymentOrderFactory,
+    ProviderEventFactory,
 )
 from bookings.tests.factories import (
     BookingFactory,
@@ -49,8 +51,14 @@ OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "b
 
 pytestmark = pytest.mark.django_db
 
+
 # --- Check constraints: (constraint, factory of a valid row, the update that breaks only that constraint) ---------
 # Factory money defaults: a booking/bill of 500.00 with no discount and no distance charge; a test priced 500.00.
+def _refund_of_payment(**fields):
+    payment = PaymentFactory()
+    return PaymentFactory(billing_record=payment.billing_record, kind="refund", refund_of=payment, **fields)
+
+
 CHECK_CASES = [
     # accounts
     ("accounts_user_locked_has_until", UserFactory, {"is_locked": True, "locked_until": None}),
@@ -125,6 +133,8 @@ CHECK_CASES = [
     ("billing_record_invoiced_has_number", BillingRecordFactory, {"status": "invoiced", "invoice_number": None}),
     ("billing_record_period_format", BillingRecordFactory, {"billing_period": "2026-1"}),
     ("billing_payment_amount_positive", PaymentFactory, {"amount": Decimal("0")}),
+    ("billing_payment_refund_of_only_refunds", _refund_of_payment, {"kind": "payment"}),
+    ("billing_paymentorder_amount_positive", PaymentOrderFactory, {"amount": Decimal("0")}),
     ("billing_invoiceseq_non_negative", InvoiceSequenceFactory, {"last_number": -1}),
     ("billing_document_receipt_has_payment", BillingDocumentFactory, {"kind": "receipt"}),
     # bookings
@@ -181,6 +191,26 @@ def _receipt(payment):
 
 # --- Unique constraints in Meta: (constraint, make the first row, make the duplicate of it) ------------------------
 UNIQUE_CONSTRAINT_CASES = [
+    (
+        "billing_payment_provider_payment_unique",
+        lambda: PaymentFactory(provider="razorpay", provider_payment_id="pay_1"),
+        lambda first: PaymentFactory(provider="razorpay", provider_payment_id="pay_1"),
+    ),
+    (
+        "billing_payment_provider_refund_unique",
+        lambda: _refund_of_payment(provider="stripe", provider_refund_id="re_1"),
+        lambda first: _refund_of_payment(provider="stripe", provider_refund_id="re_1"),
+    ),
+    (
+        "billing_paymentorder_unique",
+        PaymentOrderFactory,
+        lambda first: PaymentOrderFactory(provider=first.provider, provider_order_id=first.provider_order_id),
+    ),
+    (
+        "billing_providerevent_unique",
+        ProviderEventFactory,
+        lambda first: ProviderEventFactory(provider=first.provider, event_id=first.event_id),
+    ),
     (
         "accounts_user_email_ci_unique",
         lambda: UserFactory(email="asha.rao@example.com"),

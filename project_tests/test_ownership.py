@@ -33,6 +33,7 @@ OWNED_OBJECT = {
     "bookings:pet-reports": PetFactory,
     "bookings:booking-detail": BookingFactory,
     "bookings:booking-cancel": BookingFactory,
+    "bookings:booking-pay": BookingFactory,
     "bookings:booking-qr": BookingFactory,
     "bookings:booking-prescriptions": BookingFactory,
     "bookings:report-detail": _delivered_report,

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from billing.models import BillingRecord, Payment
 from billing.selectors import PaymentStatus, record_payment
-from diagnopet.api.serializers import ModelSerializer
+from diagnopet.api.serializers import ModelSerializer, StrictCharField
 
 
 class SummaryQuerySerializer(serializers.Serializer):
@@ -210,10 +210,10 @@ class ConfirmRequestSerializer(serializers.Serializer):
     """What the provider's checkout handed the app. Razorpay: the three razorpay_* fields. Stripe: payment_intent."""
 
     provider = serializers.ChoiceField(choices=ONLINE_PROVIDERS)
-    razorpay_order_id = serializers.CharField(required=False, max_length=100)
-    razorpay_payment_id = serializers.CharField(required=False, max_length=100)
-    razorpay_signature = serializers.CharField(required=False, max_length=200)
-    payment_intent = serializers.CharField(required=False, max_length=100)
+    razorpay_order_id = StrictCharField(required=False, max_length=100)
+    razorpay_payment_id = StrictCharField(required=False, max_length=100)
+    razorpay_signature = StrictCharField(required=False, max_length=200)
+    payment_intent = StrictCharField(required=False, max_length=100)
 
     def validate(self, attrs):
         needed = (
@@ -243,3 +243,14 @@ class PaymentSerializer(serializers.Serializer):
 class WebhookAckSerializer(serializers.Serializer):
     received = serializers.BooleanField()
     duplicate = serializers.BooleanField(help_text="True: this event id was received before; nothing changed.")
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """A provider's event as it signs it (documentation only: the raw body is verified and stored as sent).
+    Razorpay: ``event`` and ``payload``; Stripe: ``id``, ``type`` and ``data``."""
+
+    event = StrictCharField(required=False, help_text="Razorpay: the event type, e.g. payment.captured.")
+    payload = serializers.JSONField(required=False, help_text="Razorpay: the entities (payment, refund, order).")
+    id = StrictCharField(required=False, help_text="Stripe: the event id (evt_…).")
+    type = StrictCharField(required=False, help_text="Stripe: the event type, e.g. payment_intent.succeeded.")
+    data = serializers.JSONField(required=False, help_text='Stripe: {"object": the PaymentIntent or Refund}.')

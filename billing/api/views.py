@@ -18,6 +18,7 @@ from billing.api.serializers import (
     PaymentSerializer,
     SummaryQuerySerializer,
     WebhookAckSerializer,
+    WebhookEventSerializer,
 )
 from billing.documents import invoice_document, receipt_document
 from billing.gateway import payment_confirm, provider_event_store
@@ -128,7 +129,7 @@ class PaymentReceiptView(StrictQueryMixin, APIView):
         return private_file_response(document.file, download_name=f"{document.number}.pdf")
 
 
-class PaymentConfirmView(APIView):
+class PaymentConfirmView(StrictQueryMixin, APIView):
     """The app's word that the provider's checkout succeeded: verified with the provider, recorded once."""
 
     permission_classes = [permissions.IsAuthenticated]
@@ -169,7 +170,7 @@ class PaymentWebhookThrottle(CountingThrottle, throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class PaymentWebhookView(APIView):
+class PaymentWebhookView(StrictQueryMixin, APIView):
     """Signed events from a provider. No login (the signature is the proof) and no CSRF (no cookies are read)."""
 
     authentication_classes = []
@@ -181,7 +182,7 @@ class PaymentWebhookView(APIView):
         description="Razorpay signs with `X-Razorpay-Signature` and names the event in `X-Razorpay-Event-Id`; "
         "Stripe signs with `Stripe-Signature`. Each event is stored once by its id and processed after commit; a "
         "replay answers 200 with `duplicate` true and changes nothing; unknown event types are stored and ignored.",
-        request={"application/json": OpenApiTypes.OBJECT},
+        request=WebhookEventSerializer,
         responses={
             200: WebhookAckSerializer,
             400: OpenApiResponse(

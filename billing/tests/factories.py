@@ -11,6 +11,8 @@ from billing.models import (
     DistancePricingConfig,
     InvoiceSequence,
     Payment,
+    PaymentOrder,
+    ProviderEvent,
 )
 
 
@@ -89,3 +91,24 @@ def item_add(record: BillingRecord, *, test, unit_price: Decimal, quantity: int 
     booking = record.booking
     item = booking.items.create(sequence=booking.items.count() + 1, test=test, unit_price=unit_price, quantity=quantity)
     return item
+
+
+class PaymentOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaymentOrder
+
+    billing_record = factory.SubFactory(BillingRecordFactory)
+    provider = "razorpay"
+    amount = factory.SelfAttribute("billing_record.final_amount")
+    provider_order_id = factory.Sequence(lambda n: f"order_T{n:010d}")
+
+
+class ProviderEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProviderEvent
+
+    provider = "razorpay"
+    event_id = factory.Sequence(lambda n: f"evt_T{n:010d}")
+    event_type = "payment.captured"
+    payload = factory.LazyFunction(dict)
+    received_at = factory.LazyFunction(timezone.now)
