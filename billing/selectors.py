@@ -56,7 +56,8 @@ class BillPayment:
 
 def bill_payment(*, final_amount: Decimal, amount_paid: Decimal, amount_refunded: Decimal, void: bool) -> BillPayment:
     """The one statement of a bill's payment status and amount due, from its final amount, what has been paid net
-    of refunds (``BillingRecord.amount_paid``), the succeeded refunds (``refunded_amount``) and whether it is void.
+    of refunds (``BillingRecord.amount_paid``), the refunds given or pending (``refunded_amount``) and whether it is
+    void.
 
     - amount due: ``final − paid``, never below zero; nothing on a void bill (the booking was cancelled).
     - ``refunded``: money was given back and none is held now; ``partially_refunded``: some was given back and some
@@ -78,21 +79,27 @@ def bill_payment(*, final_amount: Decimal, amount_paid: Decimal, amount_refunded
     return BillPayment(payment_status=status.value, amount_due=due)
 
 
-def record_payment(record: BillingRecord, *, amount_refunded: Decimal) -> BillPayment:
-    """``bill_payment`` of a loaded bill."""
+def record_payment(record: BillingRecord, *, amount_refunded: Decimal, booking_cancelled: bool = False) -> BillPayment:
+    """``bill_payment`` of a loaded bill. A cancelled booking's bill counts as void: it stays open only while a
+    refund of it is pending (``billing.gateway.bill_cancel``), and nothing is due on it."""
     return bill_payment(
         final_amount=record.final_amount,
         amount_paid=record.amount_paid,
         amount_refunded=amount_refunded,
-        void=record.status == BillingRecord.Status.VOID,
+        void=record.status == BillingRecord.Status.VOID or booking_cancelled,
     )
 
 
 def refunded_amount(bill: str = "pk"):
-    """An expression: the succeeded refunds of the bill whose id is the outer query's ``bill`` (0 when none), for
-    ``annotate`` (one subquery in the same statement, whatever the number of rows)."""
+    """An expression: the refunds given or promised (succeeded or pending: a pending refund is already taken off
+    ``amount_paid``) of the bill whose id is the outer query's ``bill`` (0 when none), for ``annotate`` (one subquery
+    in the same statement, whatever the number of rows)."""
     refunds = (
-        Payment.objects.filter(billing_record=OuterRef(bill), kind=Payment.Kind.REFUND, status=Payment.Status.SUCCEEDED)
+        Payment.objects.filter(
+            billing_record=OuterRef(bill),
+            kind=Payment.Kind.REFUND,
+            status__in=[Payment.Status.SUCCEEDED, Payment.Status.PENDING],
+        )
         .order_by()
         .values("billing_record")
         .annotate(total=Sum("amount"))

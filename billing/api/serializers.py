@@ -145,11 +145,11 @@ class BillSerializer(ModelSerializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2))
     def get_amount_due(self, record) -> str:
-        return format(record_payment(record, amount_refunded=record.amount_refunded).amount_due, "f")
+        return format(_payment(record).amount_due, "f")
 
     @extend_schema_field(serializers.ChoiceField(choices=PaymentStatus.choices))
     def get_payment_status(self, record) -> str:
-        return record_payment(record, amount_refunded=record.amount_refunded).payment_status
+        return _payment(record).payment_status
 
     def get_invoice_url(self, record) -> str | None:
         if not record.invoice_number:
@@ -254,3 +254,8 @@ class WebhookEventSerializer(serializers.Serializer):
     id = StrictCharField(required=False, help_text="Stripe: the event id (evt_…).")
     type = StrictCharField(required=False, help_text="Stripe: the event type, e.g. payment_intent.succeeded.")
     data = serializers.JSONField(required=False, help_text='Stripe: {"object": the PaymentIntent or Refund}.')
+
+
+def _payment(record):
+    """A bill of ``customer_bills`` (annotated with its refunds and whether its booking was cancelled)."""
+    return record_payment(record, amount_refunded=record.amount_refunded, booking_cancelled=record.booking_cancelled)

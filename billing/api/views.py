@@ -1,4 +1,4 @@
-from django.db.models import F, Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch, Q
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -60,7 +60,9 @@ class BillingSummaryView(StrictQueryMixin, APIView):
 def customer_bills(user):
     """A customer's bills with what the API shows: the booking's code and the succeeded refunds, in the same query."""
     return BillingRecord.objects.filter(user_id=user.pk).annotate(
-        booking_code=F("booking__code"), amount_refunded=refunded_amount()
+        booking_code=F("booking__code"),
+        booking_cancelled=ExpressionWrapper(Q(booking__cancelled_at__isnull=False), output_field=BooleanField()),
+        amount_refunded=refunded_amount(),
     )
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0007_search_trgm'),
+        ('billing', '0008_billingdocument'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -408,6 +408,11 @@ class TestRefunds:
         assert bill.status == "draft"
         assert bill.amount_paid == 0
         assert customer.notifications.filter(event_key=f"refund:{refund.pk}:issued").count() == 1
+        # While the desk refund is pending the customer sees it refunded with nothing due, not a bill to pay.
+        shown = customer_client.get(f"/api/v1/bookings/{bill.booking_id}/").json()
+        assert (shown["payment_status"], shown["amount_due"]) == ("refunded", "0.00")
+        shown = customer_client.get(f"/api/v1/bills/{bill.pk}/").json()
+        assert (shown["payment_status"], shown["amount_due"]) == ("refunded", "0.00")
         # The clinic admin hands the cash back and marks it done: the bill is voided, its rows stay.
         changelist = reverse("admin:billing_payment_changelist")
         response = admin_client.post(

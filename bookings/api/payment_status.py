@@ -14,7 +14,8 @@ def payment_shown(*, bill_status, final_amount, amount_paid, amount_refunded, bo
         final_amount, amount_paid, amount_refunded = total, ZERO, ZERO
         void = booking_status == Booking.Status.CANCELLED
     else:
-        void = bill_status == BillingRecord.Status.VOID
+        # A cancelled booking's bill stays open while its refunds are pending: nothing is due on it either way.
+        void = bill_status == BillingRecord.Status.VOID or booking_status == Booking.Status.CANCELLED
     state = bill_payment(
         final_amount=final_amount, amount_paid=amount_paid, amount_refunded=amount_refunded or ZERO, void=void
     )
