@@ -35,7 +35,10 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "catalog": ("testcategory", "testtag", "labtest"),
     "clinic": ("clinicinfo", "clinicholiday"),
     "promotions": ("offer", "coupon", "couponredemption"),
-    "billing": ("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
+    "billing": (
+        *("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
+        *("billingdocument", "paymentorder", "providerevent"),
+    ),
     "bookings": ("collectionslot", "booking", "bookingitem", "testbatchgroup", "testreport", "prescriptionupload"),
     "reviews": ("review", "collectorrating"),
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
