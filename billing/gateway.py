@@ -254,12 +254,16 @@ def refund_issue(*, payment: Payment, amount: Decimal, by=None, reason: str = ""
 
 @transaction.atomic
 def bill_refund_all(*, record: BillingRecord, reason: str) -> list[Payment]:
-    """Refund everything still paid on a bill (a cancelled booking), payment by payment, newest first."""
-    refunds = []
+    """Refund everything still paid on a bill (a cancelled booking), payment by payment, newest first.
+
+    At most what the bill holds (``amount_paid``, read under its lock): a refund recorded without naming its payment
+    (the admin's form before providers, ``payment_record``) is in that figure though no payment's ``refunds``."""
+    refunds, held = [], record.amount_paid
     for payment in record.payments.filter(kind=Payment.Kind.PAYMENT, status=R.SUCCEEDED).order_by("-received_at"):
-        left = refundable(payment)
-        if left > ZERO:
-            refunds.append(refund_issue(payment=payment, amount=left, reason=reason))
+        part = min(refundable(payment), held)
+        if part > ZERO:
+            refunds.append(refund_issue(payment=payment, amount=part, reason=reason))
+            held -= part
     return refunds
 
 

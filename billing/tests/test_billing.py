@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
+from billing.gateway import bill_cancel
 from billing.models import InvoiceSequence, Payment
 from billing.selectors import billing_summary
-from billing.services import billing_record_void, category_totals_rebuild, invoice_assign_number, payment_record
+from billing.services import category_totals_rebuild, invoice_assign_number, payment_record
 from billing.tests.factories import BillingRecordFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import client_for
@@ -173,9 +174,10 @@ class TestSummary:
         payment_record(record=c, amount=D("100.00"), method="card", kind="refund", now=at(4, 6))
         payment_record(record=d, amount=D("250.00"), method="cash", now=at(4, 10))
         payment_record(record=a, amount=D("1.00"), method="cash", kind="refund", now=at(5, 1))  # after the range
-        # B and D are cancelled: their bills are void, but the money that moved on them still counts.
-        billing_record_void(booking=b.booking)
-        billing_record_void(booking=d.booking)
+        # B and D are cancelled: B's bill is void (refunded already), D's waits for its desk refund; the money that
+        # moved on them still counts, and a refund still pending is not money that left.
+        bill_cancel(booking=b.booking)
+        bill_cancel(booking=d.booking)
 
         summary = billing_summary(
             period="month", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 4, 30)
