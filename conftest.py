@@ -11,7 +11,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.sms import MemorySmsBackend
 from accounts.tests.factories import UserFactory
+from accounts.whatsapp import MemoryWhatsAppBackend
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +31,25 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def sms_outbox(settings) -> list:
+    """Texts go to an in-memory outbox (standing in for the SMS provider) instead of the log."""
+    settings.SMS_BACKEND = "accounts.sms.MemorySmsBackend"
+    MemorySmsBackend.outbox.clear()
+    yield MemorySmsBackend.outbox
+    MemorySmsBackend.outbox.clear()
+
+
+@pytest.fixture
+def whatsapp_outbox(settings) -> list:
+    """WhatsApp messages go to an in-memory outbox (standing in for the provider) instead of the log. Email needs
+    no fixture: pytest-django sends it to ``django.core.mail.outbox``."""
+    settings.WHATSAPP_BACKEND = "accounts.whatsapp.MemoryWhatsAppBackend"
+    MemoryWhatsAppBackend.outbox.clear()
+    yield MemoryWhatsAppBackend.outbox
+    MemoryWhatsAppBackend.outbox.clear()
 
 
 @pytest.fixture

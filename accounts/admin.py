@@ -7,11 +7,11 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import Address, Notification, PhoneOTP, StaffProfile, StaffRole, User
+from accounts.models import Address, Notification, NotificationDelivery, PhoneOTP, StaffProfile, StaffRole, User
 from accounts.phone import normalize_phone
 from accounts.roles import staff_set_role, staff_unset_role
 from accounts.services import user_unlock
-from diagnopet.admin_base import LargeTableAdmin, ReadOnlyModelAdmin
+from diagnopet.admin_base import LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -105,11 +105,13 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
         "last_login",
         "deactivated_at",
         "anonymized_at",
+        # The customer's own choice (me.notification_channels), checked by their API.
+        "notification_channels",
         *TIMESTAMPS,
     )
     fieldsets = (
         (None, {"fields": ("phone", "password")}),
-        ("Personal info", {"fields": ("full_name", "email", "is_verified")}),
+        ("Personal info", {"fields": ("full_name", "email", "is_verified", "notification_channels")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Login lock", {"fields": ("failed_login_attempts", "is_locked", "locked_until")}),
         ("Dates", {"fields": ("last_login", "deactivated_at", "anonymized_at", *TIMESTAMPS)}),
@@ -258,16 +260,38 @@ class PhoneOTPAdmin(LargeTableAdmin, admin.ModelAdmin):
         return False
 
 
+class NotificationDeliveryInline(ReadOnlyInline):
+    model = NotificationDelivery
+    fields = ("channel", "status", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+
+
 @admin.register(Notification)
 class NotificationAdmin(LargeTableAdmin, admin.ModelAdmin):
-    list_display = ("title", "user", "kind", "channel", "delivery_status", "read_at", "sent_at", "created_at")
+    list_display = ("title", "user", "kind", "read_at", "created_at")
     list_select_related = ("user",)
-    list_filter = ("kind", "channel", "delivery_status", ("read_at", admin.EmptyFieldListFilter))
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "event_key", "user__phone", "user__full_name")
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
-    # Delivery state is written by the sending workers.
-    readonly_fields = ("read_at", "delivery_attempts", "sent_at", "last_error", *TIMESTAMPS)
+    readonly_fields = ("read_at", *TIMESTAMPS)
+    inlines = [NotificationDeliveryInline]
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(LargeTableAdmin, ReadOnlyModelAdmin):
+    """Written by the sending workers only: one row per notification and channel, with how its sending went."""
+
+    list_display = ("notification", "user", "channel", "status", "attempts", "sent_at", "created_at")
+    list_select_related = ("notification__user",)
+    list_filter = ("channel", "status")
+    search_fields = ("notification__title", "notification__user__phone", "last_error")
+    date_hierarchy = "created_at"
+    fields = ("notification", "channel", "status", "attempts", "sent_at", "last_error", *TIMESTAMPS)
+
+    @admin.display(description="user", ordering="notification__user")
+    def user(self, delivery: NotificationDelivery):
+        return delivery.notification.user
 
 
 # --- Groups: nobody hands out a permission they do not hold ---------------------------------------------------

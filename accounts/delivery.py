@@ -1,67 +1,79 @@
 """Delivering in-app notifications to the customer's phone or inbox through pluggable backends.
 
-SMS goes through ``settings.SMS_BACKEND`` (``accounts.sms``); WhatsApp through ``settings.WHATSAPP_BACKEND`` (same
-interface, logs by default); email through Django's email backend. Sending is idempotent per notification: the row
-is locked while it is sent and a sent notification is never sent again.
+Each notification has one ``NotificationDelivery`` per channel the customer chose (``User.notification_channels``),
+sent by its own task: SMS through ``settings.SMS_BACKEND`` (``accounts.sms``), WhatsApp through
+``settings.WHATSAPP_BACKEND`` (``accounts.whatsapp``), email through Django's email backend (``EMAIL_BACKEND``).
+A channel that fails retries and fails alone; the others are sent all the same. Sending is idempotent per
+delivery: the row is locked while it is sent and a sent (or skipped) delivery is never sent again.
 """
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from accounts.locks import lock_notification
-from accounts.models import Notification
+from accounts.locks import lock_notification_delivery
+from accounts.models import NotificationDelivery
+from accounts.sms import get_sms_backend
+from accounts.whatsapp import get_whatsapp_backend
+
+Channel, Status = NotificationDelivery.Channel, NotificationDelivery.Status
 
 
 class DeliveryFailed(Exception):
     """The provider refused or could not be reached; the task retries."""
 
 
-def _send(notification: Notification) -> None:
+def _send(delivery: NotificationDelivery) -> None:
+    notification = delivery.notification
     user = notification.user
     text = f"{notification.title}. {notification.body}".strip()
-    channel = notification.channel
-    if channel == Notification.Channel.SMS:
-        import_string(settings.SMS_BACKEND)().send(user.phone, text)
-    elif channel == Notification.Channel.WHATSAPP:
-        import_string(settings.WHATSAPP_BACKEND)().send(user.phone, text)
-    elif channel == Notification.Channel.EMAIL:
-        send_mail(notification.title, notification.body, None, [user.email], fail_silently=False)
+    if delivery.channel == Channel.SMS:
+        get_sms_backend().send(user.phone, text)
+    elif delivery.channel == Channel.WHATSAPP:
+        get_whatsapp_backend().send(user.phone, text)
+    elif delivery.channel == Channel.EMAIL:
+        # From DEFAULT_FROM_EMAIL (None); raises on an SMTP error so that the task retries.
+        send_mail(notification.title, notification.body or notification.title, None, [user.email])
+    else:  # pragma: no cover - the column's choices
+        raise ValueError(f"Unknown channel {delivery.channel!r}")
 
 
-def notification_send(*, notification_id: int, final_attempt: bool = False) -> str:
-    """Send one notification once. Returns its delivery status; raises ``DeliveryFailed`` to ask for a retry."""
+def _skip_reason(delivery: NotificationDelivery) -> str:
+    user = delivery.notification.user
+    if user.anonymized_at or not user.is_active:
+        return "The account is closed."
+    if delivery.channel == Channel.EMAIL and not user.email:
+        return "No email address."
+    return ""
+
+
+def notification_send(*, delivery_id: int, final_attempt: bool = False) -> str:
+    """Send one notification on one channel, once. Returns the delivery's status; raises ``DeliveryFailed`` to ask
+    for a retry."""
     with transaction.atomic():
-        notification = lock_notification(notification_id=notification_id)
-        if notification is None or notification.delivery_status in (
-            Notification.DeliveryStatus.SENT,
-            Notification.DeliveryStatus.SKIPPED,
-        ):
-            return notification.delivery_status if notification else "missing"
-        now = timezone.now()
-        skip = notification.channel == Notification.Channel.IN_APP or (
-            notification.channel == Notification.Channel.EMAIL and not notification.user.email
-        )
-        if skip or notification.user.anonymized_at or not notification.user.is_active:
-            notification.delivery_status = Notification.DeliveryStatus.SKIPPED
-            notification.save(update_fields=["delivery_status", "updated_at"])
-            return notification.delivery_status
-        notification.delivery_attempts += 1
+        delivery = lock_notification_delivery(delivery_id=delivery_id)
+        if delivery is None:
+            return "missing"
+        if delivery.status in (Status.SENT, Status.SKIPPED):
+            return delivery.status
+        if reason := _skip_reason(delivery):
+            delivery.status, delivery.last_error = Status.SKIPPED, reason
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
+            return delivery.status
+        delivery.attempts += 1
         try:
-            _send(notification)
+            _send(delivery)
         except Exception as exc:  # any provider error: record it, then retry or give up
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             if final_attempt:
-                notification.delivery_status = Notification.DeliveryStatus.FAILED
-            notification.save(update_fields=["delivery_attempts", "last_error", "delivery_status", "updated_at"])
+                delivery.status = Status.FAILED
+            delivery.save(update_fields=["attempts", "last_error", "status", "updated_at"])
             if final_attempt:
-                return notification.delivery_status
-            failure = DeliveryFailed(notification.last_error)
+                return delivery.status
+            failure = DeliveryFailed(delivery.last_error)
         else:
-            notification.delivery_status, notification.sent_at = Notification.DeliveryStatus.SENT, now
-            notification.save(update_fields=["delivery_attempts", "delivery_status", "sent_at", "updated_at"])
-            return notification.delivery_status
+            delivery.status, delivery.sent_at = Status.SENT, timezone.now()
+            delivery.save(update_fields=["attempts", "status", "sent_at", "updated_at"])
+            return delivery.status
     # Raised outside the transaction so the attempt count and error are committed before the retry.
     raise failure

@@ -2,8 +2,8 @@
 
 Lock order (every transaction takes them in this order, so none can deadlock another):
 phone (one-time codes, an advisory lock) → user row (address writes; bookings/locks.py's ``lock_customer`` takes
-the same row first in the booking flow) → that user's authenticator devices. A notification's row is locked alone,
-by its delivery, with no other lock held.
+the same row first in the booking flow) → that user's authenticator devices. A notification delivery's row (one
+channel) is locked alone, by the worker sending it, with no other lock held.
 """
 
 import hashlib
@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Notification, User
+from accounts.models import NotificationDelivery, User
 
 
 def lock_phone(phone: str) -> None:
@@ -35,8 +35,12 @@ def devices_locked(*, user: User, confirmed: bool | None) -> QuerySet:
     return TOTPDevice.objects.devices_for_user(user, confirmed=confirmed).select_for_update()
 
 
-def lock_notification(*, notification_id: int) -> Notification | None:
-    """The notification with its user, locked, so it is sent once even if two workers pick it up."""
+def lock_notification_delivery(*, delivery_id: int) -> NotificationDelivery | None:
+    """One channel's delivery with its notification and user, locked, so it is sent once even if two workers pick
+    it up (the other channels of the notification are sent, and locked, on their own)."""
     return (
-        Notification.objects.select_for_update(of=("self",)).select_related("user").filter(pk=notification_id).first()
+        NotificationDelivery.objects.select_for_update(of=("self",))
+        .select_related("notification__user")
+        .filter(pk=delivery_id)
+        .first()
     )

@@ -35,6 +35,15 @@ class UserManager(BaseUserManager):
         return self._create_user(phone, password, **extra)
 
 
+# The channels a customer can choose, in the order they are stored and shown.
+NOTIFICATION_CHANNELS = ("sms", "whatsapp", "email")
+
+
+def default_notification_channels() -> list[str]:
+    """Text messages, as every notification went before customers could choose."""
+    return ["sms"]
+
+
 class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     """A person who logs in: a pet owner (customer) or a staff member (``is_staff`` + StaffProfile).
 
@@ -53,6 +62,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     locked_until = models.DateTimeField(null=True, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
+    # Where notifications go besides the in-app inbox: a subset of NOTIFICATION_CHANNELS, kept in that order
+    # (accounts.services.users.user_profile_update checks it). A list in JSON, like LabTest.species, so that the
+    # SQLite quick start works too.
+    notification_channels = models.JSONField(default=default_notification_channels, blank=True)
 
     objects = UserManager()
 
@@ -180,10 +193,13 @@ class StaffProfile(TimeStampedModel):
 
 
 class Notification(TimeStampedModel):
-    """An in-app message to a customer, and the state of its delivery through SMS/WhatsApp/email."""
+    """An in-app message to a customer (one row per event); its deliveries by SMS, WhatsApp or email are
+    ``NotificationDelivery`` rows, one per channel the customer chose when it was created."""
 
     class Kind(models.TextChoices):
+        BOOKING_PLACED = "booking_placed", "Booking placed"
         BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
+        BOOKING_RESCHEDULED = "booking_rescheduled", "Booking rescheduled"
         COLLECTOR_ASSIGNED = "collector_assigned", "Collector assigned"
         SAMPLE_COLLECTED = "sample_collected", "Sample collected"
         SAMPLE_REJECTED = "sample_rejected", "Sample rejected"
@@ -193,18 +209,6 @@ class Notification(TimeStampedModel):
         VISIT_REMINDER = "visit_reminder", "Visit reminder"
         INVOICE_READY = "invoice_ready", "Invoice ready"
         GENERAL = "general", "General"
-
-    class Channel(models.TextChoices):
-        IN_APP = "in_app", "In-app only"
-        SMS = "sms", "SMS"
-        WHATSAPP = "whatsapp", "WhatsApp"
-        EMAIL = "email", "Email"
-
-    class DeliveryStatus(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=30, choices=Kind.choices, db_index=True)
@@ -216,13 +220,6 @@ class Notification(TimeStampedModel):
     # One row per event: the same event key for the same user is never stored twice.
     event_key = models.CharField(max_length=120, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
-    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.SMS)
-    delivery_status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
-    )
-    delivery_attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -235,3 +232,40 @@ class Notification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.user}"
+
+
+class NotificationDelivery(TimeStampedModel):
+    """One notification sent on one channel, and how that went: each channel succeeds, retries or fails on its
+    own (``accounts.delivery``), so a WhatsApp outage never holds back the text message or the email."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        WHATSAPP = "whatsapp", "WhatsApp"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["notification_id", "id"]
+        verbose_name_plural = "notification deliveries"
+        indexes = [
+            # notifications_enqueue_pending(): the few deliveries still pending, oldest first.
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="accounts_delivery_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"], name="accounts_delivery_once_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.notification} ({self.status})"

@@ -1,7 +1,7 @@
-"""In-app notifications: one row per customer-visible event.
+"""In-app notifications: one row per customer-visible event, sent on each channel the customer chose.
 
-Delivery to SMS/WhatsApp/email happens asynchronously after commit (see ``accounts.tasks``), so a failed delivery
-never rolls back the business change that caused it.
+Delivery to SMS/WhatsApp/email happens asynchronously after commit (see ``accounts.tasks``), one task per channel,
+so a failed delivery never rolls back the business change that caused it, nor holds back the other channels.
 """
 
 import datetime
@@ -9,35 +9,45 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Notification
-from accounts.tasks import notification_deliver
+from accounts.models import Notification, NotificationDelivery
+from accounts.tasks import notification_delivery_send
 
 
 @transaction.atomic
 def notification_create(
     *, user, kind: str, title: str, body: str = "", data: dict | None = None, event_key: str = ""
 ) -> Notification:
-    """Create the notification for an event once: the same ``event_key`` for the same user returns the first row."""
+    """Create the notification for an event once: the same ``event_key`` for the same user returns the first row
+    (and sends nothing again).
+
+    A new notification gets one delivery per channel in ``user.notification_channels`` as it is now (none: in-app
+    only), each queued after commit. ``user`` is the row as loaded: the caller's own copy of the choice.
+    """
     defaults = {"kind": kind, "title": title, "body": body, "data": data or {}}
     if event_key:
         notification, created = Notification.objects.get_or_create(user=user, event_key=event_key, defaults=defaults)
     else:
         notification, created = Notification.objects.create(user=user, **defaults), True
     if created:
-        # robust: a broker outage must not turn a committed booking into an error; the row stays pending and
-        # notifications_enqueue_pending() sends it later.
-        transaction.on_commit(lambda: notification_deliver.delay(notification.pk), robust=True)
+        channels = [c for c in NotificationDelivery.Channel.values if c in (user.notification_channels or [])]
+        deliveries = NotificationDelivery.objects.bulk_create(
+            NotificationDelivery(notification=notification, channel=channel) for channel in channels
+        )
+        for delivery in deliveries:
+            # robust: a broker outage must not turn a committed booking into an error; the row stays pending and
+            # notifications_enqueue_pending() sends it later.
+            transaction.on_commit(lambda pk=delivery.pk: notification_delivery_send.delay(pk), robust=True)
     return notification
 
 
 def notifications_enqueue_pending(*, older_than_seconds: int = 300) -> int:
-    """Queue delivery again for notifications still pending after a while (e.g. the broker was down)."""
+    """Queue sending again for deliveries still pending after a while (e.g. the broker was down)."""
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
     ids = list(
-        Notification.objects.filter(
-            delivery_status=Notification.DeliveryStatus.PENDING, created_at__lt=cutoff
-        ).values_list("pk", flat=True)[:1000]
+        NotificationDelivery.objects.filter(status=NotificationDelivery.Status.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
     )
-    for notification_id in ids:
-        notification_deliver.delay(notification_id)
+    for delivery_id in ids:
+        notification_delivery_send.delay(delivery_id)
     return len(ids)

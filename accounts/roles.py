@@ -30,7 +30,7 @@ CRUD = ("add", "change", "delete", "view")
 
 # Every model of our apps, by app label (model names as Django spells them in permission codenames).
 OUR_MODELS: dict[str, tuple[str, ...]] = {
-    "accounts": ("user", "address", "phoneotp", "staffprofile", "notification"),
+    "accounts": ("user", "address", "phoneotp", "staffprofile", "notification", "notificationdelivery"),
     "pets": ("pet",),
     "catalog": ("testcategory", "testtag", "labtest"),
     "clinic": ("clinicinfo", "clinicholiday"),

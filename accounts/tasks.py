@@ -5,7 +5,7 @@ import datetime
 from celery import shared_task
 
 from accounts.delivery import DeliveryFailed, notification_send
-from accounts.models import PhoneOTP, User
+from accounts.models import NotificationDelivery, PhoneOTP, User
 from accounts.sms import send_sms
 from diagnopet.scheduling import daily_due, scheduled_run
 
@@ -13,13 +13,28 @@ MAX_RETRIES = 5
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def notification_deliver(self, notification_id: int) -> str:
-    """Send one notification through its channel. Failures retry with exponential backoff (2, 4, 8, … s); the
-    business change that created the notification was committed before this ran and is never undone."""
+def notification_delivery_send(self, delivery_id: int) -> str:
+    """Send one notification on one channel. Failures retry with exponential backoff (2, 4, 8, … s); the business
+    change that created the notification was committed before this ran and is never undone, and the notification's
+    other channels are separate tasks."""
     try:
-        return notification_send(notification_id=notification_id, final_attempt=self.request.retries >= MAX_RETRIES)
+        return notification_send(delivery_id=delivery_id, final_attempt=self.request.retries >= MAX_RETRIES)
     except DeliveryFailed as exc:
         raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+
+
+@shared_task(acks_late=True)
+def notification_deliver(notification_id: int) -> int:
+    """Messages queued before notifications had a delivery per channel name the notification: queue its pending
+    deliveries. Kept so that a deployment does not drop tasks already in the broker."""
+    ids = list(
+        NotificationDelivery.objects.filter(
+            notification_id=notification_id, status=NotificationDelivery.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    for delivery_id in ids:
+        notification_delivery_send.delay(delivery_id)
+    return len(ids)
 
 
 @shared_task(acks_late=True)

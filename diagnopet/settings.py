@@ -163,9 +163,20 @@ STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="DiagnoPet")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.LogSmsBackend")
-WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="accounts.sms.LogSmsBackend")
+# Notifications go out on the channels each customer chose (me.notification_channels; accounts/delivery.py):
+# WhatsApp through a backend like SMS's (send(phone, message)), email through Django's email backend (the console
+# by default; django.core.mail.backends.smtp.EmailBackend with the EMAIL_HOST… settings below for real mail).
+WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="accounts.whatsapp.LogWhatsAppBackend")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DiagnoPet <no-reply@diagnopet.local>")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# Seconds before an unanswering mail server counts as a failed send (the task retries): a worker never hangs on it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Back-office sessions -------------------------------------------------------------------------
 # Staff sessions (the admin; the API uses JWT) end after this many idle minutes, and this many hours after the

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Address, Notification, PhoneOTP, StaffProfile, User
+from accounts.models import Address, Notification, NotificationDelivery, PhoneOTP, StaffProfile, User
 from accounts.tests import factories as accounts_f
 from billing.models import (
     BillingDocument,
@@ -65,6 +65,7 @@ MAKERS = {
     PhoneOTP: accounts_f.PhoneOTPFactory,
     StaffProfile: accounts_f.StaffProfileFactory,
     Notification: accounts_f.NotificationFactory,
+    NotificationDelivery: accounts_f.NotificationDeliveryFactory,
     Pet: pets_f.PetFactory,
     catalog_models.TestCategory: catalog_f.TestCategoryFactory,
     catalog_models.TestTag: catalog_f.TestTagFactory,
@@ -99,6 +100,7 @@ MAKERS = {
 # Rows that only the business flows create (or that are read-only records): no add page.
 ADD_DISABLED = {
     PhoneOTP,
+    NotificationDelivery,
     CouponRedemption,
     BillingRecord,
     InvoiceSequence,

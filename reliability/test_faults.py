@@ -26,7 +26,7 @@ import redis
 from django.db import connection
 from django.test import Client, RequestFactory, override_settings
 
-from accounts.models import Notification
+from accounts.models import NotificationDelivery
 from accounts.notifications import notifications_enqueue_pending
 from billing.models import BillingRecord
 from bookings.models import Booking, BookingItem, CollectionSlot
@@ -183,19 +183,19 @@ def test_broker_down_bookings_succeed_and_notifications_are_queued_when_it_retur
     booked = Booking.objects.get(pk=booking["id"])
     booking_assign_collector(booking=booked, collector=world["collector"], by=world["admin"])
     assert time.monotonic() - started < 15
-    pending = Notification.objects.filter(user=world["customer"], delivery_status="pending")
+    pending = NotificationDelivery.objects.filter(notification__user=world["customer"], status="pending")
     assert pending.count() >= 1
     assert Booking.objects.get(pk=booking["id"]).total_amount == Decimal(booking["total"])
 
     # The broker is back (Redis db 14): the beat task's service queues every pending notification, once.
     _broker(REDIS_RETURNED, eager=False)
     queued = notifications_enqueue_pending(older_than_seconds=0)
-    assert queued == Notification.objects.filter(delivery_status="pending").count()
+    assert queued == NotificationDelivery.objects.filter(status="pending").count()
     assert broker_down.llen("celery") == queued
     messages = [json.loads(m) for m in broker_down.lrange("celery", 0, -1)]
-    assert {m["headers"]["task"] for m in messages} == {"accounts.tasks.notification_deliver"}
+    assert {m["headers"]["task"] for m in messages} == {"accounts.tasks.notification_delivery_send"}
     ids = sorted(json.loads(base64.b64decode(m["body"]))[0][0] for m in messages)
-    assert ids == sorted(Notification.objects.filter(delivery_status="pending").values_list("pk", flat=True))
+    assert ids == sorted(NotificationDelivery.objects.filter(status="pending").values_list("pk", flat=True))
 
 
 def test_database_down_under_a_client_error_is_503(closed_port):

@@ -17,7 +17,7 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
-from accounts.models import Notification
+from accounts.models import NotificationDelivery
 from accounts.notifications import notification_create
 from accounts.tests.factories import UserFactory
 from diagnopet.celery import app
@@ -102,18 +102,19 @@ def test_a_worker_killed_mid_send_is_retried_and_sends_once(drill):
     first = start_worker()
     with transaction.atomic():
         notification = notification_create(user=user, kind="booking_confirmed", title="Booking confirmed", body="x")
+    delivery = notification.deliveries.get()  # the SMS, every user's default channel
 
     assert _wait(lambda: sms_log.exists() and "start" in sms_log.read_text(), timeout=60), "the worker never began"
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
-    notification.refresh_from_db()
-    assert notification.delivery_status == Notification.DeliveryStatus.PENDING  # the killed attempt left nothing
+    delivery.refresh_from_db()
+    assert delivery.status == NotificationDelivery.Status.PENDING  # the killed attempt left nothing
 
     start_worker()
 
     def sent():
-        notification.refresh_from_db()
-        return notification.delivery_status == Notification.DeliveryStatus.SENT
+        delivery.refresh_from_db()
+        return delivery.status == NotificationDelivery.Status.SENT
 
     if not _wait(sent, timeout=VISIBILITY_TIMEOUT + 60):
         logs = "\n".join(p.read_text()[-3000:] for p in sorted(sms_log.parent.glob("worker*.log")))
@@ -123,6 +124,6 @@ def test_a_worker_killed_mid_send_is_retried_and_sends_once(drill):
     time.sleep(VISIBILITY_TIMEOUT + 3)  # long enough for a wrong second redelivery to show
     lines = sms_log.read_text().splitlines()
     assert [line.split()[0] for line in lines].count("sent") == 1, lines
-    notification.refresh_from_db()
-    assert notification.delivery_status == Notification.DeliveryStatus.SENT
-    assert notification.delivery_attempts == 1
+    delivery.refresh_from_db()
+    assert delivery.status == NotificationDelivery.Status.SENT
+    assert delivery.attempts == 1

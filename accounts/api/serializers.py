@@ -7,7 +7,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from accounts.models import Address, Notification, User
+from accounts.models import NOTIFICATION_CHANNELS, Address, Notification, User
 from accounts.phone import normalize_phone
 from accounts.services import ADDRESS_FIELDS
 from diagnopet.api.serializers import ModelSerializer, StrictCharField, StrictEmailField, StrictRegexField
@@ -42,11 +42,20 @@ class UserSerializer(ModelSerializer):
 
 
 class MeSerializer(ModelSerializer):
-    """The caller's profile: only ``email`` and ``full_name`` can be changed."""
+    """The caller's profile: ``email``, ``full_name`` and ``notification_channels`` can be changed."""
+
+    notification_channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=NOTIFICATION_CHANNELS),
+        allow_empty=True,
+        max_length=len(NOTIFICATION_CHANNELS) * 2,
+        required=False,
+        help_text="Where notifications are sent besides the in-app inbox: any of sms, whatsapp, email (email needs "
+        "an email address on the account). Stored without repeats in that order; an empty list means in-app only.",
+    )
 
     class Meta:
         model = User
-        fields = ["id", "phone", "email", "full_name", "is_verified"]
+        fields = ["id", "phone", "email", "full_name", "is_verified", "notification_channels"]
         read_only_fields = ["id", "phone", "is_verified"]
 
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import NOTIFICATION_CHANNELS, User
 from accounts.phone import normalize_phone
 from accounts.services.auth import auth_tokens_revoke_all
 from diagnopet.errors import ValidationFailed
@@ -43,9 +43,25 @@ def user_register(*, phone: str, password: str, full_name: str, email: str | Non
         raise
 
 
+def _clean_channels(channels) -> list[str]:
+    """The channels as stored: known ones only, each once, in ``NOTIFICATION_CHANNELS`` order."""
+    unknown = sorted(set(channels) - set(NOTIFICATION_CHANNELS))
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown notification channel: {', '.join(unknown)}. Choose from {', '.join(NOTIFICATION_CHANNELS)}.",
+            code="invalid_channel",
+            field="notification_channels",
+        )
+    return [channel for channel in NOTIFICATION_CHANNELS if channel in channels]
+
+
 @transaction.atomic(durable=True)
 def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
-    """Change what a customer may change about themselves: ``full_name`` and ``email``."""
+    """Change what a customer may change about themselves: ``full_name``, ``email`` and ``notification_channels``.
+
+    Email notifications need an email address: choosing them without one, or removing the address while they are
+    chosen, is refused (``email_required``), so a chosen channel is always one that can be delivered.
+    """
     fields = []
     if "email" in data:
         user.email = _clean_email(data["email"])
@@ -54,6 +70,15 @@ def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
     if "full_name" in data:
         user.full_name = data["full_name"].strip()
         fields.append("full_name")
+    if "notification_channels" in data:
+        user.notification_channels = _clean_channels(data["notification_channels"])
+        fields.append("notification_channels")
+    if "email" in (user.notification_channels or []) and not user.email:
+        raise ValidationFailed(
+            "Email notifications need an email address: add one, or choose other channels.",
+            code="email_required",
+            field="notification_channels" if "notification_channels" in data else "email",
+        )
     if fields:
         try:
             with transaction.atomic():

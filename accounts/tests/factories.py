@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from accounts.models import Address, Notification, PhoneOTP, StaffProfile, StaffRole, User
+from accounts.models import Address, Notification, NotificationDelivery, PhoneOTP, StaffProfile, StaffRole, User
 
 DEFAULT_PASSWORD = "Sup3r-secret-pass!"
 
@@ -64,3 +64,11 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     kind = Notification.Kind.BOOKING_CONFIRMED
     title = "Your booking is confirmed"
     body = "We will see you soon."
+
+
+class NotificationDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationDelivery
+
+    notification = factory.SubFactory(NotificationFactory)
+    channel = NotificationDelivery.Channel.SMS

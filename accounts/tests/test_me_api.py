@@ -20,6 +20,7 @@ def test_me_shows_the_callers_profile(customer, customer_client):
         "email": customer.email,
         "full_name": customer.full_name,
         "is_verified": False,
+        "notification_channels": ["sms"],
     }
 
 
@@ -130,3 +131,82 @@ def test_password_change_refuses_a_weak_new_password(customer, customer_client, 
 
 def test_password_change_needs_authentication(api_client):
     assert change_password(api_client).status_code == 401
+
+
+# --- Notification channels ------------------------------------------------------------------------
+
+
+def test_notification_channels_default_to_text_messages(customer_client):
+    assert customer_client.get(ME).data["notification_channels"] == ["sms"]
+
+
+def test_notification_channels_are_chosen_and_kept_in_order(customer, customer_client):
+    customer.email = "asha@example.com"
+    customer.save(update_fields=["email"])
+
+    response = customer_client.patch(ME, {"notification_channels": ["email", "whatsapp", "email"]}, format="json")
+
+    assert response.status_code == 200, response.data
+    assert response.data["notification_channels"] == ["whatsapp", "email"]
+    customer.refresh_from_db()
+    assert customer.notification_channels == ["whatsapp", "email"]
+    assert customer_client.get(ME).data["notification_channels"] == ["whatsapp", "email"]
+
+
+def test_an_empty_list_means_in_app_only(customer, customer_client):
+    response = customer_client.patch(ME, {"notification_channels": []}, format="json")
+
+    assert response.status_code == 200, response.data
+    customer.refresh_from_db()
+    assert customer.notification_channels == []
+
+
+def test_email_channel_with_the_address_in_the_same_request(customer, customer_client):
+    response = customer_client.patch(
+        ME, {"email": "ravi@example.com", "notification_channels": ["sms", "email"]}, format="json"
+    )
+
+    assert response.status_code == 200, response.data
+    customer.refresh_from_db()
+    assert (customer.email, customer.notification_channels) == ("ravi@example.com", ["sms", "email"])
+
+
+@pytest.mark.parametrize(
+    "channels",
+    [["fax"], ["sms", "pigeon"], "sms", [None], [1], {"sms": True}, ["SMS"], ["sms"] * 7],
+)
+def test_bad_notification_channels_are_refused(customer, customer_client, channels):
+    response = customer_client.patch(ME, {"notification_channels": channels}, format="json")
+
+    assert response.status_code == 400, response.data
+    assert "notification_channels" in response.data
+    customer.refresh_from_db()
+    assert customer.notification_channels == ["sms"]
+
+
+def test_email_channel_needs_an_email_address(customer, customer_client):
+    customer.email = None
+    customer.save(update_fields=["email"])
+
+    response = customer_client.patch(ME, {"notification_channels": ["email"]}, format="json")
+
+    assert response.status_code == 400
+    assert response.data["code"] == "email_required"
+    assert response.data["notification_channels"]
+    customer.refresh_from_db()
+    assert customer.notification_channels == ["sms"]
+
+
+def test_the_email_address_stays_while_email_notifications_are_chosen(customer, customer_client):
+    customer.email, customer.notification_channels = "asha@example.com", ["email"]
+    customer.save(update_fields=["email", "notification_channels"])
+
+    response = customer_client.patch(ME, {"email": ""}, format="json")
+
+    assert response.status_code == 400
+    assert (response.data["code"], list(response.data)[0]) == ("email_required", "email")
+    customer.refresh_from_db()
+    assert customer.email == "asha@example.com"
+    # Both at once is fine.
+    response = customer_client.patch(ME, {"email": "", "notification_channels": ["sms"]}, format="json")
+    assert response.status_code == 200, response.data

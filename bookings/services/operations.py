@@ -137,6 +137,7 @@ def user_anonymize(*, user, log: bool = True) -> bool:
     user.full_name = "Anonymised customer"
     user.phone = f"anon-{user.pk}"
     user.email = None
+    user.notification_channels = []
     user.set_unusable_password()
     user.is_active = False
     user.is_verified = False

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 
-from accounts.models import Notification, StaffRole
+from accounts.models import NotificationDelivery, StaffRole
 from accounts.tests.factories import StaffProfileFactory
 from bookings.models import BookingItem
 from bookings.services import report_deliver, report_upload, report_verify
@@ -97,15 +97,15 @@ def test_report_delivery_reaches_the_worker(worker):
     report = report_verify(report=report, by=verifier)
     report_deliver(report=report, by=verifier)  # commits; the task is published on commit
 
-    notification = Notification.objects.get(kind="report_delivered")
+    delivery = NotificationDelivery.objects.get(notification__kind="report_delivered", channel="sms")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        notification.refresh_from_db()
-        if notification.delivery_status == "sent":
+        delivery.refresh_from_db()
+        if delivery.status == "sent":
             break
         assert process.poll() is None, "the worker exited"
         time.sleep(0.5)
-    assert notification.delivery_status == "sent", log.read_text()[-3000:]
-    assert notification.delivery_attempts == 1
+    assert delivery.status == "sent", log.read_text()[-3000:]
+    assert delivery.attempts == 1
     # It was the worker process that sent it, not an in-process (eager) run.
-    assert "accounts.tasks.notification_deliver" in log.read_text()
+    assert "accounts.tasks.notification_delivery_send" in log.read_text()
