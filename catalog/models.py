@@ -79,6 +79,10 @@ class LabTest(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
 
+    def offered_to(self, species: str) -> bool:
+        """Whether the test may be booked for an animal of ``species``: an empty list means every species."""
+        return not self.species or species in self.species
+
     @property
     def effective_price(self):
         """What a customer pays per unit today: the discounted price when set, else the price."""

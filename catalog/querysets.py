@@ -6,8 +6,9 @@ from django.db.models.functions import Coalesce
 
 class LabTestQuerySet(models.QuerySet):
     def active(self):
-        """Tests that are shown and bookable."""
-        return self.filter(is_active=True)
+        """Tests that are shown and bookable: active themselves and in an active category (switching a category
+        off hides and stops every test in it, without touching the tests' own flags)."""
+        return self.filter(is_active=True, category__is_active=True)
 
     def with_current_price(self):
         """``current_price``: what a customer pays per unit (discounted price if set, else price), for filters and
@@ -15,7 +16,8 @@ class LabTestQuerySet(models.QuerySet):
         return self.annotate(current_price=Coalesce("discounted_price", "price"))
 
     def offered_for(self, species: str):
-        """Tests whose ``species`` list names ``species``."""
+        """Tests whose ``species`` list names ``species`` (``LabTest.offered_to`` says the same of one test, with an
+        empty list meaning every species; this filter lists only the tests that name it)."""
         if connection.features.supports_json_field_contains:
             return self.filter(species__contains=[species])
         # SQLite (the bare-machine default) has no JSON containment: match the quoted element in the JSON text.

@@ -17,6 +17,9 @@ CATALOG_CACHE = "catalog"
 
 @receiver(post_save, sender=LabTest, dispatch_uid="catalog_reference_labtest_saved")
 @receiver(post_delete, sender=LabTest, dispatch_uid="catalog_reference_labtest_deleted")
+# A category switched off takes its tests out of what can be booked.
+@receiver(post_save, sender=TestCategory, dispatch_uid="catalog_reference_category_saved")
+@receiver(post_delete, sender=TestCategory, dispatch_uid="catalog_reference_category_deleted")
 def bookable_tests_changed(**kwargs) -> None:
     reference_invalidate(BOOKABLE_TESTS_CACHE)
 

@@ -20,7 +20,7 @@ from bookings.locks import with_owner_locked
 from bookings.models import Booking, CollectionSlot, CollectionType
 from bookings.states import BOOKING_UPCOMING
 from catalog.models import LabTest
-from catalog.selectors import bookable_tests_cached, bookable_tests_read
+from catalog.selectors import bookable_tests_cached, bookable_tests_read, tests_named
 from clinic.selectors import clinic_holidays_cached, clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, to_money
@@ -82,6 +82,12 @@ def _pet(user, pet_id, *, lock: bool = False) -> Pet:
         pet = _pets(pet_id=pet_id, user_id=user.pk).first()
     if pet is None:
         raise ValidationFailed("Choose one of your pets.", code="invalid_pet", field="pet")
+    if pet.is_deceased:
+        raise ValidationFailed(
+            f"{pet.name} is recorded as deceased; tests cannot be booked for {pet.name}.",
+            code="pet_deceased",
+            field="pet",
+        )
     return pet
 
 
@@ -94,12 +100,35 @@ def _tests(test_ids, *, from_database: bool) -> list[LabTest]:
     found = bookable_tests_read(ids) if from_database else bookable_tests_cached()
     missing = [i for i in ids if i not in found]
     if missing:
+        # Only on the way out: tell a test that exists but cannot be booked now (switched off, or its category is)
+        # from an id that names no test.
+        names = tests_named(missing)
+        unavailable = [names[i] for i in missing if i in names]
+        if unavailable:
+            raise ValidationFailed(
+                f"Not available for booking at the moment: {', '.join(unavailable)}.",
+                code="test_unavailable",
+                field="tests",
+            )
         raise ValidationFailed(
             f"These tests are not available: {', '.join(str(i) for i in missing)}.",
             code="invalid_tests",
             field="tests",
         )
     return [found[i] for i in ids]
+
+
+def _check_species(tests: list[LabTest], pet: Pet) -> None:
+    """Each test must be offered for the pet's species (a test that names no species is for every species). The
+    error points at the first test that is not, by its position in the request's ``tests``."""
+    for index, test in enumerate(tests):
+        if not test.offered_to(pet.species):
+            raise ValidationFailed(
+                f"{test.name} ({test.code}) is not offered for {pet.name}'s species ({pet.get_species_display()}); "
+                f"it is for: {', '.join(test.species)}.",
+                code="test_not_for_species",
+                field=f"tests[{index}]",
+            )
 
 
 def _open_on_slot_day(**owner) -> Coalesce:
@@ -202,6 +231,10 @@ def booking_quote(
     discount (coupon or automatic offer, the better), never above what it discounts; total = subtotal − discount +
     distance charge. Raises ``ValidationFailed``/``Conflict`` with a code for anything the customer must change.
 
+    Booking rules checked here, so a quote refuses what a booking would: the pet is the customer's, active and not
+    deceased (``pet_deceased``); every test is bookable — active, in an active category (``test_unavailable``) —
+    and offered for the pet's species (``test_not_for_species``).
+
     Read fresh on every call: the pet, the address, the slot, the coupon and its offer, the customer's uses of it.
     From the shared cache (``diagnopet.reference_cache``: invalidated when a change commits) and with their date
     rules applied here: the clinic's holidays and location, the automatic offers and every offer's applicable
@@ -220,6 +253,7 @@ def booking_quote(
         )
     pet = _pet(user, pet_id, lock=for_booking)
     tests = _tests(test_ids, from_database=for_booking)
+    _check_species(tests, pet)
     address = _address(user, address_id) if collection_type == CollectionType.HOME else None
     slot = _slot(slot_id, collection_type, now=now, limits_for=pet if for_booking else None)
 

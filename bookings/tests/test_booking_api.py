@@ -15,7 +15,7 @@ from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
 from bookings.tests.conftest import booking_payload
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
-from catalog.tests.factories import LabTestFactory
+from catalog.tests.factories import LabTestFactory, TestCategoryFactory
 from conftest import client_for
 from pets.tests.factories import PetFactory
 from promotions.models import CouponRedemption
@@ -209,9 +209,12 @@ class TestCreate:
             ({"tests": []}, 400, "no_tests"),
             ({"tests": "dup"}, 400, "duplicate_tests"),
             ({"tests": [999999]}, 400, "invalid_tests"),
-            ({"tests": "inactive"}, 400, "invalid_tests"),
+            ({"tests": "inactive"}, 400, "test_unavailable"),
+            ({"tests": "inactive_category"}, 400, "test_unavailable"),
+            ({"tests": "dog_only"}, 400, "test_not_for_species"),
             ({"pet": "other"}, 400, "invalid_pet"),
             ({"pet": "inactive"}, 400, "invalid_pet"),
+            ({"pet": "deceased"}, 400, "pet_deceased"),
             ({"address": "other"}, 400, "invalid_address"),
             ({"address": None}, 400, "address_required"),
             ({"address": "unlocated"}, 400, "address_not_located"),
@@ -230,6 +233,9 @@ class TestCreate:
         resolve = {
             "dup": [tests[0].id, tests[0].id],
             "inactive": [LabTestFactory(is_active=False).id],
+            "inactive_category": [LabTestFactory(category=TestCategoryFactory(is_active=False)).id],
+            # The pet is a dog: a bird-only test is not for it.
+            "dog_only": [tests[0].id, LabTestFactory(species=["bird"]).id],
             "other": None,
             "unlocated": AddressFactory(user=booking_setup["pet"].user, latitude=None, longitude=None).id,
             "too_far": AddressFactory(user=booking_setup["pet"].user, latitude=Decimal("13.5"), longitude=77).id,
@@ -241,6 +247,8 @@ class TestCreate:
             value = PetFactory(user=other).id if key == "pet" else AddressFactory(user=other).id
         elif value == "inactive" and key == "pet":
             value = PetFactory(user=booking_setup["pet"].user, is_active=False).id
+        elif value == "deceased":
+            value = PetFactory(user=booking_setup["pet"].user, is_deceased=True).id
         elif isinstance(value, str) and value in resolve:
             value = resolve[value]
         before = counts()

@@ -216,7 +216,7 @@ def test_tests_withdrawn_or_added_in_the_admin_reach_the_next_quote(admin_client
     _admin_post(admin_client, "admin:catalog_labtest_change", _labtest_form(cbc, is_active=""), cbc.pk)
     response = customer_client.post(QUOTE, booking_payload(booking_setup), format="json")
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_tests"
+    assert response.json()["code"] == "test_unavailable"
 
     new = LabTestFactory.build(code="NEW-1", category=cbc.category, price=Decimal("300.00"))
     _admin_post(admin_client, "admin:catalog_labtest_add", _labtest_form(new, is_active="on"))

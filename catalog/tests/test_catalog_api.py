@@ -418,3 +418,31 @@ def test_browsable_api_is_never_cached(api_client):
     assert "ETag" not in response
     # The JSON copy is still cached separately and stays JSON.
     assert api_client.get(TESTS)["Content-Type"] == "application/json"
+
+
+def test_a_category_switched_off_hides_its_tests_even_from_a_warm_cache(api_client):
+    """Switching a category off (the admin saves the row) hides it and every test in it from the lists and the
+    detail page at once, although those answers were cached: the save replaces the catalog's cache version."""
+    shown = TestCategoryFactory(name="Haematology")
+    hidden = TestCategoryFactory(name="Endocrinology")
+    kept, withdrawn = lab_test(code="HEM-CBC", category=shown), lab_test(code="END-T4", category=hidden)
+    for _ in range(2):  # the second answers come from the cache
+        assert sorted(ids(api_client.get(TESTS))) == sorted([kept.id, withdrawn.id])
+        assert api_client.get(f"{TESTS}{withdrawn.id}/").status_code == 200
+        assert sorted(ids(api_client.get(CATEGORIES))) == sorted([shown.id, hidden.id])
+        assert ids(api_client.get(TESTS, {"category": hidden.slug})) == [withdrawn.id]
+
+    hidden.is_active = False
+    hidden.save()
+
+    assert ids(api_client.get(TESTS)) == [kept.id]
+    assert api_client.get(f"{TESTS}{withdrawn.id}/").status_code == 404
+    assert ids(api_client.get(CATEGORIES)) == [shown.id]
+    assert ids(api_client.get(TESTS, {"category": hidden.slug})) == []
+    assert ids(api_client.get(TESTS, {"search": "END-T4"})) == []
+    withdrawn.refresh_from_db()
+    assert withdrawn.is_active  # the test's own flag is left alone: switching the category back on shows it again
+
+    hidden.is_active = True
+    hidden.save()
+    assert sorted(ids(api_client.get(TESTS))) == sorted([kept.id, withdrawn.id])
