@@ -13,19 +13,31 @@ from accounts.models import Notification, NotificationDelivery
 from accounts.tasks import notification_delivery_send
 
 
-@transaction.atomic
+# No savepoint of its own: the caller's transaction (a booking, a cancellation) is the unit; an error here fails it.
+@transaction.atomic(savepoint=False)
 def notification_create(
-    *, user, kind: str, title: str, body: str = "", data: dict | None = None, event_key: str = ""
+    *,
+    user,
+    kind: str,
+    title: str,
+    body: str = "",
+    data: dict | None = None,
+    event_key: str = "",
+    new_event: bool = False,
 ) -> Notification:
     """Create the notification for an event once: the same ``event_key`` for the same user returns the first row
-    (and sends nothing again).
+    (and sends nothing again). ``new_event`` says the event cannot have been notified before (it is about a row
+    this transaction created, e.g. a new booking): the row is inserted without looking for an earlier one, and
+    the unique (user, event key) index still guards it.
 
     A new notification gets one delivery per channel in ``user.notification_channels`` as it is now (none: in-app
     only), each queued after commit. ``user`` is the row as loaded: the caller's own copy of the choice.
     """
     defaults = {"kind": kind, "title": title, "body": body, "data": data or {}}
-    if event_key:
+    if event_key and not new_event:
         notification, created = Notification.objects.get_or_create(user=user, event_key=event_key, defaults=defaults)
+    elif event_key:
+        notification, created = Notification.objects.create(user=user, event_key=event_key, **defaults), True
     else:
         notification, created = Notification.objects.create(user=user, **defaults), True
     if created:

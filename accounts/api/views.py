@@ -245,6 +245,10 @@ class MeView(StrictQueryMixin, GenericAPIView):
         return Response(self.get_serializer(request.user).data)
 
     @extend_schema(
+        description="Change the name, the email address or the notification channels (`notification_channels`: "
+        "any of `sms`, `whatsapp`, `email`; `[]` = in-app only). 400 `email_required`: email notifications need an "
+        "email address (choosing them without one, or removing the address while they are chosen); an unknown "
+        "channel is a field error on `notification_channels`; `email_taken`: another account has that address.",
         responses={200: MeSerializer, **errors(400, 401, 429, invalid=MeSerializer)},
     )
     def patch(self, request):

@@ -55,11 +55,21 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "request with the same key returns the same booking, another request with a used key is refused (422).",
 )
 
+# Booking rules a quote and a booking share (bookings/services/pricing.py).
+RULE_ERRORS = (
+    "`pet_deceased`: the pet is recorded as deceased. `test_unavailable`: a test (named) exists but cannot be "
+    "booked now: it, or its category, is switched off. `invalid_tests`: an id names no test. "
+    "`test_not_for_species`: a test is not offered for the pet's species; the field is `tests[i]`, the position "
+    "of that test in `tests`."
+)
+
 CREATE_ERRORS = {
     400: OpenApiResponse(
         ValidationErrorSerializer,
-        description="Invalid input; the body says which field and why. `invalid_idempotency_key`: the "
-        "Idempotency-Key header is longer than 80 characters or not printable ASCII.",
+        description="Invalid input; the body says which field and why. "
+        + RULE_ERRORS
+        + " `invalid_idempotency_key`: the Idempotency-Key header is longer than 80 characters or not printable "
+        "ASCII.",
     ),
     **errors(401),
     409: OpenApiResponse(
@@ -125,8 +135,16 @@ class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
     @extend_schema(
         summary="Price a booking (nothing is saved)",
+        description="Checks the same rules as booking, so a quote refuses what a booking would.",
         request=BookingRequestSerializer,
-        responses={200: QuoteSerializer, **errors(400, 401, 409)},
+        responses={
+            200: QuoteSerializer,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="Invalid input; the body says which field and why. " + RULE_ERRORS,
+            ),
+            **errors(401, 409),
+        },
     )
     @action(detail=False, methods=["post"])
     def quote(self, request):

@@ -14,6 +14,7 @@ from bookings.services.lifecycle import (
     report_verify,
 )
 from bookings.services.no_show import booking_mark_no_show
+from bookings.services.notifications import notify_booking_confirmed, notify_booking_placed, notify_booking_rescheduled
 from bookings.services.slots import slot_generate
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "item_receive",
     "item_reject",
     "item_start_processing",
+    "notify_booking_confirmed",
+    "notify_booking_placed",
+    "notify_booking_rescheduled",
     "report_amend",
     "report_deliver",
     "report_upload",

@@ -17,6 +17,7 @@ from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, slot_release, slot_take
 from bookings.models import Booking, BookingItem, CollectionType
 from bookings.querysets import items_shown
+from bookings.services.notifications import notify_booking_placed
 from bookings.services.pricing import Quote, booking_quote, slot_starts_at
 from bookings.states import check_transition
 from clinic.models import ClinicInfo
@@ -70,7 +71,8 @@ def booking_create(
     notes="",
     idempotency_key=None,
 ) -> Booking:
-    """Book tests for a pet: booking, items, slot place, coupon use and draft bill, all in one transaction.
+    """Book tests for a pet: booking, items, slot place, coupon use, draft bill and the "booking placed"
+    notification (sent after commit), all in one transaction.
 
     Prices come from ``booking_quote`` (the same function the quote endpoint uses). With an ``idempotency_key``,
     the same key from the same user returns the booking the first request made (also under concurrency: the unique
@@ -210,6 +212,7 @@ def _booking_create_once(
     if applied is not None and applied.coupon is not None:
         coupon_redeem(coupon=applied.coupon, booking=booking, user=user, discount_amount=applied.amount, now=now)
     billing_record_create_draft(booking=booking, items=items)
+    notify_booking_placed(booking)
     prefetch_related_objects([booking], Prefetch("items", queryset=items_shown()))
     return booking
 

@@ -23,6 +23,7 @@ from billing.services import (
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
 from bookings.models import Booking, BookingItem, CollectionType, TestReport
+from bookings.services.notifications import notify_booking_confirmed
 from bookings.states import BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
@@ -43,27 +44,38 @@ def _lock_report(report: TestReport) -> TestReport:
 
 @transaction.atomic
 def booking_assign_collector(*, booking: Booking, collector, by) -> Booking:
-    """Give a pending or confirmed booking to a collector; a pending one becomes confirmed."""
+    """Give a pending or confirmed booking to a collector; a pending one becomes confirmed.
+
+    The admin's "assign collector" action and any staff API call this, so the customer hears of it the same way
+    from both: the assignment that confirms the booking sends "booking confirmed" (naming the collector; once per
+    booking), a later change of collector sends "collector assigned" (once per collector); assigning the same
+    collector again sends nothing.
+    """
     profile = getattr(collector, "staff_profile", None)
     if not (collector.is_active and collector.is_staff and profile and profile.role == StaffRole.COLLECTOR):
         raise ValidationFailed("Choose an active sample collector.", code="not_a_collector", field="collector")
     booking = lock_booking(booking_id=booking.pk)
     if booking.status not in (B.PENDING, B.CONFIRMED):
         check_transition("booking", booking.status, B.CONFIRMED)
+    changes_collector = booking.collection_staff_id != collector.pk
     booking.collection_staff = collector
     fields = ["collection_staff", "updated_at"]
-    if booking.status == B.PENDING:
+    confirms = booking.status == B.PENDING
+    if confirms:
         booking.status, booking.confirmed_at = B.CONFIRMED, timezone.now()
         fields += ["status", "confirmed_at"]
     booking.save(update_fields=fields)
-    notification_create(
-        user=booking.user,
-        kind=Notification.Kind.COLLECTOR_ASSIGNED,
-        title=f"Collector assigned for {booking.code}",
-        body=f"{collector.get_full_name() or 'Our collector'} will visit on {booking.booking_date:%d %b}.",
-        data={"booking": booking.pk},
-        event_key=f"booking:{booking.pk}:collector:{collector.pk}",
-    )
+    if confirms:
+        notify_booking_confirmed(booking, collector=collector)
+    elif changes_collector:
+        notification_create(
+            user=booking.user,
+            kind=Notification.Kind.COLLECTOR_ASSIGNED,
+            title=f"Collector assigned for {booking.code}",
+            body=f"{collector.get_full_name() or 'Our collector'} will visit on {booking.booking_date:%d %b}.",
+            data={"booking": booking.pk},
+            event_key=f"booking:{booking.pk}:collector:{collector.pk}",
+        )
     return booking
 
 
@@ -74,14 +86,7 @@ def booking_confirm(*, booking: Booking, by) -> Booking:
     check_transition("booking", booking.status, B.CONFIRMED)
     booking.status, booking.confirmed_at = B.CONFIRMED, timezone.now()
     booking.save(update_fields=["status", "confirmed_at", "updated_at"])
-    notification_create(
-        user=booking.user,
-        kind=Notification.Kind.BOOKING_CONFIRMED,
-        title=f"Booking {booking.code} confirmed",
-        body=f"See you on {booking.booking_date:%d %b}.",
-        data={"booking": booking.pk},
-        event_key=f"booking:{booking.pk}:confirmed",
-    )
+    notify_booking_confirmed(booking)
     return booking
 
 

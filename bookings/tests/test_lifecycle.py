@@ -70,7 +70,8 @@ def test_walk_from_booking_to_delivered_report():
     assert set(booking.items.values_list("status", flat=True)) == {"completed"}
     assert [r.status for r in reports] == ["delivered", "delivered"]
     kinds = list(booking.user.notifications.values_list("kind", flat=True))
-    assert sorted(kinds) == sorted(["collector_assigned", "sample_collected", "report_delivered", "report_delivered"])
+    # Assigning the collector confirmed the booking: one "confirmed" naming them, no separate "collector assigned".
+    assert sorted(kinds) == sorted(["booking_confirmed", "sample_collected", "report_delivered", "report_delivered"])
 
 
 @pytest.mark.parametrize("status", ["collected", "processing", "completed", "cancelled", "no_show"])
