@@ -17,7 +17,13 @@ from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
-from accounts.tests.factories import AddressFactory, NotificationFactory, StaffProfileFactory, UserFactory
+from accounts.tests.factories import (
+    AddressFactory,
+    NotificationDeliveryFactory,
+    NotificationFactory,
+    StaffProfileFactory,
+    UserFactory,
+)
 from billing.models import InvoiceSequence
 from billing.tests.factories import (
     BillingDocumentFactory,
@@ -235,6 +241,11 @@ UNIQUE_CONSTRAINT_CASES = [
         "billing_document_one_receipt_per_payment",
         lambda: _receipt(PaymentFactory()),
         lambda first: _receipt(first.payment),
+    ),
+    (
+        "accounts_delivery_once_per_channel",
+        lambda: NotificationDeliveryFactory(channel="whatsapp"),
+        lambda first: NotificationDeliveryFactory(notification=first.notification, channel="whatsapp"),
     ),
     (
         "catalog_labtest_code_ci_unique",
