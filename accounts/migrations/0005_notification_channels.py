@@ -36,7 +36,7 @@ def copy_delivery_state(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_search_trgm'),
+        ('accounts', '0004_notification_invoice_ready'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     commits before the columns go."""
 
     dependencies = [
-        ("accounts", "0004_notification_channels"),
+        ("accounts", "0005_notification_channels"),
     ]
 
     operations = [
