@@ -7,7 +7,17 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import Address, Notification, NotificationDelivery, PhoneOTP, StaffProfile, StaffRole, User
+from accounts.models import (
+    Address,
+    CollectorArea,
+    Notification,
+    NotificationDelivery,
+    PhoneOTP,
+    StaffProfile,
+    StaffRole,
+    User,
+    Weekday,
+)
 from accounts.phone import normalize_phone
 from accounts.roles import staff_set_role, staff_unset_role
 from accounts.services import user_unlock
@@ -69,9 +79,35 @@ class UserEditForm(PhoneFormMixin, UserChangeForm):
         fields = "__all__"
 
 
+class StaffProfileForm(forms.ModelForm):
+    """Working days as a row of tick boxes (stored as a list of weekday numbers)."""
+
+    working_days = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Collectors: the weekdays they make visits.",
+    )
+
+    class Meta:
+        model = StaffProfile
+        fields = ("user", "role", "assigned_area", "employee_code", "working_days", "daily_visit_cap")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only collectors have a cap: other staff leave it empty and get the default.
+        self.fields["daily_visit_cap"].required = False
+
+    def clean_daily_visit_cap(self):
+        cap = self.cleaned_data.get("daily_visit_cap")
+        return cap if cap is not None else StaffProfile._meta.get_field("daily_visit_cap").get_default()
+
+
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
-    fields = ("role", "assigned_area", "employee_code")
+    form = StaffProfileForm
+    fields = ("role", "assigned_area", "employee_code", "working_days", "daily_visit_cap")
     max_num = 1
     extra = 0
     verbose_name_plural = "staff profile (the role also sets the user's role group)"
@@ -185,14 +221,28 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
             )
 
 
+class CollectorAreaInline(admin.TabularInline):
+    model = CollectorArea
+    fields = ("name", "postal_code", "latitude", "longitude", "radius_km")
+    extra = 1
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "assigned_area", "employee_code", "created_at")
+    """Staff roles; for collectors also their working days, daily visit cap and service areas (inline)."""
+
+    form = StaffProfileForm
+    inlines = [CollectorAreaInline]
+    list_display = ("user", "role", "assigned_area", "daily_visit_cap", "employee_code", "created_at")
     list_select_related = ("user",)
     list_filter = ("role",)
     search_fields = ("user__phone", "user__full_name", "employee_code", "assigned_area")
     autocomplete_fields = ("user",)
     readonly_fields = TIMESTAMPS
+
+    def get_inlines(self, request, obj):
+        # Service areas once the profile exists (and only collectors have them).
+        return self.inlines if obj is not None and obj.role == StaffRole.COLLECTOR else []
 
     def has_change_permission(self, request, obj=None):
         return self._may_edit(request, obj) and super().has_change_permission(request, obj)
@@ -228,6 +278,25 @@ class StaffProfileAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for profile in queryset.select_related("user"):
             staff_unset_role(user=profile.user)
+
+
+@admin.register(CollectorArea)
+class CollectorAreaAdmin(admin.ModelAdmin):
+    """Every collector's service areas in one list (each collector's own are also inline on their staff profile)."""
+
+    list_display = ("name", "profile", "postal_code", "latitude", "longitude", "radius_km")
+    list_select_related = ("profile__user",)
+    list_filter = ("name",)
+    search_fields = ("name", "postal_code", "profile__user__full_name", "profile__user__phone")
+    readonly_fields = TIMESTAMPS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(profile__role=StaffRole.COLLECTOR)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "profile":
+            kwargs["queryset"] = StaffProfile.objects.filter(role=StaffRole.COLLECTOR).select_related("user")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Address)

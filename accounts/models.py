@@ -1,6 +1,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Upper
@@ -177,19 +178,105 @@ class StaffRole(models.TextChoices):
     ANALYST = "analyst", "Analyst"
 
 
+class Weekday(models.IntegerChoices):
+    """Days of the week as ``datetime.date.weekday()`` numbers them."""
+
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+def every_weekday() -> list[int]:
+    return list(Weekday.values)
+
+
 class StaffProfile(TimeStampedModel):
-    """What a staff user does at the lab. The role is mirrored by the Django group of the same name."""
+    """What a staff user does at the lab. The role is mirrored by the Django group of the same name.
+
+    For collectors, also when and how much they work: ``working_days`` and ``daily_visit_cap`` (their service
+    areas are ``CollectorArea`` rows). Assigning a visit on another day or beyond the cap is allowed after a
+    warning (``bookings.assignment``)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_profile")
     role = models.CharField(max_length=20, choices=StaffRole.choices, db_index=True)
     assigned_area = models.CharField(max_length=100, blank=True, help_text="For collector routing.")
     employee_code = models.CharField(max_length=30, blank=True)
+    # A list of weekday numbers (Monday 0 … Sunday 6). JSON rather than an array: SQLite runs the quick start.
+    working_days = models.JSONField(
+        default=every_weekday, blank=True, help_text="Collectors: the weekdays they make visits."
+    )
+    daily_visit_cap = models.PositiveSmallIntegerField(default=12, help_text="Collectors: visits a day at most.")
 
     class Meta:
         ordering = ["role", "user__full_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(daily_visit_cap__gte=1), name="accounts_staff_visit_cap_positive"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()}"
+
+    def clean(self):
+        days = self.working_days
+        if not isinstance(days, list) or any(day not in Weekday.values for day in days):
+            raise ValidationError({"working_days": "Give weekday numbers, Monday 0 to Sunday 6."})
+        self.working_days = sorted(set(days))
+
+    def works_on(self, day) -> bool:
+        return day.weekday() in (self.working_days or [])
+
+
+class CollectorArea(TimeStampedModel):
+    """Where a collector makes visits: a postal code, or a named area around a centre (latitude, longitude) with a
+    radius in km — or both (a visit matches either). A collector may have several."""
+
+    profile = models.ForeignKey(StaffProfile, on_delete=models.CASCADE, related_name="service_areas")
+    name = models.CharField(max_length=100, help_text="e.g. Indiranagar")
+    postal_code = models.CharField(max_length=12, blank=True, db_index=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    radius_km = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["profile", "name", "id"]
+        verbose_name = "collector service area"
+        constraints = [
+            # A centre comes whole (latitude, longitude and radius) or not at all.
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True, radius_km__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False, radius_km__isnull=False),
+                name="accounts_collectorarea_centre_whole",
+            ),
+            models.CheckConstraint(
+                condition=~Q(postal_code="") | Q(latitude__isnull=False),
+                name="accounts_collectorarea_postal_or_centre",
+            ),
+            models.CheckConstraint(
+                condition=Q(radius_km__isnull=True) | Q(radius_km__gt=0), name="accounts_collectorarea_radius_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="accounts_collectorarea_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="accounts_collectorarea_longitude_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.postal_code})" if self.postal_code else self.name
+
+    def clean(self):
+        centre = (self.latitude, self.longitude, self.radius_km)
+        if any(v is not None for v in centre) and any(v is None for v in centre):
+            raise ValidationError("Give the centre's latitude, longitude and radius together, or none of them.")
+        if not self.postal_code and self.latitude is None:
+            raise ValidationError("Give a postal code or a centre with a radius.")
 
 
 class Notification(TimeStampedModel):

@@ -30,7 +30,7 @@ CRUD = ("add", "change", "delete", "view")
 
 # Every model of our apps, by app label (model names as Django spells them in permission codenames).
 OUR_MODELS: dict[str, tuple[str, ...]] = {
-    "accounts": ("user", "address", "phoneotp", "staffprofile", "notification", "notificationdelivery"),
+    "accounts": ("user", "address", "phoneotp", "staffprofile", "collectorarea", "notification", "notificationdelivery"),
     "pets": ("pet",),
     "catalog": ("testcategory", "testtag", "labtest"),
     "clinic": ("clinicinfo", "clinicholiday"),
@@ -39,7 +39,15 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
         *("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
         *("billingdocument", "paymentorder", "providerevent"),
     ),
-    "bookings": ("collectionslot", "booking", "bookingitem", "testbatchgroup", "testreport", "prescriptionupload"),
+    "bookings": (
+        "collectionslot",
+        "booking",
+        "bookingitem",
+        "collectorassignment",
+        "testbatchgroup",
+        "testreport",
+        "prescriptionupload",
+    ),
     "reviews": ("review", "collectorrating"),
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
 }
