@@ -5,8 +5,11 @@ Every write goes through ``bookings.services``; a refusal (``DomainError``) beco
 """
 
 import csv
+import datetime
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -16,11 +19,26 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import StaffRole, User
+from accounts.models import User
+from bookings.assignment import (
+    MATCH_RANK,
+    AssignmentWarning,
+    Suggestion,
+    auto_assign_plan,
+    collector_loads,
+    collector_profiles,
+    collector_suggestions,
+    plan_fingerprint,
+)
 from bookings.labels import tube_labels_pdf
+from bookings.maps import maps_url
 from bookings.models import Booking, BookingItem
 from bookings.querysets import booking_status_counts, bookings_for_export, bookings_of_day
-from bookings.services import report_amend, report_upload
+from bookings.services import booking_mark_no_show, report_amend, report_upload
+from bookings.services.assignment import day_auto_assign
+from bookings.services.collections import collection_complete
+from bookings.services.visits import visit_refuse_samples
+from bookings.states import BOOKING_UPCOMING
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError, ValidationFailed
 from diagnopet.files import REPORT_TYPES, private_file_response, upload_check
@@ -65,19 +83,77 @@ def run_with_form(model_admin, request, queryset, *, form_class, action: str, ti
     return None
 
 
-class CollectorChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        area = obj.staff_profile.assigned_area
-        return f"{obj.get_full_name() or obj.phone} ({area})" if area else obj.get_full_name() or obj.phone
+# --- Assigning a collector ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RankedCollector:
+    """One collector for the selected visits: their suggestion for each, best first (``bookings.assignment``)."""
+
+    collector: User
+    suggestions: list[Suggestion]
+
+    @property
+    def warnings(self) -> list[AssignmentWarning]:
+        return [w for s in self.suggestions for w in s.warnings]
+
+    def rank_key(self):
+        return (
+            sum(1 for s in self.suggestions if s.warnings),
+            sum(MATCH_RANK[s.match] for s in self.suggestions),
+            sum(s.load / s.cap for s in self.suggestions),
+            self.collector.full_name,
+            self.collector.pk,
+        )
+
+    @property
+    def label(self) -> str:
+        first = self.suggestions[0]
+        name = self.collector.get_full_name() or self.collector.phone
+        if len(self.suggestions) == 1:
+            return f"{name} — {first.match_label} · {first.load}/{first.cap} visits that day"
+        fitting = sum(1 for s in self.suggestions if s.fits)
+        return f"{name} — fits {fitting} of {len(self.suggestions)} visits"
+
+
+def ranked_collectors(bookings) -> list[RankedCollector]:
+    """Every active collector for the selected bookings, best first: for one booking the order of
+    ``collector_suggestions``; for several, fewest visits with warnings, then area match and load."""
+    by_collector: dict[int, RankedCollector] = {}
+    for booking in bookings:
+        for suggestion in collector_suggestions(booking):
+            ranked = by_collector.setdefault(suggestion.collector.pk, RankedCollector(suggestion.collector, []))
+            ranked.suggestions.append(suggestion)
+    return sorted(by_collector.values(), key=RankedCollector.rank_key)
 
 
 class AssignCollectorForm(forms.Form):
-    collector = CollectorChoiceField(
-        queryset=User.objects.filter(is_active=True, is_staff=True, staff_profile__role=StaffRole.COLLECTOR)
-        .select_related("staff_profile")
-        .order_by("full_name", "pk"),
-        empty_label=None,
+    """The collector, from the ranked list; choosing one with warnings needs ``accept_warnings`` ticked."""
+
+    collector = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect, label="Collector")
+    accept_warnings = forms.BooleanField(
+        required=False, label="Assign anyway", help_text="The warnings shown are recorded with the assignment."
     )
+
+    def __init__(self, *args, ranked: list[RankedCollector], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ranked = {r.collector.pk: r for r in ranked}
+        self.fields["collector"].choices = [(r.collector.pk, r.label) for r in ranked]
+        if ranked:
+            self.fields["collector"].initial = ranked[0].collector.pk
+
+    def clean(self):
+        data = super().clean()
+        chosen = self.ranked.get(data.get("collector"))
+        if chosen is None:
+            return data
+        data["collector"] = chosen.collector
+        if chosen.warnings and not data.get("accept_warnings"):
+            raise forms.ValidationError(
+                [w.message for w in chosen.warnings] + ["Tick “Assign anyway” to assign despite this."],
+                code="assignment_warning",
+            )
+        return data
 
 
 class CancelForm(forms.Form):
@@ -85,7 +161,29 @@ class CancelForm(forms.Form):
 
 
 class NoShowForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000, strip=True, required=False)
+    reason = forms.ChoiceField(choices=[("", "—")] + Booking.NoShowReason.choices)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, strip=True, required=False)
+
+
+class CollectedAtDoorForm(forms.Form):
+    """The day sheet's "Collected" button: the phone's position when the browser gave it."""
+
+    latitude = forms.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
+    longitude = forms.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False)
+
+
+class RefuseAtDoorForm(forms.Form):
+    """The day sheet's "Refuse sample" form: the reason from the rejection reasons, and which samples."""
+
+    reason = forms.ChoiceField(choices=[("", "—")] + BookingItem.RejectionReason.choices)
+    items = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
+    notes = forms.CharField(max_length=1000, strip=True, required=False)
+
+    def __init__(self, *args, booking, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [
+            (item.pk, item.test.name) for item in booking.items.all() if item.status == BookingItem.Status.PENDING
+        ]
 
 
 class ItemChoiceField(forms.ModelChoiceField):
@@ -110,32 +208,202 @@ class PrescriptionVerifyForm(forms.Form):
 # --- The day sheet ------------------------------------------------------------------------------------------
 
 
-def booking_today_view(model_admin, request) -> TemplateResponse:
-    """Today's visits grouped by slot, with collector, area and counts per status. ``model_admin.get_queryset``
-    scopes the rows (a collector sees their own visits). ``?day=YYYY-MM-DD`` shows another day."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
-    day = timezone.localdate()
-    if request.GET.get("day"):
+def _day_of(model_admin, request, raw: str | None) -> datetime.date:
+    if raw:
         try:
-            day = forms.DateField().clean(request.GET["day"])
+            return forms.DateField().clean(raw)
         except forms.ValidationError:
             model_admin.message_user(request, "That is not a date; showing today.", messages.WARNING)
+    return timezone.localdate()
+
+
+@dataclass
+class SheetVisit:
+    """One visit as the day sheet shows it: the booking and what the collector needs at the door."""
+
+    booking: Booking
+    maps_url: str
+    tubes: list[str]
+    fasting: bool
+    preparation: list[str]
+    pending: bool  # samples still to take: the door buttons apply
+    no_show_form: NoShowForm
+    refuse_form: RefuseAtDoorForm
+
+
+def _sheet_visit(booking: Booking) -> SheetVisit:
+    items = list(booking.items.all())
+    tests = [item.test for item in items if item.status != BookingItem.Status.CANCELLED]
+    tubes = sorted({" · ".join(p for p in (t.sample_type, t.tube_type) if p) for t in tests} - {""})
+    preparation = list(dict.fromkeys(t.collection_instructions.strip() for t in tests if t.collection_instructions))
+    return SheetVisit(
+        booking=booking,
+        maps_url=maps_url(booking),
+        tubes=tubes,
+        fasting=any(t.fasting_required for t in tests),
+        preparation=preparation,
+        pending=booking.status in BOOKING_UPCOMING and any(i.status == BookingItem.Status.PENDING for i in items),
+        no_show_form=NoShowForm(auto_id=f"id_noshow_{booking.pk}_%s"),
+        refuse_form=RefuseAtDoorForm(booking=booking, auto_id=f"id_refuse_{booking.pk}_%s"),
+    )
+
+
+def booking_today_view(model_admin, request) -> TemplateResponse:
+    """The day sheet, phone first: a day's visits in time order (grouped by slot), each with what the collector
+    needs at the door (pet, tests, tubes, fasting and preparation, the customer's notes, phone and map links) and
+    the door buttons (collected, no-show, refuse sample). ``model_admin.get_queryset`` scopes the rows (a collector
+    sees their own visits). ``?day=YYYY-MM-DD`` shows another day."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    day = _day_of(model_admin, request, request.GET.get("day"))
     scoped = model_admin.get_queryset(request)
     bookings = list(bookings_of_day(scoped, day))
     counts = booking_status_counts(scoped.filter(booking_date=day))
-    groups = [(slot, list(rows)) for slot, rows in itertools.groupby(bookings, key=lambda b: b.slot)]
+    is_today = day == timezone.localdate()
+    visits = [_sheet_visit(b) for b in bookings]
+    groups = [(slot, list(rows)) for slot, rows in itertools.groupby(visits, key=lambda v: v.booking.slot)]
     context = {
         **model_admin.admin_site.each_context(request),
         "title": f"Visits of {day:%A %d %B %Y}",
         "opts": model_admin.model._meta,
         "day": day,
+        "is_today": is_today,
+        "previous_day": day - datetime.timedelta(days=1),
+        "next_day": day + datetime.timedelta(days=1),
         "groups": groups,
         "total": len(bookings),
         "status_counts": [(label, counts[value]) for value, label in Booking.Status.choices],
         "changelist_url": reverse("admin:bookings_booking_changelist"),
+        "may_act": model_admin.has_visit_permission(request),
+        "may_dispatch": model_admin.has_dispatch_permission(request),
     }
     return TemplateResponse(request, "admin/bookings/booking/today.html", context)
+
+
+def _door_visit(model_admin, request, object_id) -> Booking:
+    """The visit a door button acts on: POST only, by someone who may record visits, and only a visit the user may
+    see — for a collector, one assigned to them (``model_admin.get_queryset``); another's is 404."""
+    if request.method != "POST":
+        raise PermissionDenied
+    if not model_admin.has_visit_permission(request):
+        raise PermissionDenied
+    booking = (
+        model_admin.get_queryset(request).select_related("user").prefetch_related("items__test").filter(pk=object_id)
+    ).first()
+    if booking is None:
+        raise Http404("No visit of yours with this id.")
+    return booking
+
+
+def _back_to_sheet(booking: Booking) -> HttpResponseRedirect:
+    url = reverse("admin:bookings_booking_today")
+    return HttpResponseRedirect(f"{url}?day={booking.booking_date.isoformat()}#visit-{booking.pk}")
+
+
+def _door_run(model_admin, request, booking, form, run: Callable, done: str) -> HttpResponseRedirect:
+    """Run a door button's service (the same one the staff API calls); a refusal or a bad form is a message on the
+    day sheet, never a 500."""
+    if not form.is_valid():
+        errors = "; ".join(str(e) for field_errors in form.errors.values() for e in field_errors)
+        model_admin.message_user(request, f"{booking.code}: {errors}", messages.ERROR)
+        return _back_to_sheet(booking)
+    try:
+        run(form.cleaned_data)
+    except DomainError as exc:
+        model_admin.message_user(request, f"{booking.code}: {exc.message}", messages.ERROR)
+    else:
+        model_admin.message_user(request, f"{booking.code}: {done}", messages.SUCCESS)
+    return _back_to_sheet(booking)
+
+
+def visit_collected_view(model_admin, request, object_id):
+    booking = _door_visit(model_admin, request, object_id)
+    return _door_run(
+        model_admin,
+        request,
+        booking,
+        CollectedAtDoorForm(request.POST),
+        lambda data: collection_complete(
+            booking=booking, by=request.user, latitude=data["latitude"], longitude=data["longitude"]
+        ),
+        "samples collected.",
+    )
+
+
+def visit_no_show_view(model_admin, request, object_id):
+    booking = _door_visit(model_admin, request, object_id)
+    return _door_run(
+        model_admin,
+        request,
+        booking,
+        NoShowForm(request.POST),
+        lambda data: booking_mark_no_show(booking=booking, by=request.user, reason=data["reason"], notes=data["notes"]),
+        "marked no-show.",
+    )
+
+
+def visit_refuse_view(model_admin, request, object_id):
+    booking = _door_visit(model_admin, request, object_id)
+    return _door_run(
+        model_admin,
+        request,
+        booking,
+        RefuseAtDoorForm(request.POST, booking=booking),
+        lambda data: visit_refuse_samples(
+            booking=booking, by=request.user, reason=data["reason"], item_ids=data["items"], notes=data["notes"]
+        ),
+        "sample refused; its test goes into a free re-collection.",
+    )
+
+
+# --- The day's auto-assignment ------------------------------------------------------------------------------
+
+
+class AutoAssignForm(forms.Form):
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    plan = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100_000)
+
+
+def auto_assign_view(model_admin, request) -> TemplateResponse | HttpResponseRedirect:
+    """Plan the day's unassigned home visits (GET: the preview) and commit exactly that plan (POST with the
+    preview's fingerprint). If the day changed in between, nothing is written: the page says so and shows the new
+    plan to confirm."""
+    if not model_admin.has_dispatch_permission(request):
+        raise PermissionDenied
+    day = _day_of(model_admin, request, request.POST.get("day") or request.GET.get("day"))
+    if request.method == "POST":
+        form = AutoAssignForm(request.POST)
+        if form.is_valid():
+            try:
+                plan = day_auto_assign(
+                    day=form.cleaned_data["day"], by=request.user, previewed=form.cleaned_data["plan"]
+                )
+            except DomainError as exc:
+                model_admin.message_user(request, exc.message, messages.WARNING)
+            else:
+                assigned = sum(1 for v in plan if v.collector is not None)
+                model_admin.message_user(request, f"Assigned {assigned} visits of {day:%d %b %Y}.", messages.SUCCESS)
+                return HttpResponseRedirect(f"{reverse('admin:bookings_booking_today')}?day={day.isoformat()}")
+    plan = auto_assign_plan(day)
+    loads = collector_loads(day)
+    planned = Counter(v.collector.pk for v in plan if v.collector is not None)
+    totals = [
+        (profile, loads[profile.user_id], loads[profile.user_id] + planned[profile.user_id])
+        for profile in collector_profiles()
+        if loads[profile.user_id] or planned[profile.user_id]
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"Auto-assign the visits of {day:%A %d %B %Y}",
+        "opts": model_admin.model._meta,
+        "day": day,
+        "plan": plan,
+        "assignable": sum(1 for v in plan if v.collector is not None),
+        "totals": totals,
+        "form": AutoAssignForm(initial={"day": day, "plan": plan_fingerprint(plan)}),
+        "changelist_url": reverse("admin:bookings_booking_changelist"),
+    }
+    return TemplateResponse(request, "admin/bookings/booking/auto_assign.html", context)
 
 
 # --- Exports ------------------------------------------------------------------------------------------------

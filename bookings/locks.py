@@ -77,3 +77,15 @@ def slot_release(*, slot_id: int, collection_type: str) -> None:
         slots.filter(booked__gt=0).update(booked=F("booked") - 1)
     else:
         slots.filter(lab_booked__gt=0).update(lab_booked=F("lab_booked") - 1)
+
+
+def lock_unassigned_of_day(*, day) -> list[int]:
+    """The day's home visits still without a collector, locked in id order (the day's auto-assignment: nobody
+    assigns one of them by hand between its plan and its writes). Returns their ids."""
+    rows = Booking.objects.filter(
+        booking_date=day,
+        collection_type=CollectionType.HOME,
+        collection_staff__isnull=True,
+        status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
+    )
+    return list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))

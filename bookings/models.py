@@ -64,6 +64,14 @@ class Booking(TimeStampedModel):
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "No-show"
 
+    class NoShowReason(models.TextChoices):
+        NOBODY_HOME = "nobody_home", "Nobody at home"
+        UNREACHABLE = "unreachable", "Customer not reachable by phone"
+        PET_UNAVAILABLE = "pet_unavailable", "Pet not available"
+        CUSTOMER_DECLINED = "customer_declined", "Customer declined the visit"
+        WRONG_ADDRESS = "wrong_address", "Address not found"
+        OTHER = "other", "Other (see notes)"
+
     class CancelledBy(models.TextChoices):
         CUSTOMER = "customer", "Customer"
         STAFF = "staff", "Staff"
@@ -133,6 +141,7 @@ class Booking(TimeStampedModel):
     cancelled_by_role = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
     cancellation_reason = models.TextField(blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
+    no_show_reason = models.CharField(max_length=20, choices=NoShowReason.choices, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -176,6 +185,32 @@ class Booking(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.code
+
+
+class CollectorAssignment(TimeStampedModel):
+    """Each time a visit was given to a collector: by whom, by hand or by the day's auto-assignment, and the
+    warnings the assigner was shown and went past (outside the collector's areas, not a working day, over the
+    daily cap). The booking's ``collection_staff`` is the current collector; these rows are the history."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="assignments")
+    collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    automatic = models.BooleanField(default=False, help_text="Made by the day's auto-assignment.")
+    # [{"code": "outside_area", "message": "…"}, …]: what was shown before the assigner confirmed.
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["booking", "-created_at"], name="bookings_assignment_booking")]
+
+    def __str__(self) -> str:
+        return f"Booking #{self.booking_id} → user #{self.collector_id}"
+
+    @property
+    def warned(self) -> bool:
+        return bool(self.warnings)
 
 
 class TestBatchGroup(TimeStampedModel):

@@ -88,10 +88,12 @@ def item_is_overdue(item: BookingItem, now: datetime.datetime) -> bool:
 
 def bookings_of_day(queryset, day: datetime.date):
     """The visits of ``day`` from ``queryset`` (already scoped to the caller) in slot order, with what the day
-    sheet shows: customer, pet, slot, collector and the collector's area — one query."""
+    sheet shows: customer, pet, slot, collector and the collector's area in one query, the items with their tests
+    (tubes, fasting, preparation) in a second."""
     return (
         queryset.filter(booking_date=day)
         .select_related("user", "pet", "slot", "collection_staff__staff_profile")
+        .prefetch_related(Prefetch("items", queryset=BookingItem.objects.select_related("test").order_by("sequence")))
         .order_by(F("slot__start_time").asc(nulls_last=True), "code")
     )
 

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -95,6 +96,9 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
     )
     search_fields = ("code", "user__phone", "user__full_name", "pet__name", "address_text")
     date_hierarchy = "booking_date"
+    # Visit days newest first and, within a day, by the slot's start time (09:00, 10:00, 11:00), not by when the
+    # booking was made. PostgreSQL reads the booking_date index backwards and sorts each day's few rows.
+    ordering = ("-booking_date", F("slot__start_time").asc(nulls_last=True), "code")
     inlines = [BookingItemInline, PrescriptionUploadInline, TestReportInline]
     actions = [
         "assign_collector",
@@ -191,6 +195,24 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
         urls = [
             path("today/", self.admin_site.admin_view(self.today_view), name="bookings_booking_today"),
             path(
+                "today/<int:object_id>/collected/",
+                self.admin_site.admin_view(self.visit_collected_view),
+                name="bookings_booking_visit_collected",
+            ),
+            path(
+                "today/<int:object_id>/no-show/",
+                self.admin_site.admin_view(self.visit_no_show_view),
+                name="bookings_booking_visit_no_show",
+            ),
+            path(
+                "today/<int:object_id>/refuse/",
+                self.admin_site.admin_view(self.visit_refuse_view),
+                name="bookings_booking_visit_refuse",
+            ),
+            path(
+                "auto-assign/", self.admin_site.admin_view(self.auto_assign_view), name="bookings_booking_auto_assign"
+            ),
+            path(
                 "<path:object_id>/act/<str:action>/",
                 self.admin_site.admin_view(self.object_action_view),
                 name="bookings_booking_act",
@@ -200,6 +222,22 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
 
     def today_view(self, request):
         return admin_views.booking_today_view(self, request)
+
+    def visit_collected_view(self, request, object_id):
+        return admin_views.visit_collected_view(self, request, object_id)
+
+    def visit_no_show_view(self, request, object_id):
+        return admin_views.visit_no_show_view(self, request, object_id)
+
+    def visit_refuse_view(self, request, object_id):
+        return admin_views.visit_refuse_view(self, request, object_id)
+
+    def auto_assign_view(self, request):
+        return admin_views.auto_assign_view(self, request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_dispatch": self.has_dispatch_permission(request)}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The changelist actions the user may run, as buttons on the booking's own page.
@@ -227,16 +265,32 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
 
     @admin.action(description="Assign a collector…", permissions=["dispatch"])
     def assign_collector(self, request, queryset):
-        return admin_views.run_with_form(
+        """Collectors ranked for the selected visits (area, working day, load against the cap), with the warnings
+        of each; a collector with warnings needs "Assign anyway", and the warnings are recorded."""
+        bookings = list(queryset.select_related("address", "slot").order_by("booking_date", "code"))
+        ranked = admin_views.ranked_collectors(bookings)
+        form = admin_views.action_form(admin_views.AssignCollectorForm, request, ranked=ranked)
+        if not form.is_bound or not form.is_valid():
+            return admin_views.action_form_page(
+                self,
+                request,
+                bookings,
+                form=form,
+                action="assign_collector",
+                title="Assign a collector",
+                template="admin/bookings/booking/assign_collector.html",
+                ranked=ranked,
+                submit_label="Assign",
+            )
+        collector, accept = form.cleaned_data["collector"], form.cleaned_data["accept_warnings"]
+        admin_views.run_each(
             self,
             request,
-            queryset,
-            form_class=admin_views.AssignCollectorForm,
-            action="assign_collector",
-            title="Assign a collector",
-            operation=lambda b, data: booking_assign_collector(booking=b, collector=data["collector"], by=request.user),
-            done=lambda data: f"Assigned to {data['collector'].get_full_name() or data['collector'].phone}",
+            bookings,
+            lambda b: booking_assign_collector(booking=b, collector=collector, by=request.user, accept_warnings=accept),
+            done=f"Assigned to {collector.get_full_name() or collector.phone}",
         )
+        return None
 
     @admin.action(description="Confirm", permissions=["dispatch"])
     def confirm(self, request, queryset):
@@ -343,7 +397,9 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
             form_class=admin_views.NoShowForm,
             action="mark_no_show",
             title="Mark as no-show",
-            operation=lambda b, data: booking_mark_no_show(booking=b, by=request.user, reason=data["reason"]),
+            operation=lambda b, data: booking_mark_no_show(
+                booking=b, by=request.user, reason=data["reason"], notes=data["notes"]
+            ),
             done="Marked no-show",
         )
 

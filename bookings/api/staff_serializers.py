@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from billing.models import Payment
 from bookings.api.serializers import SlotSerializer
+from bookings.maps import maps_url
 from bookings.models import Booking, BookingItem
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
 from diagnopet.money import to_money
@@ -34,6 +35,7 @@ class VisitItemSerializer(ModelSerializer):
             "collection_instructions",
             "fasting_required",
             "status",
+            "rejection_reason",
         ]
         read_only_fields = fields
 
@@ -63,6 +65,7 @@ class VisitSerializer(ModelSerializer):
     total = serializers.DecimalField(source="total_amount", max_digits=12, decimal_places=2)
     amount_paid = serializers.SerializerMethodField()
     amount_due = serializers.SerializerMethodField(help_text="Total minus what has been paid.")
+    maps_url = serializers.SerializerMethodField(help_text="Google Maps search of the address pin; empty without one.")
 
     class Meta:
         model = Booking
@@ -78,7 +81,9 @@ class VisitSerializer(ModelSerializer):
             "address_text",
             "latitude",
             "longitude",
+            "maps_url",
             "notes",
+            "no_show_reason",
             "items",
             "fasting_required",
             "total",
@@ -86,6 +91,9 @@ class VisitSerializer(ModelSerializer):
             "amount_due",
         ]
         read_only_fields = fields
+
+    def get_maps_url(self, booking) -> str:
+        return maps_url(booking)
 
     def get_fasting_required(self, booking) -> bool:
         return any(item.test.fasting_required for item in booking.items.all())
@@ -121,3 +129,22 @@ class CollectedSerializer(serializers.Serializer):
     longitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
     )
+
+
+class NoShowSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Booking.NoShowReason.choices)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=1000, default="")
+
+
+class RefuseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=BookingItem.RejectionReason.choices, help_text="Why the sample cannot be used."
+    )
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="The refused items; empty: every item not yet taken.",
+    )
+    notes = StrictCharField(required=False, allow_blank=True, max_length=1000, default="")

@@ -1,4 +1,6 @@
-"""Collector staff API: today's visits, scanning a booking code, marking samples collected."""
+"""Collector staff API: today's visits, scanning a booking code, and the visit's outcome at the door (samples
+collected, no-show, samples refused). A collector acts only on visits assigned to them (another's answers 404);
+the same services run behind the back-office's day sheet."""
 
 import datetime
 
@@ -9,17 +11,32 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import StaffRole
 from accounts.permissions import HasStaffRole, user_has_role
-from bookings.api.staff_serializers import CollectedSerializer, VisitSerializer
+from bookings.api.staff_serializers import CollectedSerializer, NoShowSerializer, RefuseSerializer, VisitSerializer
 from bookings.codes import booking_code_normalize
 from bookings.models import Booking, BookingItem
 from bookings.services.collections import collection_complete
+from bookings.services.no_show import booking_mark_no_show
+from bookings.services.visits import visit_refuse_samples
 from diagnopet.api.filters import StrictQueryMixin
 from diagnopet.api.schema import errors
 from diagnopet.errors import ValidationFailed
+
+
+def reason_input(serializer_class, data) -> dict:
+    """The validated input of a reasoned action; a missing or unknown ``reason`` is 400 with a code a client can
+    branch on (``reason_required``, ``invalid_reason``), other field errors as DRF gives them."""
+    serializer = serializer_class(data=data)
+    if serializer.is_valid():
+        return serializer.validated_data
+    for error in serializer.errors.get("reason", []):
+        code = "reason_required" if error.code in ("required", "blank", "null") else "invalid_reason"
+        raise ValidationFailed(str(error), code=code, field="reason")
+    raise ValidationError(serializer.errors)
 
 
 def visits_for(user):
@@ -72,7 +89,7 @@ class CollectionViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.Generi
         return Response(self.get_serializer(visit).data)
 
     @extend_schema(
-        summary="Mark the visit's samples collected",
+        summary="Mark the visit's samples collected (on the visit's day only: 409 not_visit_day)",
         request=CollectedSerializer,
         responses={200: VisitSerializer, **errors(400, 401, 403, 404, 409)},
     )
@@ -91,5 +108,35 @@ class CollectionViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.Generi
             payment_amount=payment.get("amount"),
             payment_method=payment.get("method", "cash"),
             payment_reference=payment.get("reference", ""),
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=visit.pk)).data)
+
+    @extend_schema(
+        summary="Mark the visit a no-show, with a reason from the list",
+        description="400 `reason_required` without a reason, `invalid_reason` for one not in the list; "
+        "409 `invalid_transition` once the visit is recorded.",
+        request=NoShowSerializer,
+        responses={200: VisitSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        visit = self.get_object()
+        data = reason_input(NoShowSerializer, request.data)
+        booking_mark_no_show(booking=visit, by=request.user, reason=data["reason"], notes=data["notes"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=visit.pk)).data)
+
+    @extend_schema(
+        summary="Refuse samples at the door, with a reason from the rejection reasons",
+        description="The items are cancelled with the reason and their tests go into a free re-collection. On the "
+        "visit's day only (409 `not_visit_day`); 400 `reason_required` / `invalid_reason`.",
+        request=RefuseSerializer,
+        responses={200: VisitSerializer, **errors(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        visit = self.get_object()
+        data = reason_input(RefuseSerializer, request.data)
+        visit_refuse_samples(
+            booking=visit, by=request.user, reason=data["reason"], item_ids=data["items"], notes=data["notes"]
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=visit.pk)).data)

@@ -20,9 +20,10 @@ from billing.services import (
     distance_pricing_active,
     road_distance_km,
 )
+from bookings.assignment import assignment_warnings
 from bookings.codes import booking_code_new
 from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
-from bookings.models import Booking, BookingItem, CollectionType, TestReport
+from bookings.models import Booking, BookingItem, CollectionType, CollectorAssignment, TestReport
 from bookings.services.notifications import notify_booking_confirmed
 from bookings.states import BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
@@ -43,12 +44,19 @@ def _lock_report(report: TestReport) -> TestReport:
 
 
 @transaction.atomic
-def booking_assign_collector(*, booking: Booking, collector, by) -> Booking:
+def booking_assign_collector(
+    *, booking: Booking, collector, by, accept_warnings: bool = False, automatic: bool = False
+) -> Booking:
     """Give a pending or confirmed booking to a collector; a pending one becomes confirmed.
 
-    The admin's "assign collector" action and any staff API call this, so the customer hears of it the same way
-    from both: the assignment that confirms the booking sends "booking confirmed" (naming the collector; once per
-    booking), a later change of collector sends "collector assigned" (once per collector); assigning the same
+    Outside the collector's service areas, on a day they do not work or beyond their daily visit cap
+    (``bookings.assignment``) the assignment is refused (409 ``assignment_warning``, the reasons in the message)
+    unless ``accept_warnings``: the assigner saw the warnings and went on. Every assignment is recorded
+    (``CollectorAssignment``) with the warnings it went past.
+
+    The admin's "assign collector" action and the auto-assign page call this, so the customer hears of it the same
+    way from both: the assignment that confirms the booking sends "booking confirmed" (naming the collector; once
+    per booking), a later change of collector sends "collector assigned" (once per collector); assigning the same
     collector again sends nothing.
     """
     profile = getattr(collector, "staff_profile", None)
@@ -58,6 +66,16 @@ def booking_assign_collector(*, booking: Booking, collector, by) -> Booking:
     if booking.status not in (B.PENDING, B.CONFIRMED):
         check_transition("booking", booking.status, B.CONFIRMED)
     changes_collector = booking.collection_staff_id != collector.pk
+    warnings = assignment_warnings(booking, collector)
+    if warnings and not accept_warnings:
+        raise Conflict(" ".join(w.message for w in warnings), code="assignment_warning")
+    CollectorAssignment.objects.create(
+        booking=booking,
+        collector=collector,
+        assigned_by=by,
+        automatic=automatic,
+        warnings=[w.as_dict() for w in warnings],
+    )
     booking.collection_staff = collector
     fields = ["collection_staff", "updated_at"]
     confirms = booking.status == B.PENDING
@@ -349,20 +367,9 @@ def report_amend(*, report: TestReport, file, by, reason: str, findings: str = "
     )
 
 
-@transaction.atomic
-def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booking:
-    """Reject a sample (haemolysed, clotted, …). The test is re-collected free of charge in a new booking linked to
-    the original (one re-collection booking gathers every rejected item of the same booking), and the customer is
-    told why. Returns the re-collection booking."""
-    if reason not in BookingItem.RejectionReason.values:
-        raise ValidationFailed("Choose a rejection reason from the list.", code="invalid_reason", field="reason")
-    original = lock_booking(booking_id=item.booking_id)
-    item = _lock_item(item)
-    check_transition("item", item.status, It.REJECTED)
-    now = timezone.now()
-    item.status, item.rejection_reason, item.rejection_notes, item.rejected_at = It.REJECTED, reason, notes, now
-    item.save(update_fields=["status", "rejection_reason", "rejection_notes", "rejected_at", "updated_at"])
-
+def recollection_add(*, original: Booking, tests, now) -> Booking:
+    """Put ``tests`` into the free re-collection booking of ``original`` (one gathers every sample to take again;
+    created when there is none still upcoming). Call with ``original`` locked."""
     recollection = original.recollections.filter(status__in=BOOKING_UPCOMING).first()
     if recollection is None:
         recollection = Booking.objects.create(
@@ -382,8 +389,30 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
             recollection_of=original,
         )
         billing_record_create_draft(booking=recollection, items=[])
-    sequence = (recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
-    BookingItem.objects.create(booking=recollection, sequence=sequence, test=item.test, unit_price=0)
+    sequence = recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+    present = set(recollection.items.values_list("test_id", flat=True))
+    for test in tests:
+        if test.pk not in present:
+            sequence += 1
+            BookingItem.objects.create(booking=recollection, sequence=sequence, test=test, unit_price=0)
+    return recollection
+
+
+@transaction.atomic
+def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booking:
+    """Reject a sample (haemolysed, clotted, …). The test is re-collected free of charge in a new booking linked to
+    the original (one re-collection booking gathers every rejected item of the same booking), and the customer is
+    told why. Returns the re-collection booking."""
+    if reason not in BookingItem.RejectionReason.values:
+        raise ValidationFailed("Choose a rejection reason from the list.", code="invalid_reason", field="reason")
+    original = lock_booking(booking_id=item.booking_id)
+    item = _lock_item(item)
+    check_transition("item", item.status, It.REJECTED)
+    now = timezone.now()
+    item.status, item.rejection_reason, item.rejection_notes, item.rejected_at = It.REJECTED, reason, notes, now
+    item.save(update_fields=["status", "rejection_reason", "rejection_notes", "rejected_at", "updated_at"])
+
+    recollection = recollection_add(original=original, tests=[item.test], now=now)
     _complete_if_done(original, now)
     label = BookingItem.RejectionReason(reason).label.lower()
     notification_create(

@@ -62,7 +62,7 @@ def test_today_page_groups_visits_by_slot_with_collector_area_and_counts(admin_c
     response = admin_client.get(TODAY_URL)
 
     assert response.status_code == 200
-    groups = [(slot, [booking.pk for booking in rows]) for slot, rows in response.context["groups"]]
+    groups = [(slot, [v.booking.pk for v in rows]) for slot, rows in response.context["groups"]]
     assert groups == [(early, [b.pk, c.pk]), (late, [a.pk])]  # in slot order, then by code
     counts = dict(response.context["status_counts"])
     assert (counts["Pending"], counts["Confirmed"], counts["Cancelled"], counts["Completed"]) == (1, 1, 1, 0)
@@ -77,7 +77,7 @@ def test_today_page_of_another_day_and_a_bad_day(admin_client, slots):
     later = BookingFactory(booking_date=tomorrow)
 
     response = admin_client.get(TODAY_URL, {"day": tomorrow.isoformat()})
-    assert [b.pk for _, rows in response.context["groups"] for b in rows] == [later.pk]
+    assert [v.booking.pk for _, rows in response.context["groups"] for v in rows] == [later.pk]
 
     assert admin_client.get(TODAY_URL, {"day": "not-a-day"}).context["day"] == timezone.localdate()
 
@@ -90,7 +90,7 @@ def test_collector_lands_on_their_own_visits(slots):
 
     response = login(collector).get(TODAY_URL)
 
-    assert [b.pk for _, rows in response.context["groups"] for b in rows] == [mine.pk]
+    assert [v.booking.pk for _, rows in response.context["groups"] for v in rows] == [mine.pk]
     assert dict(response.context["status_counts"])["Pending"] == 1
 
 
