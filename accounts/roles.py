@@ -30,7 +30,15 @@ CRUD = ("add", "change", "delete", "view")
 
 # Every model of our apps, by app label (model names as Django spells them in permission codenames).
 OUR_MODELS: dict[str, tuple[str, ...]] = {
-    "accounts": ("user", "address", "phoneotp", "staffprofile", "collectorarea", "notification", "notificationdelivery"),
+    "accounts": (
+        "user",
+        "address",
+        "phoneotp",
+        "staffprofile",
+        "collectorarea",
+        "notification",
+        "notificationdelivery",
+    ),
     "pets": ("pet",),
     "catalog": ("testcategory", "testtag", "labtest"),
     "clinic": ("clinicinfo", "clinicholiday"),

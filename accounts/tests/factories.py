@@ -1,7 +1,16 @@
 import factory
 from django.utils import timezone
 
-from accounts.models import Address, Notification, NotificationDelivery, PhoneOTP, StaffProfile, StaffRole, User
+from accounts.models import (
+    Address,
+    CollectorArea,
+    Notification,
+    NotificationDelivery,
+    PhoneOTP,
+    StaffProfile,
+    StaffRole,
+    User,
+)
 
 DEFAULT_PASSWORD = "Sup3r-secret-pass!"
 
@@ -72,3 +81,14 @@ class NotificationDeliveryFactory(factory.django.DjangoModelFactory):
 
     notification = factory.SubFactory(NotificationFactory)
     channel = NotificationDelivery.Channel.SMS
+
+
+class CollectorAreaFactory(factory.django.DjangoModelFactory):
+    """A postal-code area; pass latitude, longitude and radius_km for a centre."""
+
+    class Meta:
+        model = CollectorArea
+
+    profile = factory.SubFactory(StaffProfileFactory)
+    name = factory.Sequence(lambda n: f"Area {n}")
+    postal_code = factory.Sequence(lambda n: f"5600{n % 100:02d}")

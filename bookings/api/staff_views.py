@@ -3,6 +3,7 @@ collected, no-show, samples refused). A collector acts only on visits assigned t
 the same services run behind the back-office's day sheet."""
 
 import datetime
+from collections.abc import Mapping
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -33,9 +34,11 @@ def reason_input(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     if serializer.is_valid():
         return serializer.validated_data
-    for error in serializer.errors.get("reason", []):
-        code = "reason_required" if error.code in ("required", "blank", "null") else "invalid_reason"
-        raise ValidationFailed(str(error), code=code, field="reason")
+    if "reason" in serializer.errors:
+        raw = data.get("reason") if isinstance(data, Mapping) else None
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            raise ValidationFailed("Say why: a reason is required.", code="reason_required", field="reason")
+        raise ValidationFailed("Choose a reason from the list.", code="invalid_reason", field="reason")
     raise ValidationError(serializer.errors)
 
 
