@@ -116,9 +116,9 @@ def test_collector_marks_a_visit_collected_then_the_lab_reports_and_another_memb
         f"Samples collected: {mine.code}."
     )
     collector.get_by_role("link", name="Today's visits").click()
-    status_cell = collector.locator("table.day-slot tbody tr", has_text=mine.code).locator("td").nth(1)
+    status_cell = collector.locator("article.visit", has_text=mine.code).locator(".badge")
     expect(status_cell).to_have_text("Collected")
-    other_cell = collector.locator("table.day-slot tbody tr", has_text=mine_too.code).locator("td").nth(1)
+    other_cell = collector.locator("article.visit", has_text=mine_too.code).locator(".badge")
     expect(other_cell).to_have_text("Confirmed")
     screenshot(collector, "1-collector-today")
 
