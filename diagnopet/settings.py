@@ -316,6 +316,7 @@ SPECTACULAR_SETTINGS = {
         "BookingItemStatusEnum": "bookings.models.BookingItem.Status",
         "ReportStatusEnum": "bookings.models.TestReport.Status",
         "RejectionReasonEnum": "bookings.models.BookingItem.RejectionReason",
+        "NoShowReasonEnum": "bookings.models.Booking.NoShowReason",
         "BillingStatusEnum": "billing.models.BillingRecord.Status",
         "PaymentMethodEnum": "billing.models.Payment.Method",
         "SpeciesEnum": "pets.models.Pet.Species",  # also content testimonials' pet_species
