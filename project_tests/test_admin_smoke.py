@@ -19,7 +19,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Address, Notification, NotificationDelivery, PhoneOTP, StaffProfile, User
+from accounts.models import (
+    Address,
+    CollectorArea,
+    Notification,
+    NotificationDelivery,
+    PhoneOTP,
+    StaffProfile,
+    User,
+)
 from accounts.tests import factories as accounts_f
 from billing.models import (
     BillingDocument,
@@ -32,7 +40,15 @@ from billing.models import (
     ProviderEvent,
 )
 from billing.tests import factories as billing_f
-from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, TestBatchGroup, TestReport
+from bookings.models import (
+    Booking,
+    BookingItem,
+    CollectionSlot,
+    CollectorAssignment,
+    PrescriptionUpload,
+    TestBatchGroup,
+    TestReport,
+)
 from bookings.tests import factories as bookings_f
 from catalog import models as catalog_models
 from catalog.tests import factories as catalog_f
@@ -64,6 +80,7 @@ MAKERS = {
     Address: accounts_f.AddressFactory,
     PhoneOTP: accounts_f.PhoneOTPFactory,
     StaffProfile: accounts_f.StaffProfileFactory,
+    CollectorArea: accounts_f.CollectorAreaFactory,
     Notification: accounts_f.NotificationFactory,
     NotificationDelivery: accounts_f.NotificationDeliveryFactory,
     Pet: pets_f.PetFactory,
@@ -95,6 +112,7 @@ MAKERS = {
     content_models.Faq: content_f.FaqFactory,
     content_models.Announcement: content_f.AnnouncementFactory,
     content_models.Testimonial: content_f.TestimonialFactory,
+    CollectorAssignment: bookings_f.CollectorAssignmentFactory,
 }
 
 # Rows that only the business flows create (or that are read-only records): no add page.
@@ -114,6 +132,7 @@ ADD_DISABLED = {
     PrescriptionUpload,
     Review,
     CollectorRating,
+    CollectorAssignment,
 }
 
 REGISTERED = sorted(

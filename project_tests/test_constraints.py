@@ -19,6 +19,7 @@ from django.db.models import F
 
 from accounts.tests.factories import (
     AddressFactory,
+    CollectorAreaFactory,
     NotificationDeliveryFactory,
     NotificationFactory,
     StaffProfileFactory,
@@ -65,11 +66,24 @@ def _refund_of_payment(**fields):
     return PaymentFactory(billing_record=payment.billing_record, kind="refund", refund_of=payment, **fields)
 
 
+def _circle_area():
+    """A collector's area given as a centre and a radius, without a postal code."""
+    return CollectorAreaFactory(
+        postal_code="", latitude=Decimal("12.97"), longitude=Decimal("77.64"), radius_km=Decimal("3")
+    )
+
+
 CHECK_CASES = [
     # accounts
     ("accounts_user_locked_has_until", UserFactory, {"is_locked": True, "locked_until": None}),
     ("accounts_address_latitude_range", AddressFactory, {"latitude": Decimal("90.000001")}),
     ("accounts_address_longitude_range", AddressFactory, {"longitude": Decimal("-180.000001")}),
+    ("accounts_staff_visit_cap_positive", StaffProfileFactory, {"daily_visit_cap": 0}),
+    ("accounts_collectorarea_centre_whole", _circle_area, {"radius_km": None}),
+    ("accounts_collectorarea_postal_or_centre", CollectorAreaFactory, {"postal_code": ""}),
+    ("accounts_collectorarea_radius_positive", _circle_area, {"radius_km": Decimal("0")}),
+    ("accounts_collectorarea_latitude_range", _circle_area, {"latitude": Decimal("-90.000001")}),
+    ("accounts_collectorarea_longitude_range", _circle_area, {"longitude": Decimal("180.000001")}),
     # pets
     ("pets_pet_weight_positive", PetFactory, {"weight_kg": Decimal("0")}),
     ("pets_pet_age_non_negative", PetFactory, {"age_years": Decimal("-1")}),

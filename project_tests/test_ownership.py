@@ -18,7 +18,12 @@ from pets.tests.factories import PetFactory
 pytestmark = pytest.mark.django_db
 
 # Public (catalog) and staff routes have their own access rules and tests.
-NOT_CUSTOMER_OWNED = {"catalog:test-detail", "bookings:collection-collected"}
+NOT_CUSTOMER_OWNED = {
+    "catalog:test-detail",
+    "bookings:collection-collected",
+    "bookings:collection-no-show",
+    "bookings:collection-refuse",
+}
 
 
 def _delivered_report(*, user):

@@ -14,7 +14,8 @@ One module per page (bookings, items, reports, slots, prescriptions, the collect
 importing them here registers them with the admin site.
 """
 
-from bookings.admin import bookings, items, prescriptions, reports, slots, visit_scope
+from bookings.admin import assignments, bookings, items, prescriptions, reports, slots, visit_scope
+from bookings.admin.assignments import CollectorAssignmentAdmin
 from bookings.admin.bookings import BookingAdmin
 from bookings.admin.items import BookingItemAdmin, TestBatchGroupAdmin
 from bookings.admin.prescriptions import PrescriptionUploadAdmin
@@ -24,6 +25,7 @@ from bookings.admin.visit_scope import VisitScopedAddressAdmin, VisitScopedPetAd
 
 __all__ = [
     "BookingAdmin",
+    "CollectorAssignmentAdmin",
     "BookingItemAdmin",
     "CollectionSlotAdmin",
     "PrescriptionUploadAdmin",
@@ -31,6 +33,7 @@ __all__ = [
     "TestReportAdmin",
     "VisitScopedAddressAdmin",
     "VisitScopedPetAdmin",
+    "assignments",
     "bookings",
     "items",
     "prescriptions",

@@ -25,6 +25,7 @@ from bookings.services import (
     item_reject,
     item_start_processing,
 )
+from bookings.services.collections import collection_complete
 from bookings.services.no_show import booking_mark_no_show
 from bookings.states import BOOKING_TERMINAL, ITEM_IN_LAB
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
@@ -151,6 +152,7 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
                     "processing_at",
                     "completed_at",
                     "no_show_at",
+                    "no_show_reason",
                 )
             },
         ),
@@ -300,12 +302,11 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
 
     @admin.action(description="Mark samples collected", permissions=["visit"])
     def mark_collected(self, request, queryset):
+        # A collector records their visit on its day only, as on the day sheet and in the staff API; the clinic
+        # admin may record one afterwards.
+        mark = collection_complete if staff_is_collector(request.user) else booking_mark_collected
         admin_views.run_each(
-            self,
-            request,
-            queryset,
-            lambda b: booking_mark_collected(booking=b, by=request.user),
-            done="Samples collected",
+            self, request, queryset, lambda b: mark(booking=b, by=request.user), done="Samples collected"
         )
 
     def _each_item(self, request, queryset, *, status: str, service, done: str, none_message: str):

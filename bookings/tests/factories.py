@@ -10,6 +10,7 @@ from bookings.models import (
     BookingItem,
     CollectionSlot,
     CollectionType,
+    CollectorAssignment,
     PrescriptionUpload,
     TestBatchGroup,
     TestReport,
@@ -91,3 +92,12 @@ class PrescriptionUploadFactory(factory.django.DjangoModelFactory):
     file_name = "prescription.pdf"
     file_type = "application/pdf"
     file_size_bytes = 16
+
+
+class CollectorAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectorAssignment
+
+    booking = factory.SubFactory(BookingFactory)
+    collector = factory.SubFactory(StaffUserFactory)
+    assigned_by = factory.SubFactory(StaffUserFactory)

@@ -160,6 +160,18 @@ def test_collector_marks_their_visit_collected_but_not_another_collectors(db):
     assert mine.items.filter(collected_by=collector, due_at__isnull=False).count() == 2
 
 
+def test_collector_cannot_mark_tomorrows_visit_collected_from_the_list(db):
+    collector = make_staff(StaffRole.COLLECTOR)
+    tomorrow = booking_with_items(status=Booking.Status.CONFIRMED, collection_staff=collector)
+
+    # The list shows collectors today's visits by default; "Today and later" lists tomorrow's.
+    _, messages = run_action(login(collector), f"{BOOKINGS}?day=upcoming", "mark_collected", [tomorrow])
+
+    tomorrow.refresh_from_db()
+    assert tomorrow.status == Booking.Status.CONFIRMED
+    assert any("can be done only on that day" in m for m in messages)
+
+
 def test_collector_gets_only_the_actions_of_a_visit(db):
     collector = make_staff(StaffRole.COLLECTOR)
     response = login(collector).get(BOOKINGS)
@@ -607,7 +619,10 @@ def test_button_with_a_form_shows_it_then_applies(admin_client):
 def test_buttons_keep_the_role_rules(db):
     collector, other = make_staff(StaffRole.COLLECTOR), make_staff(StaffRole.COLLECTOR)
     theirs = booking_with_items(status=Booking.Status.CONFIRMED, collection_staff=other)
-    mine = booking_with_items(status=Booking.Status.CONFIRMED, collection_staff=collector)
+    # Today: a collector records a visit on its day only.
+    mine = booking_with_items(
+        status=Booking.Status.CONFIRMED, collection_staff=collector, booking_date=timezone.localdate()
+    )
     analyst = make_staff(StaffRole.ANALYST)
 
     assert login(collector).post(_act(theirs, "mark_collected")).status_code == 404

@@ -40,6 +40,7 @@ def home_visit(collector, *, pin, km, charge, bill_status=BillingRecord.Status.D
     booking = BookingFactory(
         collection_staff=collector,
         status=Booking.Status.CONFIRMED,
+        booking_date=timezone.localdate(),  # collected on the visit's day only
         latitude=pin[0],
         longitude=pin[1],
         estimated_distance_km=D(km),
