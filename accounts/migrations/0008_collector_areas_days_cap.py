@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_search_trgm'),
+        ('accounts', '0007_notification_kinds_merged'),
     ]
 
     operations = [
