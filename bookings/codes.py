@@ -1,4 +1,7 @@
-"""Booking codes: short, unique, read aloud and typed without confusion."""
+"""Booking and item codes: short, unique, read aloud and typed without confusion.
+
+A booking's code is ``DP-`` and six characters; each of its items (a tube) adds its two-digit number:
+``DP-7K3Q9X-01``. One normalisation serves both, so a scanner's or a person's spelling finds either."""
 
 import secrets
 
@@ -19,3 +22,8 @@ def booking_code_normalize(raw: str) -> str:
     if not code.startswith(PREFIX):
         code = PREFIX + code.removeprefix("DP")
     return code
+
+
+def item_code(booking_code: str, sequence: int) -> str:
+    """An item's code: its booking's code and its number on two digits (three from the 100th item on)."""
+    return f"{booking_code}-{sequence:02d}"

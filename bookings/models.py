@@ -251,7 +251,19 @@ class BookingItem(TimeStampedModel):
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="items")
     sequence = models.PositiveSmallIntegerField(default=1, help_text="Item number on the tube label.")
+    # Set with the item (bookings.codes.item_code) and never changed: it is printed on the tube.
+    code = models.CharField(
+        max_length=16, unique=True, editable=False, help_text="The tube's scannable code, e.g. DP-7K3Q9X-01."
+    )
     test = models.ForeignKey("catalog.LabTest", on_delete=models.PROTECT, related_name="booking_items")
+    # The package this test was booked in (its price is a share of the package's); empty for a test booked alone.
+    package = models.ForeignKey(
+        "catalog.LabTest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="package_booking_items",
+    )
     batch_group = models.ForeignKey(
         TestBatchGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="items"
     )
@@ -276,6 +288,8 @@ class BookingItem(TimeStampedModel):
     class Meta:
         ordering = ["booking_id", "sequence"]
         indexes = [
+            # The admin's search by tube code (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
+            GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="bookings_item_code_trgm"),
             # The samples in the lab (bookings.states.ITEM_IN_LAB; the admin's overdue filter), a few thousand among
             # millions: without it the overdue list (and its dates' MIN/MAX) walked every item.
             models.Index(

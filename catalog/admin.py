@@ -10,7 +10,7 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ExportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from catalog.models import LabTest, TestCategory, TestTag
+from catalog.models import LabTest, PackageComponent, TestCategory, TestTag
 from catalog.resources import LabTestResource
 from catalog.services import catalog_import_errors
 from diagnopet.admin_base import TIMESTAMPS
@@ -66,6 +66,19 @@ class TestTagAdmin(TestCountMixin, admin.ModelAdmin):
     readonly_fields = TIMESTAMPS
 
 
+class PackageComponentInline(admin.TabularInline):
+    """A package's tests, in order: booking the package books each as an item of its own."""
+
+    model = PackageComponent
+    fk_name = "package"
+    fields = ("position", "test")
+    autocomplete_fields = ("test",)
+    ordering = ("position",)
+    extra = 0
+    verbose_name = "component test"
+    verbose_name_plural = "component tests (packages only; also the CSV's components column)"
+
+
 @admin.register(LabTest)
 class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``), in the
@@ -102,6 +115,7 @@ class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmi
     search_fields = ("code", "name", "description")
     autocomplete_fields = ("tags",)
     readonly_fields = TIMESTAMPS
+    inlines = [PackageComponentInline]
     fieldsets = (
         (None, {"fields": ("code", "name", "category", "tags", "species", "description", "is_package", "is_active")}),
         ("Price", {"fields": ("price", "discounted_price")}),

@@ -53,6 +53,15 @@ class LabTest(TimeStampedModel):
     fasting_required = models.BooleanField(default=False)
     tat_hours = models.PositiveIntegerField(null=True, blank=True, help_text="Turnaround time in hours.")
     is_package = models.BooleanField(default=False)
+    # A package's tests, in the order they are listed (PackageComponent.position); booking a package books these.
+    components = models.ManyToManyField(
+        "self",
+        through="PackageComponent",
+        through_fields=("package", "test"),
+        symmetrical=False,
+        blank=True,
+        related_name="packages",
+    )
     is_active = models.BooleanField(default=True, db_index=True)
 
     objects = LabTestQuerySet.as_manager()
@@ -87,3 +96,28 @@ class LabTest(TimeStampedModel):
     def effective_price(self):
         """What a customer pays per unit today: the discounted price when set, else the price."""
         return self.discounted_price if self.discounted_price is not None else self.price
+
+
+class PackageComponent(TimeStampedModel):
+    """One test of a package (``LabTest.is_package``), at its place in the package's list.
+
+    Booking the package books one item per component (its own tube, report and turnaround), the package's price
+    split across them (``catalog.pricing.package_split``).
+    """
+
+    package = models.ForeignKey(LabTest, on_delete=models.CASCADE, related_name="component_links")
+    # A test sold in a package is not deleted from under it.
+    test = models.ForeignKey(LabTest, on_delete=models.PROTECT, related_name="package_links")
+    position = models.PositiveSmallIntegerField(help_text="Its place in the package's list, from 1.")
+
+    class Meta:
+        ordering = ["package_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "test"], name="catalog_component_unique_test"),
+            models.UniqueConstraint(fields=["package", "position"], name="catalog_component_unique_position"),
+            models.CheckConstraint(condition=~Q(package=F("test")), name="catalog_component_not_itself"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="catalog_component_position_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. test #{self.test_id} of package #{self.package_id}"

@@ -23,14 +23,23 @@ class LabTestQuerySet(models.QuerySet):
         # SQLite (the bare-machine default) has no JSON containment: match the quoted element in the JSON text.
         return self.filter(species__icontains=f'"{species}"')
 
+    @staticmethod
+    def component_links_prefetch():
+        """A package's ``component_links`` with their tests, in the package's order (one query for a page)."""
+        from catalog.models import PackageComponent  # models.py imports this module
+
+        links = PackageComponent.objects.select_related("test").order_by("package_id", "position")
+        return models.Prefetch("component_links", queryset=links)
+
     def for_catalog(self):
         """Active tests with everything the public API shows, in a fixed number of queries."""
         return (
             self.active()
             .with_current_price()
             .select_related("category")
-            # Tags of every test on the page in one query (in TestTag's order: by name).
-            .prefetch_related("tags")
+            # Tags of every test on the page in one query (in TestTag's order: by name), and the packages'
+            # components with their tests in one more (in each package's order).
+            .prefetch_related("tags", self.component_links_prefetch())
             # id last: a stable order for pagination when names repeat.
             .order_by("category__display_order", "name", "id")
         )

@@ -4,22 +4,28 @@ One definition of the format serves the admin's import (preview, then confirm), 
 Each widget turns one cell into a value or raises ``ValueError`` with the message the row shows; the resource adds
 the rules that span cells (a price, the discount within it, a code once per file). Categories and tags are matched
 by slug or name and created as needed: a dry run creates them inside import-export's transaction, which it rolls back.
+
+A package's ``components`` are its tests' codes, ``;``-separated, in the order the package lists them. The column is
+optional (files without it import as before and leave components alone); each code must name a test already in the
+catalog or on an earlier row of the file, and not another package.
 """
 
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from django.db.models.functions import Upper
 from django.utils.text import slugify
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
-from catalog.models import LabTest, TestCategory, TestTag
+from catalog.models import LabTest, PackageComponent, TestCategory, TestTag
 from diagnopet.spreadsheet import spreadsheet_safe, spreadsheet_text
 
 # Tests in this category are sold as bundles (``LabTest.is_package``).
 PACKAGE_CATEGORY_SLUG = "packages"
+# Columns a file may leave out: then what they hold is left as it is.
+OPTIONAL_COLUMNS = ("components",)
 # The species a pet can be (pets.Pet.Species); spelled out here because catalog does not depend on pets.
 SPECIES = ("dog", "cat", "bird", "rabbit", "other")
 _YES = frozenset({"yes", "y", "true", "1"})
@@ -184,6 +190,17 @@ class TagsWidget(widgets.ManyToManyWidget):
         )
 
 
+class ComponentsWidget(widgets.Widget):
+    """A package's tests by code, ``;``-separated, in order: their codes as written (checked against the catalog by
+    ``LabTestResource``, which knows the row)."""
+
+    def clean(self, value, row=None, **kwargs) -> list[str]:
+        return _names(value)
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        return spreadsheet_safe(";".join(value or []))
+
+
 class CodeInstanceLoader(BaseInstanceLoader):
     """The file's existing tests in one query, matched by code regardless of case (as the unique constraint is)."""
 
@@ -195,6 +212,10 @@ class CodeInstanceLoader(BaseInstanceLoader):
 
     def get_instance(self, row):
         return self.tests.get(_cell(row.get("code")).upper())
+
+
+def _component_links():
+    return PackageComponent.objects.select_related("test").only("package_id", "position", "test__code")
 
 
 def _column(name: str, widget: widgets.Widget) -> fields.Field:
@@ -223,6 +244,8 @@ class LabTestResource(resources.ModelResource):
     discounted_price = _column("discounted_price", DecimalWidget(max_digits=12, places=2))
     description = _column("description", TextWidget())
     collection_instructions = _column("collection_instructions", TextWidget())
+    # No model attribute: read in import_instance, written in save_m2m (PackageComponent rows), shown by dehydrate.
+    components = fields.Field(column_name="components", widget=ComponentsWidget())
 
     class Meta:
         model = LabTest
@@ -241,6 +264,7 @@ class LabTestResource(resources.ModelResource):
             "discounted_price",
             "description",
             "collection_instructions",
+            "components",
         )
         import_id_fields = ("code",)
         instance_loader_class = CodeInstanceLoader
@@ -255,12 +279,17 @@ class LabTestResource(resources.ModelResource):
         self.tags_created: list[str] = []
         self._category_ids: set[int] | None = None  # those before the import; None until before_import accepts
         self._tag_ids: set[int] = set()
+        # Code (upper case) → the component tests' ids, in order, for the rows of a file with a components column
+        # (a code is on one row only: import_instance refuses a repeat).
+        self._components: dict[int, list[int]] = {}
 
     def before_import(self, dataset, **kwargs):
         if not dataset.headers:
             raise ValueError("the file is empty")
         dataset.headers = [_cell(name).lower() for name in dataset.headers]
-        missing = [column for column in self._meta.fields if column not in dataset.headers]
+        missing = [
+            column for column in self._meta.fields if column not in dataset.headers and column not in OPTIONAL_COLUMNS
+        ]
         if missing:
             del dataset[:]  # every row would only repeat the header's problem
             raise ValueError(f"the header is missing the column(s): {', '.join(missing)}")
@@ -290,13 +319,74 @@ class LabTestResource(resources.ModelResource):
                 errors["code"] = [f"'{instance.code}' is already on row {first}"]
         if "category" not in errors:
             instance.is_package = instance.category.slug == PACKAGE_CATEGORY_SLUG
+        if "components" in row:
+            try:
+                self._components[_cell(row.get("code")).upper()] = self._component_ids(instance, row["components"])
+            except ValueError as error:
+                errors["components"] = [str(error)]
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def _component_ids(instance: LabTest, value) -> list[int]:
+        """The component tests' ids, in the cell's order; ``ValueError`` with the row's message when a code is not a
+        test in the catalog (or on an earlier row), is a package, or is the package itself."""
+        codes = ComponentsWidget().clean(value)
+        if not codes:
+            return []
+        if not instance.is_package:
+            raise ValueError(f"only tests in the '{PACKAGE_CATEGORY_SLUG}' category have components")
+        if instance.code.upper() in (code.upper() for code in codes):
+            raise ValueError("a package cannot contain itself")
+        found = {
+            test.code_key: test
+            for test in LabTest.objects.annotate(code_key=Upper("code"))
+            .filter(code_key__in=[code.upper() for code in codes])
+            .only("id", "code", "is_package")
+        }
+        unknown = [code for code in codes if code.upper() not in found]
+        if unknown:
+            raise ValueError(f"unknown test code(s) {', '.join(unknown)}")
+        packages = [found[code.upper()].code for code in codes if found[code.upper()].is_package]
+        if packages:
+            raise ValueError(f"{', '.join(packages)} is a package; list its tests instead")
+        return [found[code.upper()].pk for code in codes]
+
+    def _components_unchanged(self, instance: LabTest) -> bool:
+        wanted = self._components.get(instance.code.upper())
+        if wanted is None:
+            return True  # no components column: left as they are
+        if instance.pk is None:
+            return not wanted
+        links = PackageComponent.objects.filter(package_id=instance.pk).order_by("position")
+        current = list(links.values_list("test_id", flat=True))
+        return current == wanted
+
+    def save_m2m(self, instance, row, **kwargs):
+        super().save_m2m(instance, row, **kwargs)
+        wanted = self._components.get(instance.code.upper())
+        if wanted is None or self._components_unchanged(instance):
+            return
+        # The package's list replaced as a whole (a re-ordered list renumbers every position), in the import's
+        # transaction: two statements whatever its length.
+        PackageComponent.objects.filter(package_id=instance.pk).delete()
+        PackageComponent.objects.bulk_create(
+            PackageComponent(package_id=instance.pk, test_id=test_id, position=n)
+            for n, test_id in enumerate(wanted, start=1)
+        )
+
+    def dehydrate_components(self, test: LabTest) -> str:
+        # The export prefetches component_links with their tests (filter_export): no query per row. The import's
+        # preview reads a package's list as it is now (one query per package row, before and after), so that its
+        # diff shows a changed list.
+        if test.pk is None or not test.is_package:
+            return ""
+        return ";".join(link.test.code for link in test.component_links.all())
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         # is_package follows the category, and is not a column of its own.
         unchanged = super().skip_row(instance, original, row, import_validation_errors)
-        return unchanged and instance.is_package == original.is_package
+        return unchanged and instance.is_package == original.is_package and self._components_unchanged(instance)
 
     def after_import(self, dataset, result, **kwargs):
         if self._category_ids is None:
@@ -309,4 +399,10 @@ class LabTestResource(resources.ModelResource):
 
     def filter_export(self, queryset, **kwargs):
         # Two queries whatever the size: the tests with their category, then every test's tags.
-        return queryset.select_related("category").prefetch_related("tags").order_by("code")
+        # Three queries whatever the size: the tests with their category, every test's tags, every package's
+        # components with their tests (in the package's order: PackageComponent.Meta.ordering).
+        return (
+            queryset.select_related("category")
+            .prefetch_related("tags", Prefetch("component_links", queryset=_component_links()))
+            .order_by("code")
+        )

@@ -89,7 +89,10 @@ def item_add(record: BillingRecord, *, test, unit_price: Decimal, quantity: int 
     """An item on the bill's booking (billing's tests need no bookings factory: a bill's booking comes from
     BillingRecordFactory)."""
     booking = record.booking
-    item = booking.items.create(sequence=booking.items.count() + 1, test=test, unit_price=unit_price, quantity=quantity)
+    sequence = booking.items.count() + 1
+    # The item's tube code as bookings.codes.item_code spells it (billing does not import bookings).
+    code = f"{booking.code}-{sequence:02d}"
+    item = booking.items.create(sequence=sequence, code=code, test=test, unit_price=unit_price, quantity=quantity)
     return item
 
 

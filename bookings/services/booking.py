@@ -13,12 +13,12 @@ from accounts.notifications import notification_create
 from billing.gateway import bill_cancel
 from billing.models import Payment
 from billing.services import billing_record_create_draft
-from bookings.codes import booking_code_new
+from bookings.codes import booking_code_new, item_code
 from bookings.locks import lock_booking, slot_release, slot_take
 from bookings.models import Booking, BookingItem, CollectionType
 from bookings.querysets import items_shown
 from bookings.services.notifications import notify_booking_placed
-from bookings.services.pricing import Quote, booking_quote, slot_starts_at
+from bookings.services.pricing import Quote, booking_quote, quote_items, slot_starts_at
 from bookings.states import check_transition
 from clinic.models import ClinicInfo
 from clinic.selectors import clinic_info_cached
@@ -73,6 +73,10 @@ def booking_create(
 ) -> Booking:
     """Book tests for a pet: booking, items, slot place, coupon use, draft bill and the "booking placed"
     notification (sent after commit), all in one transaction.
+
+    A package is booked as one item per component test (its own tube code, report and turnaround), priced at its
+    share of the package's price (``bookings.services.pricing.package_line``), so the items still add up to the
+    booking's subtotal.
 
     Prices come from ``booking_quote`` (the same function the quote endpoint uses). With an ``idempotency_key``,
     the same key from the same user returns the booking the first request made (also under concurrency: the unique
@@ -205,9 +209,18 @@ def _booking_create_once(
         quote.slot.booked += 1
     else:
         quote.slot.lab_booked += 1
+    # One INSERT for every item, a package's tests included (each with its tube code and its share of the price).
     items = BookingItem.objects.bulk_create(
-        BookingItem(booking=booking, sequence=n, test=line.test, quantity=line.quantity, unit_price=line.unit_price)
-        for n, line in enumerate(quote.lines, start=1)
+        BookingItem(
+            booking=booking,
+            sequence=n,
+            code=item_code(booking.code, n),
+            test=item.test,
+            package=item.package,
+            quantity=item.quantity,
+            unit_price=item.unit_price,
+        )
+        for n, item in enumerate(quote_items(quote.lines), start=1)
     )
     if applied is not None and applied.coupon is not None:
         coupon_redeem(coupon=applied.coupon, booking=booking, user=user, discount_amount=applied.amount, now=now)

@@ -21,7 +21,7 @@ from billing.services import (
     road_distance_km,
 )
 from bookings.assignment import assignment_warnings
-from bookings.codes import booking_code_new
+from bookings.codes import booking_code_new, item_code
 from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
 from bookings.models import Booking, BookingItem, CollectionType, CollectorAssignment, TestReport
 from bookings.services.notifications import notify_booking_confirmed
@@ -367,9 +367,10 @@ def report_amend(*, report: TestReport, file, by, reason: str, findings: str = "
     )
 
 
-def recollection_add(*, original: Booking, tests, now) -> Booking:
-    """Put ``tests`` into the free re-collection booking of ``original`` (one gathers every sample to take again;
-    created when there is none still upcoming). Call with ``original`` locked."""
+def recollection_add(*, original: Booking, items, now) -> Booking:
+    """Put the tests of ``items`` (rejected or refused, each keeping its package) into the free re-collection
+    booking of ``original`` (one gathers every sample to take again; created when there is none still upcoming).
+    Call with ``original`` locked."""
     recollection = original.recollections.filter(status__in=BOOKING_UPCOMING).first()
     if recollection is None:
         recollection = Booking.objects.create(
@@ -391,10 +392,17 @@ def recollection_add(*, original: Booking, tests, now) -> Booking:
         billing_record_create_draft(booking=recollection, items=[])
     sequence = recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0
     present = set(recollection.items.values_list("test_id", flat=True))
-    for test in tests:
-        if test.pk not in present:
+    for item in items:
+        if item.test_id not in present:
             sequence += 1
-            BookingItem.objects.create(booking=recollection, sequence=sequence, test=test, unit_price=0)
+            BookingItem.objects.create(
+                booking=recollection,
+                sequence=sequence,
+                code=item_code(recollection.code, sequence),
+                test_id=item.test_id,
+                package_id=item.package_id,
+                unit_price=0,
+            )
     return recollection
 
 
@@ -412,7 +420,7 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
     item.status, item.rejection_reason, item.rejection_notes, item.rejected_at = It.REJECTED, reason, notes, now
     item.save(update_fields=["status", "rejection_reason", "rejection_notes", "rejected_at", "updated_at"])
 
-    recollection = recollection_add(original=original, tests=[item.test], now=now)
+    recollection = recollection_add(original=original, items=[item], now=now)
     _complete_if_done(original, now)
     label = BookingItem.RejectionReason(reason).label.lower()
     notification_create(

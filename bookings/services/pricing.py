@@ -20,23 +20,73 @@ from bookings.locks import with_owner_locked
 from bookings.models import Booking, CollectionSlot, CollectionType
 from bookings.states import BOOKING_UPCOMING
 from catalog.models import LabTest
-from catalog.selectors import bookable_tests_cached, bookable_tests_read, tests_named
+from catalog.selectors import (
+    bookable_tests_cached,
+    bookable_tests_read,
+    package_components_cached,
+    package_components_read,
+    tests_named,
+)
 from clinic.selectors import clinic_holidays_cached, clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
-from diagnopet.money import ZERO, to_money
+from diagnopet.money import ZERO, split_amount, to_money
 from pets.models import Pet
 from promotions.services import Cart, CouponVerdict, Discount, discount_choose
 
 
 @dataclass(frozen=True)
+class QuotePart:
+    """One test of a package line and its share of the package's price: booked as an item of its own."""
+
+    test: LabTest
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
 class QuoteLine:
+    """A test as the customer chose it. A package is one line at the package's price, with its ``parts``."""
+
     test: LabTest
     unit_price: Decimal
     quantity: int = 1
+    parts: tuple[QuotePart, ...] = ()
 
     @property
     def amount(self) -> Decimal:
         return to_money(self.unit_price * self.quantity)
+
+
+@dataclass(frozen=True)
+class QuoteItem:
+    """What a booking item is made of: the test it runs, its price, and the package it came from (if any)."""
+
+    test: LabTest
+    unit_price: Decimal
+    quantity: int
+    package: LabTest | None = None
+
+
+def package_line(package: LabTest, components: list[LabTest]) -> QuoteLine:
+    """A package as one line at its price, split across its tests (``diagnopet.money.split_amount``: in proportion
+    to each test's own price, discounted if set, to the paisa, summing exactly to the package's price; the earlier
+    test takes a leftover paisa on a tie). Without components (not listed yet) the package is booked as one test."""
+    price = package.effective_price
+    shares = split_amount(price, [test.effective_price for test in components])
+    parts = tuple(QuotePart(test=test, unit_price=share) for test, share in zip(components, shares, strict=True))
+    return QuoteLine(test=package, unit_price=price, parts=parts)
+
+
+def quote_items(lines: list[QuoteLine]) -> list[QuoteItem]:
+    """The booking items of ``lines``, in order: a package's tests in the package's order, other tests as they are."""
+    items: list[QuoteItem] = []
+    for line in lines:
+        if line.parts:
+            items.extend(
+                QuoteItem(test=p.test, unit_price=p.unit_price, quantity=1, package=line.test) for p in line.parts
+            )
+        else:
+            items.append(QuoteItem(test=line.test, unit_price=line.unit_price, quantity=line.quantity))
+    return items
 
 
 @dataclass
@@ -129,6 +179,34 @@ def _check_species(tests: list[LabTest], pet: Pet) -> None:
                 code="test_not_for_species",
                 field=f"tests[{index}]",
             )
+
+
+def _lines(tests: list[LabTest], *, from_database: bool) -> list[QuoteLine]:
+    """One line per chosen test, packages with their parts; refuses a test booked twice through a package (the
+    lab would draw and run it twice: a booking holds each test once)."""
+    package_ids = [test.id for test in tests if test.is_package]
+    components = {}
+    if package_ids:
+        components = package_components_read(package_ids) if from_database else package_components_cached()
+    lines = [
+        package_line(test, components[test.id])
+        if test.id in components
+        else QuoteLine(test=test, unit_price=test.effective_price)
+        for test in tests
+    ]
+    booked_in: dict[int, LabTest] = {}
+    for line in lines:
+        for test in [part.test for part in line.parts] or [line.test]:
+            first = booked_in.setdefault(test.id, line.test)
+            if first is not line.test:
+                packages = [t.code for t in (first, line.test) if t.id != test.id]
+                where = f"also in {packages[0]}" if len(packages) == 1 else f"in both {packages[0]} and {packages[1]}"
+                raise ValidationFailed(
+                    f"{test.code} is {where}; book each test once (remove the test or one of the packages).",
+                    code="duplicate_tests",
+                    field="tests",
+                )
+    return lines
 
 
 def _open_on_slot_day(**owner) -> Coalesce:
@@ -257,7 +335,7 @@ def booking_quote(
     address = _address(user, address_id) if collection_type == CollectionType.HOME else None
     slot = _slot(slot_id, collection_type, now=now, limits_for=pet if for_booking else None)
 
-    lines = [QuoteLine(test=t, unit_price=t.effective_price) for t in tests]
+    lines = _lines(tests, from_database=for_booking)
     subtotal = sum((line.amount for line in lines), ZERO)
 
     distance_km, distance_charge = None, ZERO

@@ -67,7 +67,7 @@ def visit_refuse_samples(*, booking: Booking, by, reason: str, item_ids=(), note
     BookingItem.objects.bulk_update(
         chosen, ["status", "rejection_reason", "rejection_notes", "rejected_at", "updated_at"]
     )
-    recollection = recollection_add(original=booking, tests=[item.test for item in chosen], now=now)
+    recollection = recollection_add(original=booking, items=chosen, now=now)
     label = BookingItem.RejectionReason(reason).label.lower()
     names = ", ".join(item.test.name for item in chosen)
     notification_create(

@@ -5,6 +5,7 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import AddressFactory, StaffUserFactory, UserFactory
+from bookings.codes import item_code
 from bookings.models import (
     Booking,
     BookingItem,
@@ -64,6 +65,7 @@ class BookingItemFactory(factory.django.DjangoModelFactory):
 
     booking = factory.SubFactory(BookingFactory)
     sequence = factory.Sequence(lambda n: n + 1)
+    code = factory.LazyAttribute(lambda o: item_code(o.booking.code, o.sequence))
     test = factory.SubFactory(LabTestFactory)
     quantity = 1
     unit_price = factory.LazyAttribute(lambda o: o.test.effective_price)

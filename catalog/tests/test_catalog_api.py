@@ -69,6 +69,7 @@ def test_test_list_is_public_and_shows_the_catalog_fields(api_client):
         "fasting_required": True,
         "tat_hours": 6,
         "is_package": False,
+        "components": [],
     }
 
 
@@ -202,8 +203,8 @@ def test_test_list_query_count_does_not_grow_with_tests(api_client, django_asser
     for index in range(tests):
         lab_test(category=TestCategoryFactory(name=f"Category {index % 5}"), tags=tags)
 
-    # The count, the page with its categories, the tags of the page.
-    with django_assert_max_num_queries(3):
+    # The count, the page with its categories, the tags of the page, the packages' components.
+    with django_assert_max_num_queries(4):
         response = api_client.get(TESTS, {"page_size": 50})
 
     assert len(response.json()["results"]) == tests
