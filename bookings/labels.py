@@ -1,7 +1,8 @@
 """Tube labels as a PDF: one page per booking item, sized for a roll of 62 × 38 mm labels.
 
-Each label carries the booking code twice (a QR code and a Code128 barcode: both encode only the code, like the
-booking's QR in the API), the item number, the test code, the tube type and the pet's name.
+Each label carries the item's own code (``DP-7K3Q9X-01``: the booking's code and the item number) twice, as a QR
+code and as a Code 128 barcode (both encode only that code), and in text the code, the pet and its species, the
+test, the sample type and the tube. Scanning either symbol on the lab's receive page receives exactly that tube.
 """
 
 import io
@@ -18,6 +19,7 @@ from bookings.models import BookingItem
 LABEL_WIDTH, LABEL_HEIGHT = 62 * mm, 38 * mm
 _MARGIN = 2 * mm
 _QR_SIZE = 22 * mm
+_BAR_WIDTH = 0.33 * mm
 
 
 def _fit(text: str, limit: int) -> str:
@@ -33,25 +35,35 @@ def _draw_qr(pdf: canvas.Canvas, value: str, x: float, y: float) -> None:
     renderPDF.draw(drawing, pdf, x, y)
 
 
+def _barcode(value: str) -> code128.Code128:
+    """A Code 128 barcode of ``value`` as wide as the label allows: bars of 0.33 mm, thinner for a long code."""
+    available = LABEL_WIDTH - 2 * _MARGIN
+    barcode = code128.Code128(value, barHeight=8 * mm, barWidth=_BAR_WIDTH, humanReadable=False)
+    if barcode.width > available:
+        bar_width = _BAR_WIDTH * available / barcode.width
+        barcode = code128.Code128(value, barHeight=8 * mm, barWidth=bar_width, humanReadable=False)
+    return barcode
+
+
 def _draw_label(pdf: canvas.Canvas, item: BookingItem) -> None:
-    booking, test = item.booking, item.test
+    test, pet = item.test, item.booking.pet
     top = LABEL_HEIGHT - _MARGIN
-    _draw_qr(pdf, booking.code, _MARGIN, top - _QR_SIZE)
+    _draw_qr(pdf, item.code, _MARGIN, top - _QR_SIZE)
 
     text_x = _MARGIN + _QR_SIZE + 2 * mm
-    pdf.setFont("Helvetica-Bold", 10)
-    pdf.drawString(text_x, top - 4 * mm, booking.code)
-    pdf.setFont("Helvetica", 8)
+    pdf.setFont("Helvetica-Bold", 9)
+    pdf.drawString(text_x, top - 3.5 * mm, item.code)
+    pdf.setFont("Helvetica", 7)
     lines = (
-        f"Item {item.sequence}",
-        _fit(f"Test: {test.code}", 24),
-        _fit(f"Tube: {test.tube_type or '—'}", 24),
-        _fit(f"Pet: {booking.pet.name}", 24),
+        _fit(f"Pet: {pet.name} ({pet.get_species_display()})", 27),
+        _fit(f"Test: {test.code}", 27),
+        _fit(f"Sample: {test.sample_type or '—'}", 27),
+        _fit(f"Tube: {test.tube_type or '—'}", 27),
     )
     for n, line in enumerate(lines, start=1):
-        pdf.drawString(text_x, top - 4 * mm - n * 4 * mm, line)
+        pdf.drawString(text_x, top - 3.5 * mm - n * 3.8 * mm, line)
 
-    barcode = code128.Code128(booking.code, barHeight=8 * mm, barWidth=0.33 * mm, humanReadable=False)
+    barcode = _barcode(item.code)
     barcode.drawOn(pdf, max((LABEL_WIDTH - barcode.width) / 2, 0), _MARGIN)
 
 

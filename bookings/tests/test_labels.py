@@ -1,8 +1,12 @@
-"""Tube labels: one PDF page per booking item with the booking code (QR and Code128), item, test, tube and pet."""
+"""Tube labels: one PDF page per booking item with its item code (QR and Code 128), pet, species, test, sample, tube."""
 
+import io
 import re
 
 import pytest
+from reportlab.graphics.barcode import code128
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
@@ -33,16 +37,61 @@ def labelled_booking(n: int, **kwargs):
     return booking
 
 
+def _page_streams(pdf: bytes) -> list[str]:
+    """The pages' drawing instructions (labels are written uncompressed, and carry no images or embedded fonts)."""
+    return [stream.decode("latin-1") for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S)]
+
+
+def _bar_pattern(pdf: bytes, page: int = 0) -> tuple[int, ...]:
+    """The Code 128 barcode on a page as module widths (bar, gap, bar, …): its bars are the rectangles 8 mm high."""
+    content = _page_streams(pdf)[page]
+    rects = re.findall(r"([\d.\-]+) [\d.\-]+ ([\d.\-]+) ([\d.\-]+) re", content)
+    bars = sorted((float(x), float(w)) for x, w, h in rects if abs(float(h) - 8 * mm) < 0.01)
+    assert bars, "no barcode on the page"
+    module = min(w for _x, w in bars)
+    pattern = []
+    for (x, w), (next_x, _w) in zip(bars, [*bars[1:], (None, None)], strict=True):
+        pattern.append(round(w / module))
+        if next_x is not None:
+            pattern.append(round((next_x - x - w) / module))
+    return tuple(pattern)
+
+
+def _code128_pattern(value: str) -> tuple[int, ...]:
+    """The same pattern for ``value`` as reportlab draws a Code 128 of it on its own."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pageCompression=0)
+    code128.Code128(value, barHeight=8 * mm, barWidth=0.3 * mm, humanReadable=False).drawOn(pdf, 0, 0)
+    pdf.showPage()
+    pdf.save()
+    return _bar_pattern(buffer.getvalue())
+
+
 def test_one_page_per_item_with_the_label_text():
-    booking = labelled_booking(3, pet__name="Bruno")
+    booking = labelled_booking(3, pet__name="Bruno", pet__species="cat")
     items = BookingItem.objects.filter(booking=booking).select_related("booking__pet", "test").order_by("sequence")
 
     pdf = tube_labels_pdf(items)
 
     assert pdf.startswith(b"%PDF-")
     assert pages(pdf) == 3
-    for text in (booking.code, "Item 3", f"Test: TST-{booking.pk}-1", "Tube: EDTA purple", "Pet: Bruno"):
-        assert f"({text})".encode() in pdf
+    third = _page_streams(pdf)[2]
+    for line in (f"{booking.code}-03", f"Test: TST-{booking.pk}-3", "Tube: EDTA purple", "Pet: Bruno (Cat)"):
+        escaped = line.replace("(", "\\(").replace(")", "\\)")  # as a PDF string spells brackets
+        assert f"({escaped}) Tj" in third
+    assert "(Sample: Whole blood) Tj" in third
+
+
+def test_each_label_has_a_barcode_of_its_item_code():
+    booking = labelled_booking(2)
+    items = list(BookingItem.objects.filter(booking=booking).select_related("booking__pet", "test").order_by("pk"))
+
+    pdf = tube_labels_pdf(items)
+
+    assert len(pdf) > 2000
+    assert _bar_pattern(pdf, page=0) == _code128_pattern(items[0].code) == _code128_pattern(f"{booking.code}-01")
+    assert _bar_pattern(pdf, page=1) == _code128_pattern(items[1].code)
+    assert _bar_pattern(pdf, page=0) != _code128_pattern(booking.code)  # the tube's code, not the booking's
 
 
 def test_no_items_still_makes_a_valid_pdf():
