@@ -13,11 +13,13 @@ from bookings.states import ITEM_IN_LAB
 # read: a column added to the API then needs no change here.
 PET_UNSHOWN = ("pet__medical_history", "pet__microchip_id", "pet__breed")
 TEST_UNSHOWN = ("test__description", "test__collection_instructions", "test__species")
+PACKAGE_UNSHOWN = tuple(name.replace("test__", "package__") for name in TEST_UNSHOWN)
 
 
 def items_shown():
-    """Bookings' items as the customer API lists them: in sequence order, with their tests."""
-    return BookingItem.objects.select_related("test").defer(*TEST_UNSHOWN).order_by("sequence")
+    """Bookings' items as the customer API lists them: in sequence order, with their tests (and packages)."""
+    items = BookingItem.objects.select_related("test", "package").defer(*TEST_UNSHOWN, *PACKAGE_UNSHOWN)
+    return items.order_by("sequence")
 
 
 def customer_bookings(user):

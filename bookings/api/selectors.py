@@ -103,8 +103,17 @@ BOOKING_COLUMNS = (
     "bill_refunded",
 )
 
-ITEM = ShownColumns(BookingItemSerializer, shown_here={"test_code", "test_name", "tube_type"})
-ITEM_COLUMNS = (*ITEM.columns, "booking_id", "test__code", "test__name", "test__tube_type")
+ITEM = ShownColumns(BookingItemSerializer, shown_here={"package", "test_code", "test_name", "tube_type"})
+ITEM_COLUMNS = (
+    *ITEM.columns,
+    "booking_id",
+    "package_id",
+    "package__code",
+    "package__name",
+    "test__code",
+    "test__name",
+    "test__tube_type",
+)
 
 
 def booking_rows(bookings):
@@ -176,8 +185,22 @@ def _coupon(row: dict) -> dict | None:
 def _item(row: dict, tz) -> dict:
     """BookingItemSerializer."""
     return ITEM.shown(
-        row, tz, {"test_code": row["test__code"], "test_name": row["test__name"], "tube_type": row["test__tube_type"]}
+        row,
+        tz,
+        {
+            "package": _package(row),
+            "test_code": row["test__code"],
+            "test_name": row["test__name"],
+            "tube_type": row["test__tube_type"],
+        },
     )
+
+
+def _package(row: dict) -> dict | None:
+    """PackageRefSerializer."""
+    if row["package_id"] is None:
+        return None
+    return {"id": row["package_id"], "code": row["package__code"], "name": row["package__name"]}
 
 
 # --- Reports (ReportSerializer) ----------------------------------------------------------------------------------

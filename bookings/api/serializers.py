@@ -55,6 +55,15 @@ class AppliedOfferSerializer(serializers.Serializer):
     coupon = serializers.CharField(source="coupon.code", allow_null=True, default=None)
 
 
+class QuotePartSerializer(serializers.Serializer):
+    test = serializers.IntegerField(source="test.id")
+    code = serializers.CharField(source="test.code")
+    name = serializers.CharField(source="test.name")
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Its share of the package's price (the shares add up to it)."
+    )
+
+
 class QuoteLineSerializer(serializers.Serializer):
     test = serializers.IntegerField(source="test.id")
     code = serializers.CharField(source="test.code")
@@ -62,6 +71,9 @@ class QuoteLineSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    components = QuotePartSerializer(
+        source="parts", many=True, help_text="A package's tests, each booked as an item of its own; empty otherwise."
+    )
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -81,7 +93,19 @@ class QuoteSerializer(serializers.Serializer):
         return settings.CURRENCY
 
 
+class PackageRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class BookingItemSerializer(ModelSerializer):
+    code = serializers.CharField(read_only=True, help_text="The tube's scannable code, e.g. DP-7K3Q9X-01.")
+    package = PackageRefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The package this test was booked in (its price is a share of the package's); null if alone.",
+    )
     test_code = serializers.CharField(source="test.code", read_only=True)
     test_name = serializers.CharField(source="test.name", read_only=True)
     tube_type = serializers.CharField(source="test.tube_type", read_only=True)
@@ -97,6 +121,8 @@ class BookingItemSerializer(ModelSerializer):
         fields = [
             "id",
             "sequence",
+            "code",
+            "package",
             "test",
             "test_code",
             "test_name",
