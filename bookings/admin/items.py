@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.roles import staff_is_collector
-from bookings import admin_views
+from bookings import admin_receive, admin_views
 from bookings.admin.common import AuditHistory, overdue_badge
 from bookings.admin.inlines import TestReportInline
 from bookings.models import BookingItem, TestBatchGroup
@@ -38,9 +38,11 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Items are created with their booking at a frozen price and moved on by the lifecycle services."""
 
     list_display = (
+        "code",
         "booking",
         "sequence",
         "test",
+        "package",
         "status",
         "quantity",
         "unit_price",
@@ -48,14 +50,30 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "due_at",
         "is_overdue",
     )
-    list_select_related = ("booking", "test")
+    list_select_related = ("booking", "test", "package")
     list_filter = (OverdueFilter, "status", "rejection_reason")
-    search_fields = ("booking__code", "test__code", "test__name")
+    # The tube's code first: a scanned label finds its item (trigram index bookings_item_code_trgm).
+    search_fields = ("code", "booking__code", "test__code", "test__name")
     date_hierarchy = "created_at"
     inlines = [TestReportInline]
     actions = ["receive", "start_processing"]
     fieldsets = (
-        (None, {"fields": ("booking", "sequence", "test", "batch_group", "quantity", "unit_price", "status")}),
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "booking",
+                    "sequence",
+                    "test",
+                    "package",
+                    "batch_group",
+                    "quantity",
+                    "unit_price",
+                    "status",
+                )
+            },
+        ),
         ("Rejection", {"fields": ("rejection_reason", "rejection_notes", "rejected_at")}),
         (
             "Sample",
@@ -109,7 +127,18 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             self.admin_site.admin_view(self.upload_report_view),
             name="bookings_bookingitem_upload_report",
         )
-        return [upload, *super().get_urls()]
+        receive = path(
+            "receive/", self.admin_site.admin_view(self.receive_scan_view), name="bookings_bookingitem_receive"
+        )
+        return [upload, receive, *super().get_urls()]
+
+    def receive_scan_view(self, request):
+        return admin_receive.receive_scan_view(self, request)
+
+    def changelist_view(self, request, extra_context=None):
+        # The "Receive by scan" button above the list, for those who may receive.
+        extra_context = {**(extra_context or {}), "can_receive": self.has_lab_permission(request)}
+        return super().changelist_view(request, extra_context)
 
     def upload_report_view(self, request, object_id):
         return admin_views.report_upload_view(self, request, unquote(object_id))
