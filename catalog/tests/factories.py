@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import LabTest, TestCategory, TestTag
+from catalog.models import LabTest, PackageComponent, TestCategory, TestTag
 
 
 class TestCategoryFactory(factory.django.DjangoModelFactory):
@@ -44,6 +44,15 @@ class LabTestFactory(factory.django.DjangoModelFactory):
     fasting_required = False
     tat_hours = 24
     is_active = True
+
+
+def package_of(components, **kwargs) -> LabTest:
+    """A package (``is_package``) whose tests are ``components``, in that order."""
+    package = LabTestFactory(is_package=True, **kwargs)
+    PackageComponent.objects.bulk_create(
+        PackageComponent(package=package, test=test, position=n) for n, test in enumerate(components, start=1)
+    )
+    return package
 
 
 # One valid row of the catalog CSV (catalog/data/vet_tests.csv's columns), for the import and admin tests.
