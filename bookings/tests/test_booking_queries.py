@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings.tests.conftest import booking_payload
-from catalog.tests.factories import LabTestFactory
+from catalog.tests.factories import LabTestFactory, package_of
 from promotions.tests.factories import CouponFactory, OfferFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,3 +91,21 @@ def test_replay_reads_the_booking_it_returns(customer_client, booking_setup):
     statements = [q["sql"] for q in ctx.captured_queries if q["sql"].upper() not in TRANSACTION_CONTROL]
     assert len(statements) <= CREATE_BUDGET, statements
     assert sum(1 for sql in statements if sql.startswith("INSERT")) == 1
+
+
+def test_booking_a_package_does_not_add_a_query_per_component(customer_client, booking_setup, settings):
+    """A package's components are read in one query with the tests, and its items go in with the others."""
+    settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY = 0
+    small = package_of([LabTestFactory()])
+    large = package_of([LabTestFactory() for _ in range(10)])
+    create = reverse("bookings:booking-list")
+    _statements(customer_client, create, booking_payload(booking_setup), HTTP_IDEMPOTENCY_KEY="warm-up")
+
+    one = _statements(
+        customer_client, create, booking_payload(booking_setup, tests=[small.id]), HTTP_IDEMPOTENCY_KEY="a"
+    )
+    ten = _statements(
+        customer_client, create, booking_payload(booking_setup, tests=[large.id]), HTTP_IDEMPOTENCY_KEY="b"
+    )
+
+    assert one == ten <= CREATE_BUDGET, ten

@@ -4,12 +4,12 @@ import io
 import re
 
 import pytest
-from reportlab.graphics.barcode import code128
-from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
+from reportlab.graphics.barcode import code128
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
 
 from accounts.models import StaffRole
 from accounts.roles import roles_setup, staff_set_role
