@@ -14,7 +14,9 @@ class BookingItemInline(ReadOnlyInline):
     model = BookingItem
     fields = (
         "sequence",
+        "code",
         "test",
+        "package",
         "quantity",
         "unit_price",
         "status",
@@ -26,7 +28,7 @@ class BookingItemInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("test")
+        return super().get_queryset(request).select_related("test", "package")
 
     @admin.display(description="overdue")
     def overdue(self, obj) -> str:
