@@ -46,7 +46,7 @@ from bookings.tests.factories import (
 # Aliased: pytest would try to collect classes named Test* from this module.
 from catalog.models import TestCategory as Category
 from catalog.models import TestTag as Tag
-from catalog.tests.factories import LabTestFactory, TestCategoryFactory, TestTagFactory
+from catalog.tests.factories import LabTestFactory, PackageComponentFactory, TestCategoryFactory, TestTagFactory
 from clinic.tests.factories import ClinicHolidayFactory, ClinicInfoFactory
 from content.models import FaqTopic
 from content.tests.factories import AnnouncementFactory, FaqTopicFactory, TestimonialFactory
@@ -93,6 +93,8 @@ CHECK_CASES = [
     ("catalog_labtest_discounted_price_range", LabTestFactory, {"discounted_price": Decimal("-1")}),
     ("catalog_labtest_sample_quantity_positive", LabTestFactory, {"sample_quantity_ml": Decimal("0")}),
     ("catalog_labtest_tat_positive", LabTestFactory, {"tat_hours": 0}),
+    ("catalog_component_not_itself", PackageComponentFactory, {"test": F("package")}),
+    ("catalog_component_position_positive", PackageComponentFactory, {"position": 0}),
     # clinic
     ("clinic_clinicinfo_single_row", ClinicInfoFactory, {"singleton": False}),
     (
@@ -287,6 +289,16 @@ UNIQUE_CONSTRAINT_CASES = [
         lambda first: BookingItemFactory(booking=first.booking, test=first.test),
     ),
     (
+        "catalog_component_unique_test",
+        PackageComponentFactory,
+        lambda first: PackageComponentFactory(package=first.package, test=first.test),
+    ),
+    (
+        "catalog_component_unique_position",
+        PackageComponentFactory,
+        lambda first: PackageComponentFactory(package=first.package, position=first.position),
+    ),
+    (
         "bookings_item_unique_sequence",
         BookingItemFactory,
         lambda first: BookingItemFactory(booking=first.booking, sequence=first.sequence),
@@ -305,6 +317,11 @@ UNIQUE_CONSTRAINT_CASES = [
 
 # --- Unique columns (unique=True, OneToOneField): (app_label.Model.field, make the first row, make the duplicate) --
 UNIQUE_FIELD_CASES = [
+    (
+        "bookings.BookingItem.code",
+        BookingItemFactory,
+        lambda first: BookingItemFactory(booking__code="DP-OTHER1", code=first.code),
+    ),
     ("accounts.User.phone", UserFactory, lambda first: UserFactory(phone=first.phone)),
     ("accounts.StaffProfile.user", StaffProfileFactory, lambda first: StaffProfileFactory(user=first.user)),
     (

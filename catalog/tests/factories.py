@@ -46,6 +46,15 @@ class LabTestFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
+class PackageComponentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PackageComponent
+
+    package = factory.SubFactory(LabTestFactory, is_package=True)
+    test = factory.SubFactory(LabTestFactory)
+    position = factory.Sequence(lambda n: n + 1)
+
+
 def package_of(components, **kwargs) -> LabTest:
     """A package (``is_package``) whose tests are ``components``, in that order."""
     package = LabTestFactory(is_package=True, **kwargs)
