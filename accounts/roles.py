@@ -40,7 +40,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
         "notificationdelivery",
     ),
     "pets": ("pet",),
-    "catalog": ("testcategory", "testtag", "labtest"),
+    "catalog": ("testcategory", "testtag", "labtest", "packagecomponent"),
     "clinic": ("clinicinfo", "clinicholiday"),
     "promotions": ("offer", "coupon", "couponredemption"),
     "billing": (
@@ -96,14 +96,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         | _codenames(["testreport"], ("add", "change", "view"))
         | _codenames(["prescriptionupload"], ("change", "view")),
         "pets": _view("pet"),
-        "catalog": _view("labtest"),
+        "catalog": _view("labtest", "packagecomponent"),
     },
     # Read-only bookings, billing and what explains the figures (tests, promotions, distance pricing).
     StaffRole.ANALYST.value: {
         "bookings": _view("booking", "bookingitem"),
         "billing": _view("billingrecord", "payment", "distancepricingconfig", "categorydaytotal"),
         "promotions": _view("coupon", "offer"),
-        "catalog": _view("labtest", "testcategory"),
+        "catalog": _view("labtest", "testcategory", "packagecomponent"),
         "reviews": _view("review"),
     },
 }

@@ -79,6 +79,18 @@ class PackageComponentInline(admin.TabularInline):
     verbose_name_plural = "component tests (packages only; also the CSV's components column)"
 
 
+@admin.register(PackageComponent)
+class PackageComponentAdmin(admin.ModelAdmin):
+    """Every package's tests in one list (edited on each package's page, or by the CSV import)."""
+
+    list_display = ("package", "position", "test")
+    list_select_related = ("package", "test")
+    ordering = ("package__code", "position")
+    search_fields = ("package__code", "package__name", "test__code", "test__name")
+    autocomplete_fields = ("package", "test")
+    readonly_fields = TIMESTAMPS
+
+
 @admin.register(LabTest)
 class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``), in the

@@ -87,6 +87,7 @@ MAKERS = {
     catalog_models.TestCategory: catalog_f.TestCategoryFactory,
     catalog_models.TestTag: catalog_f.TestTagFactory,
     catalog_models.LabTest: catalog_f.LabTestFactory,
+    catalog_models.PackageComponent: catalog_f.PackageComponentFactory,
     ClinicInfo: clinic_f.ClinicInfoFactory,
     ClinicHoliday: clinic_f.ClinicHolidayFactory,
     Offer: promotions_f.OfferFactory,
@@ -163,6 +164,8 @@ HIDDEN_FIELDS = {
     BillingDocument: {"file"},
     Booking: {"idempotency_request_hash"},  # a hash that only tells a replay from a reused key
     PaymentOrder: {"client_secret"},  # Stripe's secret for the customer's app only
+    # Edited in the component tests inline (PackageComponent rows, with their order).
+    catalog_models.LabTest: {"components"},
 }
 
 
