@@ -281,7 +281,7 @@ class LabTestResource(resources.ModelResource):
         self._tag_ids: set[int] = set()
         # Code (upper case) → the component tests' ids, in order, for the rows of a file with a components column
         # (a code is on one row only: import_instance refuses a repeat).
-        self._components: dict[int, list[int]] = {}
+        self._components: dict[str, list[int]] = {}
 
     def before_import(self, dataset, **kwargs):
         if not dataset.headers:
@@ -381,7 +381,7 @@ class LabTestResource(resources.ModelResource):
         # diff shows a changed list.
         if test.pk is None or not test.is_package:
             return ""
-        return ";".join(link.test.code for link in test.component_links.all())
+        return spreadsheet_safe(";".join(link.test.code for link in test.component_links.all()))
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         # is_package follows the category, and is not a column of its own.
