@@ -75,6 +75,10 @@ ITEM_FIELDS = (
     "id",
     "booking_id",
     "sequence",
+    "code",
+    "package_id",
+    "package__code",
+    "package__name",
     "test_id",
     "test__code",
     "test__name",
@@ -92,6 +96,10 @@ def _item(row: dict) -> dict:
     return {
         "id": row["id"],
         "sequence": row["sequence"],
+        "code": row["code"],
+        "package": None
+        if row["package_id"] is None
+        else {"id": row["package_id"], "code": row["package__code"], "name": row["package__name"]},
         "test": row["test_id"],
         "test_code": row["test__code"],
         "test_name": row["test__name"],

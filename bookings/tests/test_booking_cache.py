@@ -188,6 +188,9 @@ def _labtest_form(test, **changes) -> dict:
         "fasting_required": "on" if test.fasting_required else "",
         "collection_instructions": test.collection_instructions,
         "tat_hours": "" if test.tat_hours is None else str(test.tat_hours),
+        # The component tests inline (a package's tests; none here).
+        "component_links-TOTAL_FORMS": "0",
+        "component_links-INITIAL_FORMS": "0",
         "_save": "Save",
     }
     return {key: value for key, value in (data | changes).items() if value != ""}
