@@ -13,8 +13,8 @@ from pets.tests.factories import PetFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = ("bookings", "0007_admin_filter_indexes")
-AFTER = ("bookings", "0008_item_code_package")
+BEFORE = ("bookings", "0008_no_show_reason_collector_assignment")
+AFTER = ("bookings", "0009_item_code_package")
 
 
 def test_existing_items_get_their_codes():

@@ -24,7 +24,7 @@ def fill_item_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0007_admin_filter_indexes"),
+        ("bookings", "0008_no_show_reason_collector_assignment"),
         ("catalog", "0002_package_components"),
     ]
 
