@@ -41,7 +41,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     ),
     "pets": ("pet",),
     "catalog": ("testcategory", "testtag", "labtest", "packagecomponent"),
-    "clinic": ("clinicinfo", "clinicholiday"),
+    "clinic": ("clinicinfo", "openinghours", "clinicholiday"),
     "promotions": ("offer", "coupon", "couponredemption"),
     "billing": (
         *("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
@@ -49,6 +49,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     ),
     "bookings": (
         "collectionslot",
+        "collectionday",
         "booking",
         "bookingitem",
         "collectorassignment",

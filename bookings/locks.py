@@ -1,15 +1,23 @@
 """Row locks for the booking flow — the only module here that calls select_for_update.
 
 Lock order (every transaction takes them in this order, so none can deadlock another):
-customer (booking_create, with the pet read) → booking → its items and reports → collection slot (conditional
-UPDATE) → coupon (promotions.locks) → billing record (billing.locks). A prescription is locked on its own
-(verification takes no other lock).
+customer (booking_create, with the pet read; booking_reschedule) → booking → its items and reports → collection
+slots (conditional UPDATEs, by primary key) → their days (by date) → coupon (promotions.locks) → billing record
+(billing.locks). A prescription is locked on its own (verification takes no other lock).
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 
-from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
+from bookings.models import (
+    Booking,
+    BookingItem,
+    CollectionDay,
+    CollectionSlot,
+    CollectionType,
+    PrescriptionUpload,
+    TestReport,
+)
 
 
 def with_owner_locked(pets: QuerySet) -> QuerySet:
@@ -57,26 +65,75 @@ def lock_prescription(*, prescription_id: int) -> PrescriptionUpload:
     return PrescriptionUpload.objects.select_for_update(of=("self",)).get(pk=prescription_id)
 
 
+def _counted(collection_type: str) -> tuple[str, str]:
+    """The (capacity, booked) columns a kind of visit counts on, in a slot and in its day."""
+    return ("capacity", "booked") if collection_type == CollectionType.HOME else ("lab_capacity", "lab_booked")
+
+
+def _slot_take(slot_id: int, collection_type: str) -> bool:
+    capacity, booked = _counted(collection_type)
+    room = Q(**{f"{booked}__lt": F(capacity)})
+    if collection_type != CollectionType.HOME:
+        room |= Q(lab_capacity__isnull=True)  # lab visits: no limit when lab_capacity is empty
+    return CollectionSlot.objects.filter(room, pk=slot_id).update(**{booked: F(booked) + 1}) == 1
+
+
+def _slot_release(slot_id: int, collection_type: str) -> None:
+    _capacity, booked = _counted(collection_type)
+    CollectionSlot.objects.filter(pk=slot_id, **{f"{booked}__gt": 0}).update(**{booked: F(booked) - 1})
+
+
+def _day_take(slot_id: int, collection_type: str) -> bool:
+    """One place of the slot's day; True when the day has no row or no cap for this kind of visit."""
+    capacity, booked = _counted(collection_type)
+    day = CollectionDay.objects.filter(date=Subquery(CollectionSlot.objects.filter(pk=slot_id).values("date")))
+    room = Q(**{f"{capacity}__isnull": True}) | Q(**{f"{booked}__lt": F(capacity)})
+    if day.filter(room).update(**{booked: F(booked) + 1}) == 1:
+        return True
+    return not day.exists()
+
+
+def _day_release(slot_id: int, collection_type: str) -> None:
+    _capacity, booked = _counted(collection_type)
+    day = CollectionDay.objects.filter(date=Subquery(CollectionSlot.objects.filter(pk=slot_id).values("date")))
+    day.filter(**{f"{booked}__gt": 0}).update(**{booked: F(booked) - 1})
+
+
 def slot_take(*, slot_id: int, collection_type: str) -> bool:
-    """Take one place in a slot with a conditional UPDATE; False when it is full.
+    """Take one place in a slot, and in its day, with conditional UPDATEs; False when either is full (the caller
+    raises, which rolls the other back).
 
     N concurrent takers of a slot with C places succeed exactly min(N, C) times: the UPDATE's row lock serialises
-    them and each re-evaluates ``booked < capacity`` on the committed row.
+    them and each re-evaluates ``booked < capacity`` on the committed row. Slot row, then day row.
     """
-    slots = CollectionSlot.objects.filter(pk=slot_id)
-    if collection_type == CollectionType.HOME:
-        return slots.filter(booked__lt=F("capacity")).update(booked=F("booked") + 1) == 1
-    # Lab visits: no limit when lab_capacity is empty.
-    open_or_free = Q(lab_capacity__isnull=True) | Q(lab_booked__lt=F("lab_capacity"))
-    return slots.filter(open_or_free).update(lab_booked=F("lab_booked") + 1) == 1
+    return _slot_take(slot_id, collection_type) and _day_take(slot_id, collection_type)
 
 
 def slot_release(*, slot_id: int, collection_type: str) -> None:
-    slots = CollectionSlot.objects.filter(pk=slot_id)
-    if collection_type == CollectionType.HOME:
-        slots.filter(booked__gt=0).update(booked=F("booked") - 1)
-    else:
-        slots.filter(lab_booked__gt=0).update(lab_booked=F("lab_booked") - 1)
+    _slot_release(slot_id, collection_type)
+    _day_release(slot_id, collection_type)
+
+
+def slot_move(*, from_slot_id: int | None, to_slot_id: int, collection_type: str) -> bool:
+    """Give back the place in ``from_slot_id`` (none for a booking without a slot) and take one in ``to_slot_id``;
+    False when the new slot (or its day) is full — the caller raises, rolling the release back too.
+
+    Both slot rows are updated in primary-key order, then both day rows in date order, as every other taker does
+    (one slot, then its day): two customers swapping slots, or days, wait for each other instead of deadlocking.
+    """
+    moves = sorted([(to_slot_id, +1), *([(from_slot_id, -1)] if from_slot_id else [])])
+    dates = dict(CollectionSlot.objects.filter(pk__in=[slot_id for slot_id, _ in moves]).values_list("pk", "date"))
+    for slot_id, step in moves:
+        if step > 0 and not _slot_take(slot_id, collection_type):
+            return False
+        if step < 0:
+            _slot_release(slot_id, collection_type)
+    for slot_id, step in sorted(moves, key=lambda move: (dates.get(move[0]), move[0])):
+        if step > 0 and not _day_take(slot_id, collection_type):
+            return False
+        if step < 0:
+            _day_release(slot_id, collection_type)
+    return True
 
 
 def lock_unassigned_of_day(*, day) -> list[int]:

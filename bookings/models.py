@@ -48,6 +48,34 @@ class CollectionSlot(TimeStampedModel):
         return max(self.capacity - self.booked, 0)
 
 
+class CollectionDay(TimeStampedModel):
+    """The places of one day over all its windows (the clinic's daily caps), counted like a slot's. A slot whose day
+    has no row, or a cap left empty, is limited by its own window only."""
+
+    date = models.DateField(unique=True)
+    capacity = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Home visits this day; empty: no cap.")
+    booked = models.PositiveSmallIntegerField(default=0, editable=False)
+    lab_capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Lab visits this day; empty: no cap."
+    )
+    lab_booked = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(booked__lte=F("capacity")), name="bookings_day_booked_within_cap"
+            ),
+            models.CheckConstraint(
+                condition=Q(lab_capacity__isnull=True) | Q(lab_booked__lte=F("lab_capacity")),
+                name="bookings_day_lab_booked_within_cap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"
+
+
 class Booking(TimeStampedModel):
     """A customer's order of tests for one pet, collected at home or at the lab.
 
@@ -56,6 +84,8 @@ class Booking(TimeStampedModel):
     """
 
     class Status(models.TextChoices):
+        # A free re-collection whose visit the customer has not chosen yet (no slot).
+        AWAITING_SCHEDULE = "awaiting_schedule", "Awaiting schedule"
         PENDING = "pending", "Pending"
         CONFIRMED = "confirmed", "Confirmed"
         COLLECTED = "collected", "Collected"
@@ -82,8 +112,10 @@ class Booking(TimeStampedModel):
     pet = models.ForeignKey("pets.Pet", on_delete=models.PROTECT, related_name="bookings")
     collection_type = models.CharField(max_length=10, choices=CollectionType.choices, db_index=True)
     slot = models.ForeignKey(CollectionSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="bookings")
-    booking_date = models.DateField(db_index=True, help_text="The day of the collection visit.")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
+    booking_date = models.DateField(
+        db_index=True, help_text="The day of the collection visit (while awaiting a schedule: the day it was made)."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     # The address is snapshotted: editing or deleting the customer's address never rewrites history.
     address = models.ForeignKey(
         "accounts.Address", on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"

@@ -6,7 +6,7 @@ from django.db.models import Count, F, Prefetch, Q
 
 from billing.selectors import refunded_amount
 from bookings.models import Booking, BookingItem, TestReport
-from bookings.states import ITEM_IN_LAB
+from bookings.states import BOOKING_UNSCHEDULED, ITEM_IN_LAB
 
 # Wide columns of related rows that no customer read shows (a pet's medical history, a test's description and
 # instructions, its species list, which would be parsed from JSON on every row). The bookings' own columns are all
@@ -93,7 +93,9 @@ def bookings_of_day(queryset, day: datetime.date):
     sheet shows: customer, pet, slot, collector and the collector's area in one query, the items with their tests
     (tubes, fasting, preparation) in a second."""
     return (
+        # A re-collection awaiting its schedule has no visit yet (its date is only the day it was made).
         queryset.filter(booking_date=day)
+        .exclude(status__in=BOOKING_UNSCHEDULED)
         .select_related("user", "pet", "slot", "collection_staff__staff_profile")
         .prefetch_related(Prefetch("items", queryset=BookingItem.objects.select_related("test").order_by("sequence")))
         .order_by(F("slot__start_time").asc(nulls_last=True), "code")

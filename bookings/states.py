@@ -2,6 +2,7 @@
 
 Booking:  pending → confirmed → collected → processing → completed
           pending|confirmed → cancelled | no_show
+          awaiting_schedule → pending | confirmed (a slot is chosen) | cancelled   (free re-collections)
 Item:     pending → collected → received → processing → completed
           pending → cancelled;  collected|received|processing → rejected
 Report:   pending → generated → verified → delivered   (generated → generated: re-upload before verification)
@@ -13,6 +14,7 @@ from diagnopet.errors import InvalidTransition
 B, It, R = Booking.Status, BookingItem.Status, TestReport.Status
 
 BOOKING_TRANSITIONS: dict[str, frozenset[str]] = {
+    B.AWAITING_SCHEDULE: frozenset({B.PENDING, B.CONFIRMED, B.CANCELLED}),
     B.PENDING: frozenset({B.CONFIRMED, B.CANCELLED, B.NO_SHOW}),
     B.CONFIRMED: frozenset({B.COLLECTED, B.CANCELLED, B.NO_SHOW}),
     B.COLLECTED: frozenset({B.PROCESSING}),
@@ -54,8 +56,13 @@ def _into(table: dict[str, frozenset[str]], target: str) -> frozenset[str]:
 BOOKING_TERMINAL = _terminal(BOOKING_TRANSITIONS)  # completed, cancelled, no-show
 BOOKING_OPEN = frozenset(BOOKING_TRANSITIONS) - BOOKING_TERMINAL
 BOOKING_CLOSED = BOOKING_TERMINAL - {B.COMPLETED}
-# Before the visit: the states a booking can still be cancelled from (pending, confirmed).
+# Before the visit: the states a booking can still be cancelled from (awaiting schedule, pending, confirmed); the
+# same ones it can be rescheduled from.
 BOOKING_UPCOMING = _into(BOOKING_TRANSITIONS, B.CANCELLED)
+# A visit is planned on a day (pending, confirmed): it can be missed. Day sheets, reminders and per-day limits count
+# these; an awaiting-schedule re-collection has no day yet.
+BOOKING_SCHEDULED = _into(BOOKING_TRANSITIONS, B.NO_SHOW)
+BOOKING_UNSCHEDULED = BOOKING_UPCOMING - BOOKING_SCHEDULED
 
 ITEM_TERMINAL = _terminal(ITEM_TRANSITIONS)  # completed, cancelled, rejected
 ITEM_OPEN = frozenset(ITEM_TRANSITIONS) - ITEM_TERMINAL

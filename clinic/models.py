@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
@@ -25,6 +26,15 @@ class ClinicInfo(TimeStampedModel):
     home_slot_capacity = models.PositiveSmallIntegerField(default=4, help_text="Home visits per window.")
     lab_slot_capacity = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Lab visits per window; empty means no limit."
+    )
+    slot_buffer_minutes = models.PositiveSmallIntegerField(
+        default=0, help_text="Minutes left free between one collection window and the next (travel, breaks)."
+    )
+    home_daily_capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Home visits per day over all windows; empty means only the windows limit."
+    )
+    lab_daily_capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Lab visits per day over all windows; empty means only the windows limit."
     )
     cancellation_cutoff_hours = models.PositiveSmallIntegerField(default=2)
     road_factor = models.DecimalField(
@@ -68,14 +78,74 @@ class ClinicInfo(TimeStampedModel):
         return f"https://wa.me/{digits}" if digits else ""
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class OpeningHours(TimeStampedModel):
+    """One opening window of a weekday (a day may have several, e.g. 08:00–13:00 and 15:00–19:00). A weekday with no
+    window is closed. While no window is set at all, every day runs from the clinic's opening to closing time."""
+
+    clinic = models.ForeignKey(ClinicInfo, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        verbose_name = "opening hours"
+        verbose_name_plural = "weekly opening hours"
+        ordering = ["weekday", "opens_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "weekday", "opens_at"], name="clinic_hours_unique_start"),
+            models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="clinic_hours_opens_before_closing"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="clinic_hours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+    def clean(self):
+        if self.opens_at is not None and self.closes_at is not None and self.opens_at >= self.closes_at:
+            raise ValidationError("The clinic must open before it closes.")
+
+
 class ClinicHoliday(TimeStampedModel):
-    """A day the clinic is closed: no collection slots are generated for it."""
+    """An exception to the weekly hours on one date: closed all day (no opening hours), or open only from
+    ``opens_at`` to ``closes_at`` that day (a half day)."""
 
     date = models.DateField(unique=True)
     name = models.CharField(max_length=100)
+    opens_at = models.TimeField(null=True, blank=True, help_text="Empty: closed all day.")
+    closes_at = models.TimeField(null=True, blank=True, help_text="Empty: closed all day.")
 
     class Meta:
+        verbose_name = "closed day or special hours"
+        verbose_name_plural = "closed days and special hours"
         ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True, closes_at__isnull=True)
+                | Q(opens_at__isnull=False, closes_at__isnull=False, opens_at__lt=F("closes_at")),
+                name="clinic_holiday_closed_or_hours",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name}"
+        hours = f" ({self.opens_at:%H:%M}–{self.closes_at:%H:%M})" if self.opens_at else ""
+        return f"{self.date:%Y-%m-%d} {self.name}{hours}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.opens_at is None
+
+    def clean(self):
+        if (self.opens_at is None) != (self.closes_at is None):
+            raise ValidationError("Give both the opening and the closing time, or neither (closed all day).")
+        if self.opens_at is not None and self.opens_at >= self.closes_at:
+            raise ValidationError("The clinic must open before it closes.")

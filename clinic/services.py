@@ -1,10 +1,12 @@
-"""Clinic services: the single ClinicInfo row."""
+"""Clinic services: the single ClinicInfo row and its weekly hours."""
+
+import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinic.locks import lock_clinic_info
-from clinic.models import ClinicInfo
+from clinic.models import ClinicInfo, OpeningHours, Weekday
 from diagnopet.errors import ValidationFailed
 
 # Fields callers may set; ``singleton`` and the timestamps are the model's own business.
@@ -44,3 +46,33 @@ def clinic_info_upsert(**fields) -> ClinicInfo:
         ) from exc
     info.save()
     return info
+
+
+@transaction.atomic
+def opening_hours_set(*, week: dict[int, list[tuple[datetime.time, datetime.time]]]) -> list[OpeningHours]:
+    """Replace the clinic's weekly opening hours: ``week`` maps a weekday (0 = Monday) to its windows; a weekday
+    left out is closed. Windows of one day must not overlap. Setting the same hours again changes nothing, so the
+    demo data can run it twice. Slots already generated are not touched (``slot_regenerate`` does that)."""
+    clinic = lock_clinic_info()
+    if clinic is None:
+        raise ValidationFailed("Set up the clinic's information first.", code="clinic_not_configured")
+    wanted = set()
+    for weekday, windows in week.items():
+        if weekday not in Weekday.values:
+            raise ValidationFailed(f"No weekday {weekday}: use 0 (Monday) to 6 (Sunday).", code="invalid_hours")
+        ordered = sorted(windows)
+        for (opens, closes), following in zip(ordered, [*ordered[1:], None], strict=True):
+            if opens >= closes:
+                raise ValidationFailed("A window must open before it closes.", code="invalid_hours")
+            if following is not None and following[0] < closes:
+                raise ValidationFailed("Windows of one day must not overlap.", code="invalid_hours")
+            wanted.add((weekday, opens, closes))
+    current = {(h.weekday, h.opens_at, h.closes_at): h for h in clinic.opening_hours.all()}
+    stale = [h.pk for key, h in current.items() if key not in wanted]
+    if stale:
+        OpeningHours.objects.filter(pk__in=stale).delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(clinic=clinic, weekday=weekday, opens_at=opens, closes_at=closes)
+        for weekday, opens, closes in sorted(wanted - set(current))
+    )
+    return list(clinic.opening_hours.order_by("weekday", "opens_at"))

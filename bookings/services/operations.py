@@ -16,7 +16,7 @@ from bookings.locks import lock_customer_row
 from bookings.models import Booking, BookingItem, CollectionType, PrescriptionUpload
 from bookings.querysets import item_overdue_q
 from bookings.services.booking import booking_expire
-from bookings.states import BOOKING_UPCOMING
+from bookings.states import BOOKING_SCHEDULED
 from diagnopet.errors import Conflict
 
 
@@ -80,7 +80,7 @@ def reminders_send(*, today=None) -> dict[str, int]:
     today = today or timezone.localdate()
     tomorrow = today + datetime.timedelta(days=1)
     visits = (
-        Booking.objects.filter(booking_date=tomorrow, status__in=BOOKING_UPCOMING)
+        Booking.objects.filter(booking_date=tomorrow, status__in=BOOKING_SCHEDULED)
         .filter(pet__is_deceased=False, user__is_active=True)
         .select_related("user", "pet", "slot")
     )

@@ -18,7 +18,7 @@ from accounts.models import Address
 from billing.services import distance_charge_compute, road_distance_km
 from bookings.locks import with_owner_locked
 from bookings.models import Booking, CollectionSlot, CollectionType
-from bookings.states import BOOKING_UPCOMING
+from bookings.states import BOOKING_SCHEDULED
 from catalog.models import LabTest
 from catalog.selectors import (
     bookable_tests_cached,
@@ -214,7 +214,7 @@ def _open_on_slot_day(**owner) -> Coalesce:
     opened = Booking.objects.filter(
         **owner,
         booking_date=OuterRef("date"),
-        status__in=BOOKING_UPCOMING,
+        status__in=BOOKING_SCHEDULED,
         recollection_of__isnull=True,
     )
     counted = opened.order_by().values(*owner).annotate(n=Count("pk")).values("n")
@@ -273,6 +273,13 @@ def _slot(slot_id, collection_type: str, *, now, limits_for: Pet | None = None) 
     if full:
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
     return slot
+
+
+def slot_for_visit(*, slot_id, collection_type: str, now, limits_for: Pet | None = None) -> CollectionSlot:
+    """The slot a visit of ``collection_type`` may take, checked as booking checks it (active, not started, the
+    clinic open that day, a place left of that kind; with ``limits_for``, the pet's owner's and the pet's open
+    bookings that day within the limits, counted under the owner's row lock the caller holds)."""
+    return _slot(slot_id, collection_type, now=now, limits_for=limits_for)
 
 
 def _address(user, address_id) -> Address:

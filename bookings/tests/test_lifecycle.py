@@ -145,7 +145,8 @@ def test_rejected_sample_gets_a_free_recollection_and_the_customer_is_told():
     again = item_reject(item=second, by=tech, reason="clotted")
     assert again == recollection  # one re-collection booking gathers both
     assert recollection.recollection_of == original
-    assert (recollection.status, recollection.total_amount) == ("pending", Decimal("0.00"))
+    assert (recollection.status, recollection.total_amount) == ("awaiting_schedule", Decimal("0.00"))
+    assert recollection.slot is None
     assert sorted(recollection.items.values_list("test_id", "unit_price")) == sorted(
         [(first.test_id, Decimal("0.00")), (second.test_id, Decimal("0.00"))]
     )
@@ -193,7 +194,11 @@ def test_the_named_groups_of_states_are_the_ones_every_rule_relies_on():
     B, It, R = Booking.Status, BookingItem.Status, TestReport.Status
     assert {B.COMPLETED, B.CANCELLED, B.NO_SHOW} == states.BOOKING_TERMINAL
     assert {B.CANCELLED, B.NO_SHOW} == states.BOOKING_CLOSED
-    assert {B.PENDING, B.CONFIRMED} == states.BOOKING_UPCOMING
+    # awaiting_schedule joined the upcoming states (it can be cancelled and rescheduled), but not the scheduled ones:
+    # reminders and per-day limits read BOOKING_SCHEDULED, which keeps its old meaning.
+    assert {B.AWAITING_SCHEDULE, B.PENDING, B.CONFIRMED} == states.BOOKING_UPCOMING
+    assert {B.PENDING, B.CONFIRMED} == states.BOOKING_SCHEDULED
+    assert {B.AWAITING_SCHEDULE} == states.BOOKING_UNSCHEDULED
     assert set(B.values) - states.BOOKING_TERMINAL == states.BOOKING_OPEN
     assert {It.COMPLETED, It.CANCELLED, It.REJECTED} == states.ITEM_TERMINAL
     assert {It.COLLECTED, It.RECEIVED, It.PROCESSING} == states.ITEM_IN_LAB

@@ -47,6 +47,12 @@ def clinic_form(clinic: ClinicInfo, **changes) -> dict:
         "home_slot_capacity": clinic.home_slot_capacity,
         "lab_slot_capacity": clinic.lab_slot_capacity or "",
         "cancellation_cutoff_hours": clinic.cancellation_cutoff_hours,
+        "slot_buffer_minutes": clinic.slot_buffer_minutes,
+        "home_daily_capacity": clinic.home_daily_capacity or "",
+        "lab_daily_capacity": clinic.lab_daily_capacity or "",
+        # The weekly hours inline, empty.
+        "opening_hours-TOTAL_FORMS": "0",
+        "opening_hours-INITIAL_FORMS": "0",
         "_save": "Save",
     }
     return data | changes
@@ -112,3 +118,46 @@ def test_admin_role_edits_clinic_info():
 
     assert response.redirect_chain[-1][0] == reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
     assert response.status_code == 200
+
+
+def hours_rows(*rows) -> dict:
+    """The weekly hours inline as posted: (weekday, opens, closes) rows."""
+    data = {"opening_hours-TOTAL_FORMS": str(len(rows)), "opening_hours-INITIAL_FORMS": "0"}
+    for n, (weekday, opens, closes) in enumerate(rows):
+        data |= {
+            f"opening_hours-{n}-weekday": weekday,
+            f"opening_hours-{n}-opens_at": opens,
+            f"opening_hours-{n}-closes_at": closes,
+        }
+    return data
+
+
+def test_weekly_hours_are_edited_on_the_clinic_page_and_regeneration_is_offered(admin_client):
+    clinic = ClinicInfoFactory()
+    url = reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
+
+    response = admin_client.post(
+        url, clinic_form(clinic, **hours_rows((0, "08:00", "12:00"), (0, "14:00", "18:00"))), follow=True
+    )
+
+    assert response.status_code == 200
+    assert [str(h) for h in clinic.opening_hours.all()] == ["Monday 08:00–12:00", "Monday 14:00–18:00"]
+    assert reverse("admin:bookings_collectionslot_regenerate") in response.content.decode()
+
+
+def test_overlapping_weekly_hours_are_refused_in_the_admin(admin_client):
+    clinic = ClinicInfoFactory()
+    url = reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
+    response = admin_client.post(url, clinic_form(clinic, **hours_rows((2, "08:00", "12:00"), (2, "11:00", "13:00"))))
+    assert response.status_code == 200
+    assert "overlap" in response.content.decode()
+    assert not clinic.opening_hours.exists()
+
+
+def test_a_half_day_exception_needs_both_times(admin_client):
+    add = reverse("admin:clinic_clinicholiday_add")
+    half = admin_client.post(add, {"date": "2030-01-02", "name": "Half day", "opens_at": "08:00", "closes_at": "12:00"})
+    assert half.status_code == 302
+    broken = admin_client.post(add, {"date": "2030-01-03", "name": "Broken", "opens_at": "08:00", "closes_at": ""})
+    assert broken.status_code == 200
+    assert "Give both" in broken.content.decode()
