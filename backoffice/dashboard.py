@@ -1,4 +1,5 @@
-"""The staff dashboard on the admin index: what needs doing today, in a handful of aggregate queries.
+"""The staff dashboard on the admin index: what needs doing today, in a handful of aggregate queries, and the free
+re-collections still waiting for the customer to choose a slot.
 
 Each figure comes with the admin changelist URL that lists the same rows, and is shown only to staff who may view
 those rows. Collectors see their own visits and samples (as their changelists do), and no revenue.
@@ -18,6 +19,9 @@ from billing.models import BillingRecord
 from billing.selectors import billing_summary
 from bookings.models import Booking, BookingItem, TestReport
 from bookings.querysets import item_overdue_q
+from bookings.states import BOOKING_UNSCHEDULED
+
+UNSCHEDULED_SHOWN = 10  # re-collections listed by name; the figure counts them all
 
 # Revenue counts every bill but the void ones, as billing_summary does.
 BILL_COUNTED = tuple(status for status in BillingRecord.Status.values if status != BillingRecord.Status.VOID)
@@ -39,6 +43,9 @@ class Dashboard:
     overdue: Figure | None = None
     awaiting_verification: Figure | None = None
     revenue: list[Figure] = field(default_factory=list)
+    # Free re-collections whose customer has not chosen a slot yet: the figure, and the oldest of them.
+    unscheduled: Figure | None = None
+    unscheduled_bookings: list[Booking] = field(default_factory=list)
 
     @property
     def work(self) -> list[Figure]:
@@ -47,7 +54,7 @@ class Dashboard:
 
     @property
     def empty(self) -> bool:
-        return self.visits_total is None and not self.work and not self.revenue
+        return self.visits_total is None and not self.work and not self.revenue and self.unscheduled is None
 
 
 def _url(model, **params) -> str:
@@ -60,16 +67,17 @@ def _can_view(user, model) -> bool:
 
 
 def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboard:
-    """Today's visits by status, samples awaiting receipt, overdue items, reports awaiting verification and
-    today's revenue (final and paid) — at most six queries (one per block, three for revenue), whatever the
-    number of bookings."""
+    """Today's visits by status, the re-collections awaiting a slot, samples awaiting receipt, overdue items, reports
+    awaiting verification and today's revenue (final and paid) — at most eight queries (one per block, two for the
+    re-collections, three for revenue), whatever the number of bookings."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     board = Dashboard(today=today)
     collector = staff_is_collector(user)
 
     if _can_view(user, Booking):
-        bookings = Booking.objects.filter(booking_date=today)
+        # A re-collection awaiting its schedule is no visit of the day it was made; it is listed on its own below.
+        bookings = Booking.objects.filter(booking_date=today).exclude(status__in=BOOKING_UNSCHEDULED)
         if collector:
             bookings = bookings.filter(collection_staff=user)
         counts = dict(bookings.values_list("status").annotate(n=Count("id")).order_by())
@@ -80,6 +88,8 @@ def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboar
             if counts.get(status)
         ]
         board.visits_total = Figure("Visits today", sum(counts.values()), _url(Booking, booking_date=day))
+        if not collector:
+            _unscheduled(board)
 
     if _can_view(user, BookingItem):
         items = BookingItem.objects.all()
@@ -116,3 +126,18 @@ def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboar
             Figure("Paid on today's bills", totals["paid"], bills),
         ]
     return board
+
+
+def _unscheduled(board: Dashboard) -> None:
+    """Re-collections awaiting the customer's choice of slot: how many, and the oldest few with their customer and
+    pet (two queries)."""
+    waiting = Booking.objects.filter(status__in=BOOKING_UNSCHEDULED)
+    board.unscheduled = Figure(
+        "Re-collections awaiting a slot",
+        waiting.count(),
+        _url(Booking, status=Booking.Status.AWAITING_SCHEDULE),
+    )
+    if board.unscheduled.value:
+        board.unscheduled_bookings = list(
+            waiting.select_related("user", "pet", "recollection_of").order_by("created_at", "id")[:UNSCHEDULED_SHOWN]
+        )

@@ -32,7 +32,7 @@ from bookings.assignment import (
 )
 from bookings.labels import tube_labels_pdf
 from bookings.maps import maps_url
-from bookings.models import Booking, BookingItem
+from bookings.models import Booking, BookingItem, CollectionSlot
 from bookings.querysets import booking_status_counts, bookings_for_export, bookings_of_day
 from bookings.services import booking_mark_no_show, report_amend, report_upload
 from bookings.services.assignment import day_auto_assign
@@ -158,6 +158,29 @@ class AssignCollectorForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000, strip=True)
+
+
+class SlotChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        lab = "no limit" if obj.lab_capacity is None else obj.lab_capacity - obj.lab_booked
+        return f"{obj} — home places left {obj.remaining}, lab {lab}"
+
+
+class RescheduleForm(forms.Form):
+    """The windows of the next 60 days that have not started (the service checks the place and the kind of visit)."""
+
+    slot = SlotChoiceField(queryset=CollectionSlot.objects.none(), empty_label=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        now = timezone.localtime()
+        self.fields["slot"].queryset = (
+            CollectionSlot.objects.filter(
+                is_active=True, date__gte=now.date(), date__lte=now.date() + datetime.timedelta(days=60)
+            )
+            .exclude(date=now.date(), start_time__lte=now.time())
+            .order_by("date", "start_time")
+        )
 
 
 class NoShowForm(forms.Form):

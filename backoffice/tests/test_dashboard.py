@@ -144,7 +144,7 @@ def test_query_count_is_the_same_at_5_and_50_bookings(admin_client):
 
 def test_dashboard_itself_is_a_handful_of_queries(admin_user, lab_day, django_assert_max_num_queries):
     admin_user.has_perm("bookings.view_booking")  # permissions are cached per user, as in a request
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         dashboard_figures(user=admin_user)
 
 

@@ -21,6 +21,7 @@ from bookings.services import (
     booking_cancel,
     booking_confirm,
     booking_mark_collected,
+    booking_reschedule,
     item_receive,
     item_reject,
     item_start_processing,
@@ -104,6 +105,7 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
     actions = [
         "assign_collector",
         "confirm",
+        "reschedule",
         "mark_collected",
         "receive_at_lab",
         "start_processing",
@@ -375,6 +377,20 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
                 messages.SUCCESS,
             )
         return None
+
+    @admin.action(description="Reschedule…", permissions=["dispatch"])
+    def reschedule(self, request, queryset):
+        """Move bookings to another slot (staff: at any time, no cutoff); an awaiting re-collection gets its slot."""
+        return admin_views.run_with_form(
+            self,
+            request,
+            queryset,
+            form_class=admin_views.RescheduleForm,
+            action="reschedule",
+            title="Reschedule bookings",
+            operation=lambda b, data: booking_reschedule(booking=b, slot_id=data["slot"].pk, by=request.user),
+            done=lambda data: f"Moved to {data['slot']}",
+        )
 
     @admin.action(description="Cancel…", permissions=["dispatch"])
     def cancel(self, request, queryset):

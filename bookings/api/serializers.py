@@ -229,6 +229,10 @@ class BookingSerializer(ModelSerializer):
         return {"code": booking.coupon.code, "valid": True, "reason": None, "discount": str(booking.discount_amount)}
 
 
+class RescheduleSerializer(serializers.Serializer):
+    slot = serializers.IntegerField(min_value=1, help_text="The collection slot to move the booking to.")
+
+
 class CancelSerializer(serializers.Serializer):
     reason = StrictCharField(required=False, allow_blank=True, max_length=500, default="")
 

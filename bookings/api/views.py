@@ -25,6 +25,7 @@ from bookings.api.serializers import (
     PrescriptionUploadSerializer,
     QuoteSerializer,
     ReportSerializer,
+    RescheduleSerializer,
     SlotSerializer,
 )
 from bookings.filters import BookingFilter, ReportFilter
@@ -35,7 +36,7 @@ from bookings.querysets import (
     customer_reports,
     reports_for_customer,
 )
-from bookings.services import booking_cancel, booking_create, booking_quote
+from bookings.services import booking_cancel, booking_create, booking_quote, booking_reschedule
 from bookings.services.payments import booking_pay
 from bookings.services.prescriptions import prescription_upload
 from clinic.models import ClinicHoliday
@@ -217,6 +218,37 @@ class BookingViewSet(StrictQueryMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return Response(CheckoutSerializer(order, context={"public_key": public_key}).data)
 
     @extend_schema(
+        summary="Move my booking to another slot",
+        description="Until the cancellation cutoff before the current slot; a free re-collection awaiting its "
+        "schedule (`awaiting_schedule`) gets its first slot this way, at any time, and becomes `confirmed`. The old "
+        "slot's place is given back and the new one taken together; the price does not change.",
+        request=RescheduleSerializer,
+        responses={
+            200: BookingSerializer,
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="`invalid_slot` (no such active slot), `slot_in_past`, `slot_unavailable` (the clinic is "
+                "closed that day), `same_slot` (the booking is already there).",
+            ),
+            **errors(401, 404),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`slot_full`: no place of the booking's kind left in the slot or its day. "
+                "`reschedule_cutoff_passed`: too close to the current slot; call the clinic. `invalid_transition`: "
+                "the booking is no longer upcoming (collected, cancelled, …). `booking_limit`: the customer or the pet "
+                "already has the most open bookings allowed on the new day.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reschedule(self, request, pk=None):
+        booking = self.get_object()
+        data = _validated(RescheduleSerializer, request.data)
+        booking_reschedule(booking=booking, slot_id=data["slot"], by=request.user, as_staff=False)
+        booking = self.get_queryset().get(pk=booking.pk)
+        return Response(self.get_serializer(booking).data)
+
+    @extend_schema(
         summary="QR code of the booking code (PNG)",
         responses={(200, "image/png"): OpenApiTypes.BINARY, **errors(401, 404)},
     )
@@ -304,7 +336,8 @@ class SlotViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewS
             days = [day]
         else:
             days = [now.date() + datetime.timedelta(days=n) for n in range(7)]
-        holidays = ClinicHoliday.objects.filter(date__in=days).values("date")
+        # Days closed all day (a date exception with special hours is open).
+        holidays = ClinicHoliday.objects.filter(date__in=days, opens_at__isnull=True).values("date")
         slots = CollectionSlot.objects.filter(is_active=True, date__in=days).exclude(date__in=holidays)
         # Windows of today that already started are gone.
         return slots.exclude(date=now.date(), start_time__lte=now.time()).order_by("date", "start_time")

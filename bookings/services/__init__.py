@@ -15,7 +15,8 @@ from bookings.services.lifecycle import (
 )
 from bookings.services.no_show import booking_mark_no_show
 from bookings.services.notifications import notify_booking_confirmed, notify_booking_placed, notify_booking_rescheduled
-from bookings.services.slots import slot_generate
+from bookings.services.reschedule import booking_reschedule
+from bookings.services.slots import slot_generate, slot_regenerate
 
 __all__ = [
     "booking_assign_collector",
@@ -25,6 +26,7 @@ __all__ = [
     "booking_mark_collected",
     "booking_mark_no_show",
     "booking_quote",
+    "booking_reschedule",
     "item_receive",
     "item_reject",
     "item_start_processing",
@@ -36,4 +38,5 @@ __all__ = [
     "report_upload",
     "report_verify",
     "slot_generate",
+    "slot_regenerate",
 ]

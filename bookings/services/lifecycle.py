@@ -25,7 +25,7 @@ from bookings.codes import booking_code_new, item_code
 from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
 from bookings.models import Booking, BookingItem, CollectionType, CollectorAssignment, TestReport
 from bookings.services.notifications import notify_booking_confirmed
-from bookings.states import BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
+from bookings.states import BOOKING_UNSCHEDULED, BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.storage import files_kept_on_commit
@@ -41,6 +41,12 @@ def _lock_item(item: BookingItem) -> BookingItem:
 
 def _lock_report(report: TestReport) -> TestReport:
     return lock_report(report_id=report.pk)
+
+
+def _require_slot(booking: Booking) -> None:
+    """A re-collection awaiting its schedule leaves that state only by getting a slot (``booking_reschedule``)."""
+    if booking.status in BOOKING_UNSCHEDULED:
+        raise Conflict("Choose a collection slot for this booking first (Reschedule).", code="not_scheduled")
 
 
 @transaction.atomic
@@ -63,6 +69,7 @@ def booking_assign_collector(
     if not (collector.is_active and collector.is_staff and profile and profile.role == StaffRole.COLLECTOR):
         raise ValidationFailed("Choose an active sample collector.", code="not_a_collector", field="collector")
     booking = lock_booking(booking_id=booking.pk)
+    _require_slot(booking)
     if booking.status not in (B.PENDING, B.CONFIRMED):
         check_transition("booking", booking.status, B.CONFIRMED)
     changes_collector = booking.collection_staff_id != collector.pk
@@ -101,6 +108,7 @@ def booking_assign_collector(
 def booking_confirm(*, booking: Booking, by) -> Booking:
     """Confirm a pending booking (a lab visit, or a home visit before a collector is chosen)."""
     booking = lock_booking(booking_id=booking.pk)
+    _require_slot(booking)
     check_transition("booking", booking.status, B.CONFIRMED)
     booking.status, booking.confirmed_at = B.CONFIRMED, timezone.now()
     booking.save(update_fields=["status", "confirmed_at", "updated_at"])
@@ -385,6 +393,8 @@ def recollection_add(*, original: Booking, items, now) -> Booking:
             latitude=original.latitude,
             longitude=original.longitude,
             notes=f"Free re-collection for {original.code}.",
+            # No slot yet: the customer picks one (booking_reschedule), which confirms it.
+            status=B.AWAITING_SCHEDULE,
             subtotal=0,
             total_amount=0,
             recollection_of=original,
@@ -410,7 +420,8 @@ def recollection_add(*, original: Booking, items, now) -> Booking:
 def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booking:
     """Reject a sample (haemolysed, clotted, …). The test is re-collected free of charge in a new booking linked to
     the original (one re-collection booking gathers every rejected item of the same booking), and the customer is
-    told why. Returns the re-collection booking."""
+    told why. The re-collection starts awaiting its schedule: the customer chooses its slot. Returns the re-collection
+    booking."""
     if reason not in BookingItem.RejectionReason.values:
         raise ValidationFailed("Choose a rejection reason from the list.", code="invalid_reason", field="reason")
     original = lock_booking(booking_id=item.booking_id)
@@ -428,7 +439,7 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
         kind=Notification.Kind.SAMPLE_REJECTED,
         title=f"We need a new sample for {item.test.name}",
         body=f"The sample could not be tested ({label}). We will collect a new one free of charge "
-        f"(booking {recollection.code}).",
+        f"(booking {recollection.code}): choose a time for the visit in the app.",
         data={"booking": original.pk, "recollection": recollection.pk, "item": item.pk},
         event_key=f"item:{item.pk}:rejected",
     )
