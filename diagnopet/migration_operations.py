@@ -21,3 +21,8 @@ class AddIndexOnPostgreSQL(_OnPostgreSQL, migrations.AddIndex):
 
 class RunSQLOnPostgreSQL(_OnPostgreSQL, migrations.RunSQL):
     """``RunSQL`` run on PostgreSQL only."""
+
+
+class AlterFieldOnPostgreSQL(_OnPostgreSQL, migrations.AlterField):
+    """``AlterField`` whose SQL runs on PostgreSQL only: for a change SQLite does not enforce anyway (a longer
+    ``max_length``) on a table with PostgreSQL-only indexes, which SQLite's table rebuild would try to recreate."""

@@ -2,7 +2,11 @@
 
 from django.db import migrations, models
 
+from diagnopet.migration_operations import AlterFieldOnPostgreSQL
 
+
+# The status column only widens: SQLite does not enforce a varchar's length, and rebuilding the booking table there
+# would try to recreate its PostgreSQL-only trigram indexes.
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,7 +19,7 @@ class Migration(migrations.Migration):
             name='booking_date',
             field=models.DateField(db_index=True, help_text='The day of the collection visit (while awaiting a schedule: the day it was made).'),
         ),
-        migrations.AlterField(
+        AlterFieldOnPostgreSQL(
             model_name='booking',
             name='status',
             field=models.CharField(choices=[('awaiting_schedule', 'Awaiting schedule'), ('pending', 'Pending'), ('confirmed', 'Confirmed'), ('collected', 'Collected'), ('processing', 'Processing'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], db_index=True, default='pending', max_length=20),
