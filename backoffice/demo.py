@@ -1,6 +1,6 @@
-"""Demo data for a fresh install (``manage.py seed_demo``): a Bengaluru lab, its catalog, a week of slots, staff of
-every role, customers with pets, promotions, bookings in every state, and site content (FAQs, an announcement, a
-reviewed visit shown as a testimonial: ``demo_content.py``).
+"""Demo data for a fresh install (``manage.py seed_demo``): a Bengaluru lab, its hours, its catalog, a week of slots
+from today, staff of every role, customers with pets, promotions, bookings in every state, and site content (FAQs, an
+announcement, a reviewed visit shown as a testimonial: ``demo_content.py``).
 
 Everything goes through the services (clinic, catalog import, slots, roles, registration, addresses, pets, the
 booking flow), so the demo data obeys the same rules as real data. Idempotent: each piece is looked up by a natural
@@ -49,7 +49,7 @@ from bookings.services import (
 from catalog.models import LabTest
 from catalog.services import catalog_import_csv
 from clinic.models import ClinicHoliday
-from clinic.services import clinic_info_upsert
+from clinic.services import clinic_info_upsert, opening_hours_set
 from pets.models import Pet
 from pets.services import pet_create
 from promotions.models import Coupon, Offer
@@ -83,9 +83,13 @@ CLINIC = {
     "slot_minutes": 60,
     "home_slot_capacity": 4,
     "lab_slot_capacity": 6,
+    "home_daily_capacity": 30,
     "cancellation_cutoff_hours": 2,
     "road_factor": Decimal("1.30"),
 }
+
+# Monday to Saturday 08:00–18:00; Sunday closed.
+WEEKLY_HOURS = {weekday: [(datetime.time(8, 0), datetime.time(18, 0))] for weekday in range(6)}
 
 # Keyed by ``effective_from``. The first is the rate card in force; the second is last year's, kept as history.
 DISTANCE_PRICING = [
@@ -380,7 +384,8 @@ def _nothing(message: str) -> None:
 
 def seed_clinic(log: Log = _nothing) -> None:
     info = clinic_info_upsert(**CLINIC)
-    log(f"Clinic: {info.name}, {info.opening_time:%H:%M}–{info.closing_time:%H:%M}")
+    opening_hours_set(week=WEEKLY_HOURS)
+    log(f"Clinic: {info.name}, Mon–Sat {info.opening_time:%H:%M}–{info.closing_time:%H:%M}, Sunday closed")
 
 
 def seed_distance_pricing(log: Log = _nothing) -> None:
@@ -411,14 +416,21 @@ def next_public_holidays(today: datetime.date, count: int = 2) -> list[tuple[dat
 
 
 def seed_calendar(log: Log = _nothing) -> None:
-    """Holidays first, so that slots are not generated on them; then a week of slots from tomorrow."""
+    """Holidays and one half day (the eve of the first holiday) first, so that slots follow them; then a week of
+    slots from today (today's too, so that the day's pages have windows and visits)."""
     today = timezone.localdate()
-    for date, name in next_public_holidays(today):
+    holidays = next_public_holidays(today)
+    for date, name in holidays:
         _holiday, created = ClinicHoliday.objects.get_or_create(date=date, defaults={"name": name})
         if created:
             log(f"Holiday: {date:%d %b %Y} {name}")
-    new = slot_generate(start=today + datetime.timedelta(days=1), days=SLOT_DAYS)
-    log(f"Collection slots: {new} new for the next {SLOT_DAYS} days")
+    eve, name = holidays[0][0] - datetime.timedelta(days=1), holidays[0][1]
+    half_day = {"name": f"{name} eve (half day)", "opens_at": datetime.time(8, 0), "closes_at": datetime.time(13, 0)}
+    _exception, created = ClinicHoliday.objects.get_or_create(date=eve, defaults=half_day)
+    if created:
+        log(f"Special hours: {eve:%d %b %Y} 08:00–13:00")
+    new = slot_generate(start=today, days=SLOT_DAYS)
+    log(f"Collection slots: {new} new for today and the next {SLOT_DAYS - 1} days")
 
 
 # --- People ---------------------------------------------------------------------------------------------------------
@@ -534,11 +546,12 @@ def _report_file(item: BookingItem) -> ContentFile:
 
 
 def _open_slots(collection_type: str) -> list[CollectionSlot]:
-    """Future, non-holiday slots with room for this kind of visit, earliest first."""
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    holidays = ClinicHoliday.objects.filter(date__gte=tomorrow).values_list("date", flat=True)
-    slots = CollectionSlot.objects.filter(date__gte=tomorrow, is_active=True).exclude(date__in=holidays)
-    slots = slots.order_by("date", "start_time")
+    """Slots not started yet (today's remaining ones first) on days the clinic is open, with room for this kind of
+    visit, earliest first."""
+    now = timezone.localtime()
+    closed = ClinicHoliday.objects.filter(date__gte=now.date(), opens_at__isnull=True).values_list("date", flat=True)
+    slots = CollectionSlot.objects.filter(date__gte=now.date(), is_active=True).exclude(date__in=closed)
+    slots = slots.exclude(date=now.date(), start_time__lte=now.time()).order_by("date", "start_time")
     if collection_type == CollectionType.HOME:
         return [slot for slot in slots if slot.booked < slot.capacity]
     return [slot for slot in slots if slot.lab_capacity is None or slot.lab_booked < slot.lab_capacity]

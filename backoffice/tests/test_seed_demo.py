@@ -90,14 +90,24 @@ def test_clinic_pricing_catalog_and_calendar():
     assert LabTest.objects.count() == 48
     assert Category.objects.count() == 10
 
-    holidays = set(ClinicHoliday.objects.values_list("date", flat=True))
+    holidays = set(ClinicHoliday.objects.filter(opens_at__isnull=True).values_list("date", flat=True))
     assert holidays
     assert all(day > today for day in holidays)
+    half_day = ClinicHoliday.objects.get(opens_at__isnull=False)
+    assert half_day.date == min(holidays) - datetime.timedelta(days=1)
+    assert (half_day.opens_at, half_day.closes_at) == (datetime.time(8), datetime.time(13))
+    assert sorted(clinic.opening_hours.values_list("weekday", flat=True)) == [0, 1, 2, 3, 4, 5]  # Sunday closed
     hours = [datetime.time(hour) for hour in range(8, 18)]
-    for offset in range(1, demo.SLOT_DAYS + 1):
+    for offset in range(demo.SLOT_DAYS):  # from today
         day = today + datetime.timedelta(days=offset)
         slots = CollectionSlot.objects.filter(date=day).order_by("start_time")
-        assert [s.start_time for s in slots] == ([] if day in holidays else hours), day
+        if day in holidays or day.weekday() == 6:
+            expected = []
+        elif day == half_day.date:
+            expected = hours[:5]  # 08:00–13:00
+        else:
+            expected = hours
+        assert [s.start_time for s in slots] == expected, day
         assert all(s.capacity == 4 and s.end_time.hour == s.start_time.hour + 1 for s in slots)
 
 
@@ -202,7 +212,7 @@ def test_a_run_that_stopped_half_way_is_completed_by_the_next():
         pet_id=customer.pets.get(name="Mishti").pk,
         test_ids=list(LabTest.objects.filter(code__in=["HEM-CBC"]).values_list("pk", flat=True)),
         collection_type="home",
-        slot_id=CollectionSlot.objects.order_by("date", "start_time").first().pk,
+        slot_id=CollectionSlot.objects.filter(date__gt=timezone.localdate()).order_by("date", "start_time").first().pk,
         address_id=customer.addresses.get().pk,
         idempotency_key="demo-6",
     )
