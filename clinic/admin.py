@@ -130,6 +130,21 @@ class ClinicInfoAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
             offer_slot_regeneration(self, request)
 
 
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    """The weekly hours as a list (they are also edited on the clinic's page)."""
+
+    list_display = ("weekday", "opens_at", "closes_at")
+    list_filter = ("weekday",)
+    list_select_related = ("clinic",)
+    readonly_fields = TIMESTAMPS
+    # Each row compared on its own here; overlaps between a day's windows are checked on the clinic's page.
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        offer_slot_regeneration(self, request)
+
+
 @admin.register(ClinicHoliday)
 class ClinicHolidayAdmin(admin.ModelAdmin):
     """Date exceptions to the weekly hours: closed all day, or special hours (e.g. a half day)."""

@@ -43,6 +43,7 @@ from billing.tests import factories as billing_f
 from bookings.models import (
     Booking,
     BookingItem,
+    CollectionDay,
     CollectionSlot,
     CollectorAssignment,
     PrescriptionUpload,
@@ -52,7 +53,7 @@ from bookings.models import (
 from bookings.tests import factories as bookings_f
 from catalog import models as catalog_models
 from catalog.tests import factories as catalog_f
-from clinic.models import ClinicHoliday, ClinicInfo
+from clinic.models import ClinicHoliday, ClinicInfo, OpeningHours
 from clinic.tests import factories as clinic_f
 from content import models as content_models
 from content.tests import factories as content_f
@@ -90,6 +91,7 @@ MAKERS = {
     catalog_models.PackageComponent: catalog_f.PackageComponentFactory,
     ClinicInfo: clinic_f.ClinicInfoFactory,
     ClinicHoliday: clinic_f.ClinicHolidayFactory,
+    OpeningHours: clinic_f.OpeningHoursFactory,
     Offer: promotions_f.OfferFactory,
     Coupon: promotions_f.CouponFactory,
     CouponRedemption: promotions_f.CouponRedemptionFactory,
@@ -102,6 +104,7 @@ MAKERS = {
     PaymentOrder: billing_f.PaymentOrderFactory,
     ProviderEvent: billing_f.ProviderEventFactory,
     CollectionSlot: _slot,
+    CollectionDay: bookings_f.CollectionDayFactory,
     Booking: lambda: bookings_f.BookingFactory(slot=_slot(), collection_staff=accounts_f.StaffUserFactory()),
     BookingItem: bookings_f.BookingItemFactory,
     TestBatchGroup: bookings_f.TestBatchGroupFactory,

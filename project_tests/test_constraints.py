@@ -38,6 +38,7 @@ from billing.tests.factories import (
 from bookings.tests.factories import (
     BookingFactory,
     BookingItemFactory,
+    CollectionDayFactory,
     CollectionSlotFactory,
     PrescriptionUploadFactory,
     TestReportFactory,
@@ -47,7 +48,7 @@ from bookings.tests.factories import (
 from catalog.models import TestCategory as Category
 from catalog.models import TestTag as Tag
 from catalog.tests.factories import LabTestFactory, PackageComponentFactory, TestCategoryFactory, TestTagFactory
-from clinic.tests.factories import ClinicHolidayFactory, ClinicInfoFactory
+from clinic.tests.factories import ClinicHolidayFactory, ClinicInfoFactory, OpeningHoursFactory
 from content.models import FaqTopic
 from content.tests.factories import AnnouncementFactory, FaqTopicFactory, TestimonialFactory
 from pets.tests.factories import PetFactory
@@ -105,6 +106,14 @@ CHECK_CASES = [
     ("clinic_clinicinfo_road_factor_min_1", ClinicInfoFactory, {"road_factor": Decimal("0.99")}),
     ("clinic_clinicinfo_slot_minutes_positive", ClinicInfoFactory, {"slot_minutes": 0}),
     ("clinic_clinicinfo_tax_rate_range", ClinicInfoFactory, {"tax_rate": Decimal("100.00")}),
+    ("clinic_hours_opens_before_closing", OpeningHoursFactory, {"closes_at": F("opens_at")}),
+    ("clinic_hours_weekday_range", OpeningHoursFactory, {"weekday": 7}),
+    ("clinic_holiday_closed_or_hours", ClinicHolidayFactory, {"opens_at": datetime.time(8)}),  # no closing time
+    (
+        "clinic_holiday_closed_or_hours",
+        ClinicHolidayFactory,
+        {"opens_at": datetime.time(13), "closes_at": datetime.time(8)},
+    ),
     # promotions
     ("promotions_offer_value_non_negative", OfferFactory, {"discount_value": Decimal("-1")}),
     ("promotions_offer_percentage_max_100", OfferFactory, {"discount_value": Decimal("100.01")}),
@@ -163,6 +172,8 @@ CHECK_CASES = [
     ("bookings_slot_start_before_end", CollectionSlotFactory, {"end_time": F("start_time")}),
     ("bookings_slot_booked_within_capacity", CollectionSlotFactory, {"booked": F("capacity") + 1}),
     ("bookings_slot_lab_booked_within_capacity", lambda: CollectionSlotFactory(lab_capacity=2), {"lab_booked": 3}),
+    ("bookings_day_booked_within_cap", CollectionDayFactory, {"booked": F("capacity") + 1}),
+    ("bookings_day_lab_booked_within_cap", lambda: CollectionDayFactory(lab_capacity=2), {"lab_booked": 3}),
     (
         "bookings_booking_subtotal_non_negative",
         BookingFactory,
@@ -232,6 +243,11 @@ UNIQUE_CONSTRAINT_CASES = [
         "billing_providerevent_unique",
         ProviderEventFactory,
         lambda first: ProviderEventFactory(provider=first.provider, event_id=first.event_id),
+    ),
+    (
+        "clinic_hours_unique_start",
+        OpeningHoursFactory,
+        lambda first: OpeningHoursFactory(weekday=first.weekday, opens_at=first.opens_at, closes_at=first.closes_at),
     ),
     (
         "accounts_user_email_ci_unique",
@@ -339,6 +355,7 @@ UNIQUE_FIELD_CASES = [
     # "Exactly one clinic row": the factory is get-or-create, so the second row is built and saved by hand.
     ("clinic.ClinicInfo.singleton", ClinicInfoFactory, lambda first: ClinicInfoFactory.build().save()),
     ("clinic.ClinicHoliday.date", ClinicHolidayFactory, lambda first: ClinicHolidayFactory(date=first.date)),
+    ("bookings.CollectionDay.date", CollectionDayFactory, lambda first: CollectionDayFactory(date=first.date)),
     ("promotions.Offer.name", OfferFactory, lambda first: OfferFactory(name=first.name)),
     (
         "promotions.CouponRedemption.booking",

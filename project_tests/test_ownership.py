@@ -39,6 +39,7 @@ OWNED_OBJECT = {
     "bookings:booking-detail": BookingFactory,
     "bookings:booking-cancel": BookingFactory,
     "bookings:booking-pay": BookingFactory,
+    "bookings:booking-reschedule": BookingFactory,
     "bookings:booking-qr": BookingFactory,
     "bookings:booking-prescriptions": BookingFactory,
     "bookings:report-detail": _delivered_report,

@@ -9,6 +9,7 @@ from bookings.codes import item_code
 from bookings.models import (
     Booking,
     BookingItem,
+    CollectionDay,
     CollectionSlot,
     CollectionType,
     CollectorAssignment,
@@ -28,6 +29,15 @@ class CollectionSlotFactory(factory.django.DjangoModelFactory):
     start_time = factory.Sequence(lambda n: datetime.time(8 + n % 10, 0))
     end_time = factory.LazyAttribute(lambda o: datetime.time(o.start_time.hour + 1, 0))
     capacity = 4
+
+
+class CollectionDayFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CollectionDay
+
+    date = factory.Sequence(lambda n: datetime.date(2031, 1, 1) + datetime.timedelta(days=n))
+    capacity = 20
+    lab_capacity = None
 
 
 class BookingFactory(factory.django.DjangoModelFactory):

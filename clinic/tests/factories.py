@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from clinic.models import ClinicHoliday, ClinicInfo
+from clinic.models import ClinicHoliday, ClinicInfo, OpeningHours
 
 
 class ClinicInfoFactory(factory.django.DjangoModelFactory):
@@ -37,3 +37,15 @@ class ClinicHolidayFactory(factory.django.DjangoModelFactory):
 
     date = factory.Sequence(lambda n: datetime.date(2030, 1, 1) + datetime.timedelta(days=n))
     name = "Holiday"
+
+
+class OpeningHoursFactory(factory.django.DjangoModelFactory):
+    """A window of the one clinic: each new one on the next weekday, then a minute later (unique starts)."""
+
+    class Meta:
+        model = OpeningHours
+
+    clinic = factory.SubFactory(ClinicInfoFactory)
+    weekday = factory.Sequence(lambda n: n % 7)
+    opens_at = factory.Sequence(lambda n: datetime.time((n // 7) // 60 % 23, (n // 7) % 60))
+    closes_at = datetime.time(23, 59)
