@@ -9,6 +9,7 @@ Routes and operations are read from the URL conf and the OpenAPI schema, so a ne
 until it is listed here.
 """
 
+import datetime
 import io
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import StaffRole, User
 from billing.models import BillingRecord, Payment
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
+from bookings.tests.factories import CollectionSlotFactory
 from conftest import client_for
 from pets.models import Pet
 from project_tests.test_ownership import fingerprint
@@ -348,6 +350,19 @@ def _ma_cancel(world, client, api_client):
     assert (record.amount_paid, record.status) == (Decimal("0.00"), BillingRecord.Status.VOID)
 
 
+def _ma_reschedule(world, client, api_client):
+    booking = world["booking"]
+    later = CollectionSlotFactory(
+        date=world["slot"].date + datetime.timedelta(days=1), start_time=datetime.time(11), end_time=datetime.time(12)
+    )
+    body = _with(world, {"slot": later.id, "status": "completed", "booking_date": "2000-01-01"})
+    response = client.post(f"/api/v1/bookings/{booking.id}/reschedule", body, format="json")
+    assert response.status_code == 200, response.json()
+    booking.refresh_from_db()
+    assert (booking.slot_id, booking.booking_date, booking.status) == (later.id, later.date, Booking.Status.PENDING)
+    assert (booking.user_id, booking.total_amount) == (world["customer"].id, Decimal("500.00"))
+
+
 def _ma_prescription(world, client, api_client):
     booking = world["booking"]
     upload = io.BytesIO(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
@@ -421,6 +436,7 @@ MASS_ASSIGNMENT = {
     "POST /api/v1/bookings/quote": _ma_quote,
     "POST /api/v1/bookings/": _ma_book,
     "POST /api/v1/bookings/{id}/cancel": _ma_cancel,
+    "POST /api/v1/bookings/{id}/reschedule": _ma_reschedule,
     "POST /api/v1/bookings/{id}/prescriptions/": _ma_prescription,
     "POST /api/v1/notifications/{id}/read": _ma_notification_read,
     "POST /api/v1/notifications/read-all": _ma_read_all,
