@@ -3,11 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Notification
-from accounts.notifications import notification_create
 from bookings.locks import lock_booking, lock_customer, slot_move
 from bookings.models import Booking
 from bookings.services.booking import cancellation_deadline
+from bookings.services.notifications import notify_booking_rescheduled
 from bookings.services.pricing import slot_for_visit
 from bookings.states import BOOKING_UNSCHEDULED, BOOKING_UPCOMING, check_transition
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
@@ -62,7 +61,6 @@ def booking_reschedule(*, booking: Booking, slot_id, by, as_staff: bool | None =
         slot_for_visit(slot_id=slot.pk, collection_type=booking.collection_type, now=now, limits_for=booking.pet)
     if not slot_move(from_slot_id=booking.slot_id, to_slot_id=slot.pk, collection_type=booking.collection_type):
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
-    old_slot = booking.slot
     booking.slot, booking.booking_date = slot, slot.date
     fields = ["slot", "booking_date", "updated_at"]
     if unscheduled:
@@ -70,15 +68,5 @@ def booking_reschedule(*, booking: Booking, slot_id, by, as_staff: bool | None =
         booking.status, booking.confirmed_at = B.CONFIRMED, now
         fields += ["status", "confirmed_at"]
     booking.save(update_fields=fields)
-    when = f"{slot.date:%a %d %b} {slot.start_time:%H:%M}–{slot.end_time:%H:%M}"
-    # TODO(notifications): notify_booking_rescheduled from the notifications work replaces this direct call.
-    notification_create(
-        user=booking.user,
-        kind=Notification.Kind.GENERAL,
-        title=f"Booking {booking.code} {'scheduled' if unscheduled else 'rescheduled'}",
-        body=f"Your collection visit is now on {when}"
-        + (f" (was {old_slot.date:%a %d %b} {old_slot.start_time:%H:%M})." if old_slot else "."),
-        data={"booking": booking.pk, "slot": slot.pk},
-        event_key=f"booking:{booking.pk}:rescheduled:{now.isoformat()}",
-    )
+    notify_booking_rescheduled(booking)
     return booking

@@ -10,7 +10,7 @@ from diagnopet.migration_operations import AlterFieldOnPostgreSQL
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0007_admin_filter_indexes'),
+        ('bookings', '0009_item_code_package'),
     ]
 
     operations = [
