@@ -52,16 +52,21 @@ def notify_booking_confirmed(booking: Booking, *, collector=None) -> Notificatio
     )
 
 
-def notify_booking_rescheduled(booking: Booking) -> Notification:
-    """The booking moved to another slot (call it after saving the booking with its new slot, in the same
-    transaction). One notification per move: the event is the booking's new slot at the time of the save, so a retry
-    of the same move sends nothing more, while moving again (even back to an earlier slot) is a new event."""
+def notify_booking_rescheduled(booking: Booking, *, previous_slot=None) -> Notification:
+    """The booking moved to another slot, or got its first one (a re-collection: ``previous_slot`` None). Call it
+    after saving the booking with its new slot, in the same transaction. One notification per move: the event is
+    the booking's new slot at the time of the save, so a retry of the same move sends nothing more, while moving
+    again (even back to an earlier slot) is a new event."""
     moved_at = int(booking.updated_at.timestamp() * 1_000_000)
+    first = previous_slot is None and booking.recollection_of_id is not None
+    was = ""
+    if previous_slot is not None:
+        was = f" (was {previous_slot.date:%a %d %b} {previous_slot.start_time:%H:%M})"
     return notification_create(
         user=booking.user,
         kind=Notification.Kind.BOOKING_RESCHEDULED,
-        title=f"Booking {booking.code} rescheduled",
-        body=f"Your visit is now on {_when(booking)}.",
+        title=f"Booking {booking.code} {'scheduled' if first else 'rescheduled'}",
+        body=f"Your visit is now on {_when(booking)}{was}.",
         data={"booking": booking.pk, "slot": booking.slot_id},
         event_key=f"booking:{booking.pk}:rescheduled:{booking.slot_id}:{moved_at}",
     )

@@ -61,6 +61,7 @@ def booking_reschedule(*, booking: Booking, slot_id, by, as_staff: bool | None =
         slot_for_visit(slot_id=slot.pk, collection_type=booking.collection_type, now=now, limits_for=booking.pet)
     if not slot_move(from_slot_id=booking.slot_id, to_slot_id=slot.pk, collection_type=booking.collection_type):
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
+    previous_slot = booking.slot
     booking.slot, booking.booking_date = slot, slot.date
     fields = ["slot", "booking_date", "updated_at"]
     if unscheduled:
@@ -68,5 +69,5 @@ def booking_reschedule(*, booking: Booking, slot_id, by, as_staff: bool | None =
         booking.status, booking.confirmed_at = B.CONFIRMED, now
         fields += ["status", "confirmed_at"]
     booking.save(update_fields=fields)
-    notify_booking_rescheduled(booking)
+    notify_booking_rescheduled(booking, previous_slot=previous_slot)
     return booking
