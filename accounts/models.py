@@ -1,13 +1,13 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.phone import normalize_phone, validate_e164
+from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel
 
 
@@ -80,9 +80,9 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
             # The few staff among every customer: admin filters and pickers (collector, technician) list them.
             models.Index(fields=["created_at", "id"], condition=Q(is_staff=True), name="accounts_user_staff"),
             # The admin's search by phone, name or email on every large list (icontains, one field at a time).
-            GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"), name="accounts_user_phone_trgm"),
-            GinIndex(OpClass(Upper("full_name"), name="gin_trgm_ops"), name="accounts_user_name_trgm"),
-            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"), name="accounts_user_email_trgm"),
+            TrigramIndex(field="phone", name="accounts_user_phone_trgm"),
+            TrigramIndex(field="full_name", name="accounts_user_name_trgm"),
+            TrigramIndex(field="email", name="accounts_user_email_trgm"),
         ]
         constraints = [
             # Case-insensitive unique email, ignoring users without one.

@@ -1,10 +1,9 @@
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
 
 from diagnopet.files import stored_name
+from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, default_currency, money_field, random_upload_path
 
 
@@ -89,8 +88,8 @@ class BillingRecord(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "billing_date"], name="billing_record_status_date"),
             # The admin's search (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
-            GinIndex(OpClass(Upper("invoice_number"), name="gin_trgm_ops"), name="billing_record_invoice_trgm"),
-            GinIndex(OpClass(Upper("billing_period"), name="gin_trgm_ops"), name="billing_record_period_trgm"),
+            TrigramIndex(field="invoice_number", name="billing_record_invoice_trgm"),
+            TrigramIndex(field="billing_period", name="billing_record_period_trgm"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(base_amount__gte=0), name="billing_record_base_non_negative"),

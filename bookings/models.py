@@ -1,10 +1,9 @@
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
 
 from diagnopet.files import stored_name
+from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, money_field, random_upload_path
 
 
@@ -182,8 +181,8 @@ class Booking(TimeStampedModel):
             models.Index(fields=["collection_staff", "booking_date"], name="bookings_booking_staff_date"),
             models.Index(fields=["status", "booking_date"], name="bookings_booking_status_date"),
             # The admin's search (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
-            GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="bookings_booking_code_trgm"),
-            GinIndex(OpClass(Upper("address_text"), name="gin_trgm_ops"), name="bookings_booking_address_trgm"),
+            TrigramIndex(field="code", name="bookings_booking_code_trgm"),
+            TrigramIndex(field="address_text", name="bookings_booking_address_trgm"),
             # The admin's "far from the address pin" filter: the few far collections, not a walk through all.
             models.Index(fields=["collection_pin_gap_km"], name="bookings_booking_pin_gap"),
         ]
@@ -321,7 +320,7 @@ class BookingItem(TimeStampedModel):
         ordering = ["booking_id", "sequence"]
         indexes = [
             # The admin's search by tube code (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
-            GinIndex(OpClass(Upper("code"), name="gin_trgm_ops"), name="bookings_item_code_trgm"),
+            TrigramIndex(field="code", name="bookings_item_code_trgm"),
             # The samples in the lab (bookings.states.ITEM_IN_LAB; the admin's overdue filter), a few thousand among
             # millions: without it the overdue list (and its dates' MIN/MAX) walked every item.
             models.Index(

@@ -1,9 +1,8 @@
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 
+from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel
 
 
@@ -43,7 +42,7 @@ class Pet(TimeStampedModel):
         indexes = [
             models.Index(fields=["user", "is_active"], name="pets_pet_user_active"),
             # The admin's search by pet name (icontains: diagnopet.admin_base.LargeTableAdmin).
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="pets_pet_name_trgm"),
+            TrigramIndex(field="name", name="pets_pet_name_trgm"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,6 +3,7 @@
 import django.contrib.postgres.indexes
 import django.contrib.postgres.operations
 import django.db.models.functions.text
+import diagnopet.indexes
 from django.db import migrations
 
 from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
@@ -20,14 +21,14 @@ class Migration(migrations.Migration):
         django.contrib.postgres.operations.TrigramExtension(),
         AddIndexOnPostgreSQL(
             model_name='user',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('phone'), name='gin_trgm_ops'), name='accounts_user_phone_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='phone', name='accounts_user_phone_trgm'),
         ),
         AddIndexOnPostgreSQL(
             model_name='user',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('full_name'), name='gin_trgm_ops'), name='accounts_user_name_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='full_name', name='accounts_user_name_trgm'),
         ),
         AddIndexOnPostgreSQL(
             model_name='user',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('email'), name='gin_trgm_ops'), name='accounts_user_email_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='email', name='accounts_user_email_trgm'),
         ),
     ]

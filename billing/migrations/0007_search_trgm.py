@@ -3,6 +3,7 @@
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
 from django.conf import settings
+import diagnopet.indexes
 from django.db import migrations
 
 from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
@@ -21,10 +22,10 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexOnPostgreSQL(
             model_name='billingrecord',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('invoice_number'), name='gin_trgm_ops'), name='billing_record_invoice_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='invoice_number', name='billing_record_invoice_trgm'),
         ),
         AddIndexOnPostgreSQL(
             model_name='billingrecord',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('billing_period'), name='gin_trgm_ops'), name='billing_record_period_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='billing_period', name='billing_record_period_trgm'),
         ),
     ]

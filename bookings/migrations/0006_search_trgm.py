@@ -3,6 +3,7 @@
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
 from django.conf import settings
+import diagnopet.indexes
 from django.db import migrations
 
 from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
@@ -21,10 +22,10 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexOnPostgreSQL(
             model_name='booking',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('code'), name='gin_trgm_ops'), name='bookings_booking_code_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='code', name='bookings_booking_code_trgm'),
         ),
         AddIndexOnPostgreSQL(
             model_name='booking',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('address_text'), name='gin_trgm_ops'), name='bookings_booking_address_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='address_text', name='bookings_booking_address_trgm'),
         ),
     ]

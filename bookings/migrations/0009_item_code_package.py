@@ -3,6 +3,7 @@
 import django.contrib.postgres.indexes
 import django.db.models.deletion
 import django.db.models.functions.text
+import diagnopet.indexes
 from django.db import migrations, models
 from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat, LPad
@@ -58,11 +59,6 @@ class Migration(migrations.Migration):
         ),
         AddIndexOnPostgreSQL(
             model_name="bookingitem",
-            index=django.contrib.postgres.indexes.GinIndex(
-                django.contrib.postgres.indexes.OpClass(
-                    django.db.models.functions.text.Upper("code"), name="gin_trgm_ops"
-                ),
-                name="bookings_item_code_trgm",
-            ),
+            index=diagnopet.indexes.TrigramIndex(field='code', name='bookings_item_code_trgm'),
         ),
     ]

@@ -3,6 +3,7 @@
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
 from django.conf import settings
+import diagnopet.indexes
 from django.db import migrations
 
 from diagnopet.migration_operations import AddIndexOnPostgreSQL, RunSQLOnPostgreSQL
@@ -19,6 +20,6 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexOnPostgreSQL(
             model_name='pet',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.text.Upper('name'), name='gin_trgm_ops'), name='pets_pet_name_trgm'),
+            index=diagnopet.indexes.TrigramIndex(field='name', name='pets_pet_name_trgm'),
         ),
     ]
