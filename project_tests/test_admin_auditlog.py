@@ -7,6 +7,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 
 from accounts.tests.factories import StaffUserFactory
+from diagnopet import admin_base
 from promotions.tests.factories import OfferFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +47,33 @@ def test_search_finds_entries_by_object(admin_client, entries):
 
     assert response.status_code == 200
     assert entries["entry"] in response.context["cl"].result_list
+
+
+@pytest.fixture
+def few_listed(monkeypatch):
+    """Searches match "many" rows from two on: the path of a staff user's 125,000 entries (diagnopet.admin_base)."""
+    monkeypatch.setattr(admin_base, "SEARCH_MATCHES_LISTED", 1)
+
+
+@pytest.mark.parametrize("query", ["phone", "full_name"])
+def test_search_matching_many_entries_finds_them_by_their_actor(admin_client, entries, few_listed, query):
+    author = entries["author"]
+    with set_actor(author):
+        second = LogEntry.objects.get_for_object(OfferFactory()).get()
+
+    response = admin_client.get(LOG, {"q": getattr(author, query)})
+
+    assert response.status_code == 200
+    assert set(response.context["cl"].result_list) == {entries["entry"], second}
+
+
+def test_search_matching_many_entries_by_their_object_keeps_the_others_out(admin_client, entries, few_listed):
+    offer = OfferFactory(name="Seaside checkup")
+    offer.name = "Seaside checkup, renamed"
+    offer.save()  # a second entry of the same object, whose name still contains the first
+
+    response = admin_client.get(LOG, {"q": "Seaside checkup"})
+
+    assert response.status_code == 200
+    assert set(response.context["cl"].result_list) == set(LogEntry.objects.get_for_object(offer))
+    assert len(response.context["cl"].result_list) == 2
