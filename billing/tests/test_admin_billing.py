@@ -171,6 +171,16 @@ class TestReportPage:
         assert len(many) == len(few)
 
 
+@pytest.mark.parametrize("kind", ["home", "lab"])
+def test_changelist_filters_bills_by_collection_type(admin_client, kind):
+    home, lab = record_on(datetime.date(2026, 3, 2)), record_on(datetime.date(2026, 3, 3), kind="lab")
+
+    response = admin_client.get(CHANGELIST, {"collection_type": kind})
+
+    assert list(response.context["cl"].result_list) == [home if kind == "home" else lab]
+    assert 'href="?collection_type=lab"' in response.content.decode()  # offered by name
+
+
 class TestReportAccess:
     def test_analyst_may_view_report_and_csv(self, march):
         client = staff_client(StaffRole.ANALYST)
