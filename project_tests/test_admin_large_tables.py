@@ -1,0 +1,28 @@
+"""What the large tables' changelists (``LargeTableAdmin``, diagnopet/admin_base.py) do for speed and must keep
+doing: their statements planned for their own filter values."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bookings.tests.factories import BookingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_changelist_is_planned_for_its_filter_values_and_leaves_the_connection_as_it_was(admin_client):
+    BookingFactory()
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get("/admin/bookings/booking/", {"pin": "far"})
+
+    assert response.status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    start, end = sql.index("SET plan_cache_mode = force_custom_plan"), sql.index("RESET plan_cache_mode")
+    filtered = [i for i, q in enumerate(sql) if "collection_pin_gap_km" in q.split("WHERE")[-1]]
+    # The count, the page and the date span all read inside, rendering included.
+    assert len(filtered) >= 3
+    assert all(start < i < end for i in filtered)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "auto"
