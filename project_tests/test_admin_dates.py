@@ -1,6 +1,6 @@
 """The date drill-down of large tables' changelists (``LargeTableAdmin``, diagnopet/templatetags/admin_dates.py):
-every period from the first row to the last, read with MIN/MAX instead of a SELECT DISTINCT over the table; the
-same links as Django's. Small tables keep Django's own."""
+every period from the first row to the last, read with two ordered look-ups instead of a SELECT DISTINCT over the
+table; the same links as Django's. Small tables keep Django's own."""
 
 import datetime
 import html
@@ -8,8 +8,13 @@ import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import StaffRole
+from accounts.roles import roles_setup, staff_set_role
+from accounts.tests.factories import StaffProfileFactory
+from billing.tests.factories import BillingRecordFactory
 from bookings.tests.factories import BookingFactory
 from clinic.tests.factories import ClinicHolidayFactory
 
@@ -148,3 +153,20 @@ def test_a_datetime_hierarchy_counts_in_the_clinics_time_zone(admin_client, monk
     djangos = drill()
 
     assert ours == djangos == ["‹ 2026", "January 1"]
+
+
+def test_a_collectors_bills_span_only_their_own_visits():
+    """The span of a changelist scoped through a join (a collector's bills, by their bookings' collector)."""
+    roles_setup()
+    collector = StaffProfileFactory(role=StaffRole.COLLECTOR).user
+    staff_set_role(user=collector, role=StaffRole.COLLECTOR)
+    client = Client()
+    client.force_login(collector)
+    for day in (datetime.date(2025, 3, 1), datetime.date(2026, 1, 9)):
+        BillingRecordFactory(booking__collection_staff=collector, billing_date=day)
+    BillingRecordFactory(billing_date=datetime.date(2023, 6, 1))  # another collector's visit
+
+    response = client.get("/admin/billing/billingrecord/")
+
+    nav = re.search(r'<nav class="toplinks">(.*?)</nav>', response.content.decode(), re.S)
+    assert re.findall(r">(\d{4})</a>", nav.group(1)) == ["2025", "2026"]

@@ -2,10 +2,10 @@
 
 Django's ``date_hierarchy`` lists the years (then months, then days) that have rows with ``SELECT DISTINCT
 date_trunc(…)`` over every row of the changelist: on a million bookings that was 200 ms of every page, and more on
-the bills (bench/README.md). This lists every period from the first row to the last instead, from the ``MIN`` and
-``MAX`` that Django already reads (index look-ups): the same links and page, the periods between without rows
-included. It is for the admins of large tables (``LargeTableAdmin`` in ``diagnopet.admin_base``); the others keep
-Django's.
+the bills (bench/README.md). This lists every period from the first row to the last instead, from the first and the
+last value (two ordered look-ups of one row each, where Django also reads ``MIN`` and ``MAX``): the same links and
+page, the periods between without rows included. It is for the admins of large tables (``LargeTableAdmin`` in
+``diagnopet.admin_base``); the others keep Django's.
 """
 
 import datetime
@@ -23,8 +23,11 @@ register = template.Library()
 
 
 def _span(cl, field_name: str, is_datetime: bool):
-    found = cl.queryset.aggregate(first=models.Min(field_name), last=models.Max(field_name))
-    first, last = found["first"], found["last"]
+    # The first and the last value as two ordered look-ups (LIMIT 1), not MIN()/MAX(): PostgreSQL turns those into
+    # index look-ups only on a single table, and a collector's items or bills are scoped through their bookings
+    # (a join), where MIN/MAX joined all 133,000 of a collector's bookings (2.4 s) and these stop at the first row.
+    values = cl.queryset.filter(**{f"{field_name}__isnull": False}).values_list(field_name, flat=True)
+    first, last = values.order_by(field_name).first(), values.order_by(f"-{field_name}").first()
     if first is None or last is None:
         return None, None
     if is_datetime:
