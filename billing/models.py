@@ -69,7 +69,7 @@ class BillingRecord(TimeStampedModel):
     final_amount = money_field()
     # Net of succeeded payments minus refunds, kept by billing.services under the record's row lock.
     amount_paid = money_field(default=0, editable=False)
-    billing_date = models.DateField(db_index=True)
+    billing_date = models.DateField()  # indexed with the changelist's order (Meta.indexes)
     billing_period = models.CharField(max_length=7, db_index=True, help_text="YYYY-MM")
     # The booking's ("home" or "lab"), copied so that the billing summary reads this table alone.
     collection_type = models.CharField(max_length=4, editable=False)
@@ -86,7 +86,13 @@ class BillingRecord(TimeStampedModel):
     class Meta:
         ordering = ["-billing_date", "-id"]
         indexes = [
-            models.Index(fields=["status", "billing_date"], name="billing_record_status_date"),
+            # The admin changelist's order (-billing_date, -id): a page is the index's first 50 entries. On
+            # billing_date alone every bill of the page's days (1,400 a day) was joined and sorted by id first.
+            models.Index(fields=["billing_date", "id"], name="billing_record_date_id"),
+            # Its status filter in that order (and the billing summary's status and date reads, as before).
+            models.Index(fields=["status", "billing_date", "id"], name="billing_record_status_date_id"),
+            # Its collection-type filter in that order; the page's count reads this index alone.
+            models.Index(fields=["collection_type", "billing_date", "id"], name="billing_record_type_date_id"),
             # The admin's search (icontains, one field at a time: diagnopet.admin_base.LargeTableAdmin).
             TrigramIndex(field="invoice_number", name="billing_record_invoice_trgm"),
             TrigramIndex(field="billing_period", name="billing_record_period_trgm"),
