@@ -1,11 +1,15 @@
 """What the large tables' changelists (``LargeTableAdmin``, diagnopet/admin_base.py) do for speed and must keep
-doing: their statements planned for their own filter values."""
+doing: their statements planned for their own filter values, the samples newest first."""
+
+import datetime
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from bookings.tests.factories import BookingFactory
+from bookings.models import BookingItem
+from bookings.tests.factories import BookingFactory, BookingItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +30,12 @@ def test_a_changelist_is_planned_for_its_filter_values_and_leaves_the_connection
     with connection.cursor() as cursor:
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "auto"
+
+
+def test_samples_are_listed_newest_first(admin_client):
+    old, new = BookingItemFactory(), BookingItemFactory()
+    BookingItem.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=2))
+
+    response = admin_client.get("/admin/bookings/bookingitem/")
+
+    assert list(response.context["cl"].result_list) == [new, old]
