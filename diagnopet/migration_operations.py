@@ -1,6 +1,6 @@
-"""Migration operations for what only PostgreSQL has (trigram GIN indexes), so that the same migrations also run on
-the SQLite quick start, which simply goes without those indexes. The migration state (what ``makemigrations``
-compares with the models) is recorded on every database; only the SQL is PostgreSQL's."""
+"""Migration operations for what only PostgreSQL has (trigram GIN indexes) or can change in place, so that the same
+migrations also run on the SQLite quick start, which simply goes without. The migration state (what
+``makemigrations`` compares with the models) is recorded on every database; only the SQL is PostgreSQL's."""
 
 from django.db import migrations
 
@@ -24,5 +24,7 @@ class RunSQLOnPostgreSQL(_OnPostgreSQL, migrations.RunSQL):
 
 
 class AlterFieldOnPostgreSQL(_OnPostgreSQL, migrations.AlterField):
-    """``AlterField`` whose SQL runs on PostgreSQL only: for a change SQLite does not enforce anyway (a longer
-    ``max_length``) on a table with PostgreSQL-only indexes, which SQLite's table rebuild would try to recreate."""
+    """``AlterField`` whose SQL runs on PostgreSQL only, for a change the SQLite quick start can go without (a longer
+    ``max_length``, which SQLite does not enforce; a column's own index dropped for a composite one): SQLite alters a
+    column by rebuilding its table with every index of the model's state, the trigram ones included, which it cannot
+    create."""

@@ -4,6 +4,8 @@ in BillingRecord.Meta (billing/models.py). Replaces the billing_date and (status
 
 from django.db import migrations, models
 
+from diagnopet.migration_operations import AlterFieldOnPostgreSQL
+
 
 class Migration(migrations.Migration):
 
@@ -16,7 +18,7 @@ class Migration(migrations.Migration):
             model_name='billingrecord',
             name='billing_record_status_date',
         ),
-        migrations.AlterField(
+        AlterFieldOnPostgreSQL(
             model_name='billingrecord',
             name='billing_date',
             field=models.DateField(),

@@ -5,6 +5,8 @@ BookingItem.Meta (bookings/models.py). The status and visit-day indexes replace 
 from django.conf import settings
 from django.db import migrations, models
 
+from diagnopet.migration_operations import AlterFieldOnPostgreSQL
+
 
 class Migration(migrations.Migration):
 
@@ -18,17 +20,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldOnPostgreSQL(
             model_name='booking',
             name='booking_date',
             field=models.DateField(help_text='The day of the collection visit.'),
         ),
-        migrations.AlterField(
+        AlterFieldOnPostgreSQL(
             model_name='booking',
             name='status',
             field=models.CharField(choices=[('pending', 'Pending'), ('confirmed', 'Confirmed'), ('collected', 'Collected'), ('processing', 'Processing'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], default='pending', max_length=12),
         ),
-        migrations.AlterField(
+        AlterFieldOnPostgreSQL(
             model_name='bookingitem',
             name='status',
             field=models.CharField(choices=[('pending', 'Pending'), ('collected', 'Collected'), ('received', 'Received at lab'), ('processing', 'Processing'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('rejected', 'Rejected')], default='pending', max_length=12),
