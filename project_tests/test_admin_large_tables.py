@@ -1,14 +1,15 @@
 """What the large tables' changelists (``LargeTableAdmin``, diagnopet/admin_base.py) do for speed and must keep
-doing: their statements planned for their own filter values, the samples newest first."""
+doing: their statements planned for their own filter values, the samples newest first, Django's row checkbox."""
 
 import datetime
 
 import pytest
+from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bookings.models import BookingItem
+from bookings.models import Booking, BookingItem
 from bookings.tests.factories import BookingFactory, BookingItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +40,11 @@ def test_samples_are_listed_newest_first(admin_client):
     response = admin_client.get("/admin/bookings/bookingitem/")
 
     assert list(response.context["cl"].result_list) == [new, old]
+
+
+@pytest.mark.parametrize("code", ["DP-7K3Q9X", 'DP-<b>&"x'])
+def test_the_row_checkbox_is_djangos_markup(code):
+    model_admin = admin.site.get_model_admin(Booking)
+    booking = Booking(pk=7, code=code)
+
+    assert model_admin.action_checkbox(booking) == admin.ModelAdmin.action_checkbox(model_admin, booking)
