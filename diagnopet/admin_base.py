@@ -68,7 +68,7 @@ def search_condition(model, lookup: str, bit: str) -> Q:
     table first and becomes its foreign key (``actor_id IN (7)``); a field of this table matching few rows
     becomes their keys. The changelist can then walk its ordering index and stop after a page, where ``pk IN
     (every matching row)`` made PostgreSQL collect and sort them all."""
-    name, _, rest = lookup.partition("__")
+    name, _separator, rest = lookup.partition("__")
     field = model._meta.get_field(name)
     if rest and field.is_relation and field.concrete and (field.many_to_one or field.one_to_one):
         related = field.related_model._default_manager.filter(**{rest: bit}).values_list("pk", flat=True)
