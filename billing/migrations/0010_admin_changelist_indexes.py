@@ -10,7 +10,7 @@ from diagnopet.migration_operations import AlterFieldOnPostgreSQL
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0007_search_trgm'),
+        ('billing', '0009_payment_providers'),
     ]
 
     operations = [

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_search_trgm'),
-        ('bookings', '0007_admin_filter_indexes'),
+        ('bookings', '0010_collection_day_awaiting_schedule'),
         ('catalog', '0001_initial'),
         ('pets', '0002_search_trgm'),
         ('promotions', '0001_initial'),
@@ -23,12 +23,12 @@ class Migration(migrations.Migration):
         AlterFieldOnPostgreSQL(
             model_name='booking',
             name='booking_date',
-            field=models.DateField(help_text='The day of the collection visit.'),
+            field=models.DateField(help_text='The day of the collection visit (while awaiting a schedule: the day it was made).'),
         ),
         AlterFieldOnPostgreSQL(
             model_name='booking',
             name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('confirmed', 'Confirmed'), ('collected', 'Collected'), ('processing', 'Processing'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], default='pending', max_length=12),
+            field=models.CharField(choices=[('awaiting_schedule', 'Awaiting schedule'), ('pending', 'Pending'), ('confirmed', 'Confirmed'), ('collected', 'Collected'), ('processing', 'Processing'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show')], default='pending', max_length=20),
         ),
         AlterFieldOnPostgreSQL(
             model_name='bookingitem',
