@@ -30,8 +30,8 @@ from accounts.models import Address, StaffRole, User
 from accounts.roles import roles_setup, staff_create
 from accounts.services import address_create, user_register
 from backoffice.demo_content import seed_content
-from billing.models import DistancePricingConfig
-from billing.services import category_totals_rebuild
+from billing.models import BillingRecord, DistancePricingConfig
+from billing.services import amount_due, category_totals_rebuild, invoice_assign_number, payment_record
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, TestReport
 from bookings.services import (
     booking_assign_collector,
@@ -633,7 +633,21 @@ def _forward(booking: Booking, target: str, *, staff: DemoStaff, plan: dict) -> 
             for item in items:
                 _report_forward(item, staff=staff, until=TestReport.Status.DELIVERED)
         booking.refresh_from_db()
+    if booking.status == B.COMPLETED:
+        _settle(booking, staff=staff)
     return booking
+
+
+def _settle(booking: Booking, *, staff: DemoStaff) -> None:
+    """A completed demo visit was paid in cash at the door and is invoiced, so that its customer finds an invoice
+    and a receipt to download (``GET bills/{id}/invoice``, ``GET payments/{id}/receipt``)."""
+    record = BillingRecord.objects.get(booking=booking)
+    due = amount_due(record)
+    if due > 0 and record.status != BillingRecord.Status.VOID:
+        record = payment_record(record=record, amount=due, method="cash", by=booking.collection_staff or staff.admin)
+        record = BillingRecord.objects.get(booking=booking)
+    if record.status == BillingRecord.Status.FINALIZED and not record.invoice_number:
+        invoice_assign_number(record=record)
 
 
 def seed_bookings(*, staff: DemoStaff, log: Log = _nothing) -> list[Booking]:

@@ -188,7 +188,10 @@ def test_bookings_in_every_state_made_by_the_booking_services():
     assert waiting.status == TestReport.Status.GENERATED  # uploaded, waiting for a second pair of eyes
 
     completed = bookings["demo-6"]
-    assert completed.billing_record.status == BillingRecord.Status.FINALIZED
+    # Paid in cash at the door and invoiced: its customer has an invoice and a receipt to download.
+    bill = completed.billing_record
+    assert (bill.status, bill.amount_paid) == (BillingRecord.Status.PAID, bill.final_amount)
+    assert bill.invoice_number.startswith("INV-")
     reports = TestReport.objects.filter(booking=completed)
     assert reports.count() == completed.items.count()
     for report in reports:
