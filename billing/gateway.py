@@ -3,7 +3,8 @@
 Every money row is written under the bill's row lock (``billing.locks.lock_bill``), so a confirmation, a webhook
 and a reconciliation for the same payment queue there and the first one records it; the others find it (and the
 unique (provider, payment id) index backs that up). Provider calls (HTTP) are made outside any transaction that
-holds a lock: orders before their row is written, refunds by a task after the refund row committed.
+holds a bill's lock: orders before their row is written, refunds by a task after the refund row committed (holding
+only that refund row's lock, so that two senders cannot both ask; see ``refund_send``).
 
 ``Payment.amount_paid`` bookkeeping: a succeeded payment adds to the bill's ``amount_paid``; a refund takes its
 amount off as soon as it is asked for (pending), so nothing can be refunded twice, and gives it back if it fails.
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
-from billing.locks import lock_bill, lock_bill_of_booking
+from billing.locks import lock_bill, lock_bill_of_booking, lock_refund_to_send
 from billing.models import BillingRecord, Payment, PaymentOrder, Provider, ProviderEvent
 from billing.providers import (
     ProviderError,
@@ -333,15 +334,36 @@ def money_record_by_staff(
 
 def refund_send(*, refund_id: int) -> Payment:
     """Ask the provider for a pending online refund that has no provider id yet (the task after commit; again by
-    ``payments_reconcile``). The reference ``refund-<id>`` makes a retry return the same refund at the provider."""
-    refund = Payment.objects.select_related("refund_of").get(pk=refund_id)
-    if refund.status != R.PENDING or refund.provider_refund_id or refund.provider == Provider.MANUAL:
-        return refund
-    provider = provider_get(refund.provider)
-    answer = provider.refund(
-        provider_payment_id=refund.refund_of.provider_payment_id, amount=refund.amount, reference=f"refund-{refund.pk}"
-    )
+    ``payments_reconcile``). The reference ``refund-<id, 10 digits>`` makes a retry return the same refund at the
+    provider (Razorpay's idempotency header, Stripe's idempotency key).
+
+    The refund's row is locked (``lock_refund_to_send``) across the call and until its provider id is stored, so
+    two senders at once (a task's retry and the reconciliation) cannot both ask: the second finds it held and
+    skips. Only that row is locked there (never the bill), and the bill is settled after, in its own transaction.
+    """
+    with transaction.atomic():
+        refund = lock_refund_to_send(refund_id=refund_id)
+        if refund is None:  # another sender is asking the provider right now
+            return Payment.objects.get(pk=refund_id)
+        if refund.status != R.PENDING or refund.provider_refund_id or refund.provider == Provider.MANUAL:
+            return refund
+        provider = provider_get(refund.provider)
+        answer = provider.refund(
+            provider_payment_id=refund.refund_of.provider_payment_id,
+            amount=refund.amount,
+            reference=refund_reference(refund),
+        )
+        if answer.provider_refund_id:
+            other = Payment.objects.filter(provider=refund.provider, provider_refund_id=answer.provider_refund_id)
+            if not other.exclude(pk=refund.pk).exists():
+                refund.provider_refund_id = answer.provider_refund_id
+                refund.save(update_fields=["provider_refund_id", "updated_at"])
     return _refund_settle(refund_id=refund.pk, answer=answer)
+
+
+def refund_reference(refund: Payment) -> str:
+    """Our reference for a refund at the provider: at least 10 digits, as Razorpay's idempotency key needs."""
+    return f"refund-{refund.pk:010d}"
 
 
 @transaction.atomic
@@ -349,11 +371,6 @@ def _refund_settle(*, refund_id: int, answer: ProviderRefund) -> Payment:
     refund = Payment.objects.get(pk=refund_id)
     record = lock_bill(record_id=refund.billing_record_id)
     refund = Payment.objects.get(pk=refund_id)
-    if answer.provider_refund_id and not refund.provider_refund_id:
-        other = Payment.objects.filter(provider=refund.provider, provider_refund_id=answer.provider_refund_id)
-        if not other.exclude(pk=refund.pk).exists():
-            refund.provider_refund_id = answer.provider_refund_id
-            refund.save(update_fields=["provider_refund_id", "updated_at"])
     _refund_status(record, refund, answer.status)
     return refund
 

@@ -3,9 +3,13 @@
 Lock order (every transaction takes them in this order, so none can deadlock another): a bill is locked after its
 booking (bookings/locks.py: customer → booking → slot → coupon → billing record), then the year's invoice
 sequence (invoice_assign_number). No billing transaction locks a booking.
+
+A refund being sent to its provider is claimed by its own row's lock (``lock_refund_to_send``), held across the
+provider's HTTP call and taken alone: that transaction takes no other lock, so a bill's lock holder that waits for
+the refund row waits at most for the call.
 """
 
-from billing.models import BillingRecord, InvoiceSequence
+from billing.models import BillingRecord, InvoiceSequence, Payment
 
 
 def lock_bill_of_booking(*, booking) -> BillingRecord | None:
@@ -22,3 +26,15 @@ def lock_invoice_sequence(*, year: int) -> InvoiceSequence:
     """The year's invoice counter (it must exist), locked: concurrent invoicers queue here, so numbers are
     gap-free."""
     return InvoiceSequence.objects.select_for_update(of=("self",)).get(year=year)
+
+
+def lock_refund_to_send(*, refund_id: int) -> Payment | None:
+    """A refund row locked for sending it to its provider, or None when another sender (the task's retry, the
+    reconciliation) holds it now: ``skip_locked``, so a second sender gives way instead of calling the provider
+    too. The caller checks it is still pending and unsent."""
+    return (
+        Payment.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("refund_of")
+        .filter(pk=refund_id, kind=Payment.Kind.REFUND)
+        .first()
+    )

@@ -41,9 +41,9 @@ class RazorpayProvider(PaymentProvider):
         self.webhook_secret = webhook_secret
         self.client = razorpay.Client(auth=(key_id, key_secret))
 
-    def _call(self, function, *args):
+    def _call(self, function, *args, **options):
         try:
-            return function(*args, timeout=settings.PAYMENT_PROVIDER_TIMEOUT)
+            return function(*args, timeout=settings.PAYMENT_PROVIDER_TIMEOUT, **options)
         except SDK_ERRORS as exc:
             raise ProviderError(f"Razorpay did not accept the request: {exc}") from exc
 
@@ -114,10 +114,13 @@ class RazorpayProvider(PaymentProvider):
         )
 
     def refund(self, *, provider_payment_id: str, amount: Decimal, reference: str) -> ProviderRefund:
+        # The idempotency header makes a retried request (a lost answer, a task retried) return the refund made the
+        # first time instead of a second one; ``receipt`` alone does not. The SDK passes ``headers`` to requests.
         refund = self._call(
             self.client.payment.refund,
             provider_payment_id,
             {"amount": to_minor_units(amount), "receipt": reference, "notes": {"reference": reference}},
+            headers={"X-Refund-Idempotency": reference},
         )
         return self._refund(refund)
 

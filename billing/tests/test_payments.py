@@ -6,6 +6,7 @@ run for real, and signatures are real HMACs over real-shaped payloads.
 
 import io
 import json
+import time
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
 
+from billing.gateway import refund_send
 from billing.models import BillingRecord, Payment, PaymentOrder, ProviderEvent
 from billing.services import amount_due, payment_record
 from billing.tests import provider_fixtures as fx
@@ -449,6 +451,25 @@ class TestRefunds:
         assert bill.amount_paid == 0
         assert_money_invariants(bill)
 
+    def test_razorpay_refund_carries_its_idempotency_header(
+        self, keys, http, bill, customer_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_FP8QHiV938haTz", RZP_PAYMENT, 50000, "processed"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+            customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        refund = Payment.objects.get(kind="refund")
+        sent = http.calls[-1].request
+        assert sent.url.endswith(f"/payments/{RZP_PAYMENT}/refund")
+        assert sent.headers["X-Refund-Idempotency"] == f"refund-{refund.pk:010d}"
+        assert len(sent.headers["X-Refund-Idempotency"]) >= 10
+        assert json.loads(sent.body)["receipt"] == f"refund-{refund.pk:010d}"
+
     def test_pending_provider_refund_settles_by_webhook(
         self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
     ):
@@ -509,6 +530,54 @@ class TestRefunds:
         assert bill.amount_paid == D("500.00")
         assert Payment.objects.get(kind="refund").refund_of.provider_payment_id == "pay_second"
         assert_money_invariants(bill)
+
+
+def unsent_razorpay_refund(customer) -> Payment:
+    """A bill paid online with a refund of 200.00 recorded and not sent to Razorpay yet (its task not run)."""
+    bill = BillingRecordFactory(booking__user=customer)
+    payment = Payment.objects.create(
+        billing_record=bill,
+        kind="payment",
+        amount=D("500.00"),
+        method="online",
+        status="succeeded",
+        reference=RZP_PAYMENT,
+        received_at=bill.created_at,
+        provider="razorpay",
+        provider_order_id=RZP_ORDER,
+        provider_payment_id=RZP_PAYMENT,
+    )
+    BillingRecord.objects.filter(pk=bill.pk).update(amount_paid=D("300.00"))
+    return Payment.objects.create(
+        billing_record=bill,
+        kind="refund",
+        amount=D("200.00"),
+        method="online",
+        status="pending",
+        reference=RZP_PAYMENT,
+        received_at=bill.created_at,
+        provider="razorpay",
+        provider_order_id=RZP_ORDER,
+        refund_of=payment,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_at_once_ask_the_provider_once(keys, http, customer):
+    refund = unsent_razorpay_refund(customer)
+
+    def slow_refund(request):  # the provider thinks for a moment: the second sender arrives meanwhile
+        time.sleep(0.5)
+        return 200, {}, fx.dumps(fx.razorpay_refund("rfnd_once", RZP_PAYMENT, 20000, "processed"))
+
+    http.add_callback(responses.POST, f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund", callback=slow_refund)
+    run_concurrently([lambda: refund_send(refund_id=refund.pk), lambda: refund_send(refund_id=refund.pk)])
+    assert len(http.calls) == 1
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_refund_id) == ("succeeded", "rfnd_once")
+    # Sent: a later sender (the reconciliation) does not ask again.
+    refund_send(refund_id=refund.pk)
+    assert len(http.calls) == 1
 
 
 def self_captured(payment_id, order_id):
