@@ -492,9 +492,10 @@ def provider_event_store(*, provider_name: str, event: WebhookEvent) -> tuple[Pr
 
 
 def provider_event_process(*, event_id: int) -> ProviderEvent:
-    """Apply a stored event: a captured payment is recorded, a failed one marks its order, a refund moves on;
-    unknown types are kept and ignored. A refund whose payment is not recorded yet stays unprocessed (outcome
-    ``waiting``) and is tried again when that payment is recorded and by ``payments_reconcile``."""
+    """Apply a stored event: a refund moves on (an event with a refund is about it, whatever payment it carries), a
+    captured payment is recorded, a failed one marks its order; unknown types are kept and ignored. A refund whose
+    payment is not recorded yet stays unprocessed (outcome ``waiting``) and is tried again when that payment is
+    recorded and by ``payments_reconcile``."""
     row = ProviderEvent.objects.get(pk=event_id)
     if row.processed_at is not None:
         return row
@@ -502,7 +503,11 @@ def provider_event_process(*, event_id: int) -> ProviderEvent:
     # The stored payload (its signature was checked when it arrived), read as the webhook read it.
     event = provider.read_event(event_id=row.event_id, event_type=row.event_type, payload=row.payload)
     outcome = "ignored"
-    if event.payment is not None and event.payment.captured:
+    # A refund first: Razorpay's refund.* events carry the refunded payment too (still ``captured`` after a
+    # partial refund), and that payment is not what the event is about.
+    if event.refund is not None:
+        outcome = provider_refund_record(provider_name=row.provider, refund=event.refund)
+    elif event.payment is not None and event.payment.captured:
         payment, created = provider_payment_record(provider_name=row.provider, proven=event.payment)
         outcome = "not our order" if payment is None else f"payment {payment.pk} {'recorded' if created else 'known'}"
     elif event.payment is not None and event.payment.failed:
@@ -510,8 +515,6 @@ def provider_event_process(*, event_id: int) -> ProviderEvent:
             provider=row.provider, provider_order_id=event.payment.provider_order_id, status=PaymentOrder.Status.CREATED
         ).update(status=PaymentOrder.Status.FAILED, updated_at=timezone.now())
         outcome = "order failed" if failed else "ignored: no open order"
-    elif event.refund is not None:
-        outcome = provider_refund_record(provider_name=row.provider, refund=event.refund)
     row.outcome = outcome[:255]
     row.processed_at = None if outcome == "waiting" else timezone.now()
     row.save(update_fields=["outcome", "processed_at", "updated_at"])

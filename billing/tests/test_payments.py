@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
 
-from billing.gateway import refund_send
+from billing.gateway import bill_refund, refund_send
 from billing.models import BillingRecord, Payment, PaymentOrder, ProviderEvent
 from billing.services import amount_due, payment_record
 from billing.tests import provider_fixtures as fx
@@ -511,6 +511,49 @@ class TestRefunds:
         assert Payment.objects.get(kind="refund").status == "failed"
         assert bill.amount_paid == D("500.00")
         assert bill.status != "void"
+        assert_money_invariants(bill)
+
+    @pytest.mark.parametrize(
+        ("event_type", "status", "refund_status", "amount_paid"),
+        [("refund.failed", "failed", "failed", "500.00"), ("refund.processed", "processed", "succeeded", "300.00")],
+        ids=["failed", "processed"],
+    )
+    def test_partial_refund_event_with_its_payment_applies_to_the_refund(
+        self,
+        keys,
+        http,
+        bill,
+        customer_client,
+        admin_user,
+        api_client,
+        django_capture_on_commit_callbacks,
+        event_type,
+        status,
+        refund_status,
+        amount_paid,
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_part", RZP_PAYMENT, 20000, "pending"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+            bill_refund(record=bill, amount=D("200.00"), by=admin_user, reason="Sample not re-collected.")
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("300.00")
+        # As Razorpay sends it: the refund and the payment it came from, still captured after a partial refund.
+        payment = {**fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000), "amount_refunded": 20000}
+        event = fx.razorpay_event(
+            event_type, refund=fx.razorpay_refund("rfnd_part", RZP_PAYMENT, 20000, status), payment=payment
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, event, "evt_partial")
+        assert Payment.objects.get(kind="refund").status == refund_status
+        assert ProviderEvent.objects.get(event_id="evt_partial").outcome.startswith("refund ")
+        bill.refresh_from_db()
+        assert bill.amount_paid == D(amount_paid)
         assert_money_invariants(bill)
 
     def test_payment_twice_refunds_the_excess(
