@@ -200,11 +200,9 @@ def refund_issue(*, payment: Payment, amount: Decimal, by=None, reason: str = ""
     payment = Payment.objects.get(pk=payment.pk)
     if payment.kind != Payment.Kind.PAYMENT or payment.status != R.SUCCEEDED:
         raise ValidationFailed("Only a received payment can be refunded.", code="not_refundable", field="amount")
-    # A void bill refunds nothing: it holds no money (the rule's own refusal for a void bill does not apply here).
-    if record.status != BillingRecord.Status.VOID:
-        refusal = payment_refusal(record=record, amount=amount, kind=Payment.Kind.REFUND, by=by)
-        if refusal is not None:
-            raise refusal
+    refusal = payment_refusal(record=record, amount=amount, kind=Payment.Kind.REFUND, by=by)
+    if refusal is not None:
+        raise refusal
     left = refundable(payment)
     if amount > left or amount > record.amount_paid:
         raise ValidationFailed(

@@ -256,16 +256,17 @@ def refund_allowed(user) -> bool:
 def payment_refusal(*, record: BillingRecord, amount: Decimal, kind: str, by=None) -> DomainError | None:
     """Why this payment or refund may not be recorded against ``record`` as it stands, or None when it may.
 
-    The one statement of the rule: a payment is at most what is still due; a refund is at most what was paid (net
-    of earlier refunds) and is given only by a clinic admin (the admin role or a superuser). ``by`` None is code
-    acting on its own (a command, a payment provider's event), not a person. ``payment_record`` asks this under the
-    bill's row lock; forms ask it first so that the refusal shows on the field.
+    The one statement of the rule: a payment is at most what is still due, and a void bill takes none; a refund is
+    at most what was paid (net of earlier refunds) and is given only by a clinic admin (the admin role or a
+    superuser), void bill or not (money that came back to a void bill, a refund that failed, must go out again).
+    ``by`` None is code acting on its own (a command, a payment provider's event), not a person. ``payment_record``
+    asks this under the bill's row lock; forms ask it first so that the refusal shows on the field.
     """
     from billing.models import Payment
 
-    if record.status == BillingRecord.Status.VOID:
-        return Conflict("This bill is void (the booking was cancelled).", code="billing_void")
     if kind == Payment.Kind.PAYMENT:
+        if record.status == BillingRecord.Status.VOID:
+            return Conflict("This bill is void (the booking was cancelled).", code="billing_void")
         due = amount_due(record)
         if amount > due:
             message = (

@@ -556,6 +556,42 @@ class TestRefunds:
         assert bill.amount_paid == D(amount_paid)
         assert_money_invariants(bill)
 
+    def test_money_back_on_a_void_bill_can_be_refunded_by_the_admin(
+        self, keys, http, bill, customer_client, api_client, admin_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_1", RZP_PAYMENT, 50000, "processed"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+            customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        bill.refresh_from_db()
+        assert bill.status == "void"
+        # The bank sends the refund back after all: the money is on the void bill again.
+        failed = fx.razorpay_event("refund.failed", refund=fx.razorpay_refund("rfnd_1", RZP_PAYMENT, 50000, "failed"))
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, failed, "evt_bounced")
+        bill.refresh_from_db()
+        assert (bill.status, bill.amount_paid) == ("void", D("500.00"))
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_2", RZP_PAYMENT, 50000, "processed"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("admin:billing_payment_add"),
+                {"billing_record": bill.pk, "kind": "refund", "amount": "500.00", "method": "online"},
+            )
+        assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+        again = Payment.objects.get(kind="refund", status="succeeded")
+        assert again.provider_refund_id == "rfnd_2"
+        bill.refresh_from_db()
+        assert bill.amount_paid == 0
+        assert_money_invariants(bill)
+
     def test_payment_twice_refunds_the_excess(
         self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
     ):
