@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from billing.providers.base import EVENT_ID_MAX_LENGTH
 from diagnopet.files import stored_name
 from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, default_currency, money_field, random_upload_path
@@ -321,7 +322,7 @@ class ProviderEvent(TimeStampedModel):
     it waits (e.g. a refund whose payment is not recorded yet)."""
 
     provider = models.CharField(max_length=20, choices=Provider.choices)
-    event_id = models.CharField(max_length=100)
+    event_id = models.CharField(max_length=EVENT_ID_MAX_LENGTH)
     event_type = models.CharField(max_length=100, db_index=True)
     payload = models.JSONField()
     received_at = models.DateTimeField(db_index=True)

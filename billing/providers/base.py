@@ -64,6 +64,10 @@ class ProviderRefund:
     status: str
 
 
+# The longest event id stored (``ProviderEvent.event_id``): a longer one is refused as the webhook is read.
+EVENT_ID_MAX_LENGTH = 100
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     """A verified webhook event: its id (for storing it once), type, raw payload, and what it is about."""

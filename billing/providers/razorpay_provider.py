@@ -15,6 +15,7 @@ from django.conf import settings
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
 
 from billing.providers.base import (
+    EVENT_ID_MAX_LENGTH,
     Checkout,
     PaymentProvider,
     ProviderActivity,
@@ -69,7 +70,7 @@ class RazorpayProvider(PaymentProvider):
             raise SignatureInvalid("Send razorpay_order_id, razorpay_payment_id and razorpay_signature.")
         try:
             self.client.utility.verify_payment_signature({name: payload[name] for name in fields})
-        except SignatureVerificationError as exc:
+        except (SignatureVerificationError, TypeError) as exc:  # TypeError: the SDK's compare of non-ASCII text
             raise SignatureInvalid("The payment signature does not match.") from exc
         payment = self._call(self.client.payment.fetch, payload["razorpay_payment_id"])
         if payment.get("status") == "authorized":
@@ -86,7 +87,7 @@ class RazorpayProvider(PaymentProvider):
         text = body.decode("utf-8", errors="replace")
         try:
             self.client.utility.verify_webhook_signature(text, signature, self.webhook_secret)
-        except SignatureVerificationError as exc:
+        except (SignatureVerificationError, TypeError) as exc:  # TypeError: the SDK's compare of non-ASCII text
             raise SignatureInvalid("The webhook signature does not match.") from exc
         try:
             data = json.loads(text)
@@ -99,6 +100,8 @@ class RazorpayProvider(PaymentProvider):
         event_id = headers.get("X-Razorpay-Event-Id", "")
         if not event_id:
             raise SignatureInvalid("The webhook has no X-Razorpay-Event-Id header.")
+        if len(event_id) > EVENT_ID_MAX_LENGTH:  # not Razorpay's (the header is not signed): not stored
+            raise SignatureInvalid("The webhook's X-Razorpay-Event-Id is not a Razorpay event id.")
         return self.read_event(event_id=event_id, event_type=event_type, payload=data)
 
     def read_event(self, *, event_id: str, event_type: str, payload: dict) -> WebhookEvent:

@@ -229,6 +229,13 @@ class TestConfirm:
         assert response.json()["code"] == "invalid_signature"
         assert not Payment.objects.exists()
 
+    def test_non_ascii_signature_is_refused_not_a_500(self, keys, http, bill, customer_client):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        response = customer_client.post(PAY_CONFIRM, rzp_confirm_body(razorpay_signature="é"), format="json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_signature"
+        assert not Payment.objects.exists()
+
     def test_another_customers_order_is_404(self, keys, http, bill, customer_client):
         rzp_checkout(customer_client, http, bill.booking_id)
         http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
@@ -313,6 +320,25 @@ class TestWebhooks:
         assert wrong_secret.status_code == tampered.status_code == 400
         assert tampered.json()["code"] == "invalid_signature"
         assert not ProviderEvent.objects.exists()
+
+    def test_non_ascii_signature_header_is_400(self, keys, api_client):
+        response = api_client.post(
+            webhook_url("razorpay"),
+            data=fx.dumps(self.captured()),
+            content_type="application/json",
+            HTTP_X_RAZORPAY_SIGNATURE="é",
+            HTTP_X_RAZORPAY_EVENT_ID="evt_1",
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_signature"
+        assert not ProviderEvent.objects.exists()
+
+    def test_event_id_longer_than_stored_is_400(self, keys, api_client):
+        longest = ProviderEvent._meta.get_field("event_id").max_length
+        assert post_rzp_webhook(api_client, self.captured(), "e" * (longest + 1)).status_code == 400
+        assert not ProviderEvent.objects.exists()
+        assert post_rzp_webhook(api_client, self.captured(), "e" * longest).status_code == 200
+        assert ProviderEvent.objects.get().event_id == "e" * longest
 
     def test_unknown_events_are_stored_and_ignored(self, keys, api_client, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
