@@ -1,10 +1,11 @@
 """Invoices and receipts as stored PDFs (``BillingDocument``): rendered once, after commit, and on demand.
 
 A bill's invoice is rendered when it gets its number (``invoice_assign_number`` queues it after commit), a
-receipt when a payment succeeds (``payment_record`` queues it); the customer is told once that the invoice is
-ready. A download finds the document missing (the worker has not run yet, or the queue was down) and renders it
-there and then through the same function, so what is served never depends on the queue. Rendering takes the bill's
-row lock (billing/locks.py) and looks again, so a task and a download at once store one document.
+receipt when a payment succeeds (``payment_record`` and ``billing.gateway.provider_payment_record`` queue it); the
+customer is told once that the invoice is ready. A download finds the document missing (the worker has not run yet,
+or the queue was down) and renders it there and then through the same function, so what is served never depends on
+the queue. Rendering takes the bill's row lock (billing/locks.py) and looks again, so a task and a download at once
+store one document.
 """
 
 from django.core.files.base import ContentFile

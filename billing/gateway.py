@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
+from billing.documents import receipt_render_enqueue
 from billing.locks import lock_bill, lock_bill_of_booking, lock_refund_to_send
 from billing.models import BillingRecord, Payment, PaymentOrder, Provider, ProviderEvent
 from billing.providers import (
@@ -123,7 +124,8 @@ def provider_payment_record(*, provider_name: str, proven: ProviderPayment) -> t
 
     Money the provider took is recorded whatever the bill says (it was taken): what is more than the bill needs
     (paid twice, or paid after the booking was cancelled) is refunded at once through the provider. The customer is
-    told once. Events that waited for this payment (a refund that arrived first) are processed after commit.
+    told once; its receipt is rendered after commit. Events that waited for this payment (a refund that arrived
+    first) are processed after commit.
     """
     order = PaymentOrder.objects.filter(provider=provider_name, provider_order_id=proven.provider_order_id).first()
     if order is None or not proven.captured:
@@ -152,6 +154,7 @@ def provider_payment_record(*, provider_name: str, proven: ProviderPayment) -> t
     record.amount_paid += amount
     record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
     PaymentOrder.objects.filter(pk=order.pk).update(status=PaymentOrder.Status.PAID, updated_at=now)
+    receipt_render_enqueue(payment)  # after commit, as payment_record does
     notification_create(
         user=record.user,
         kind=Notification.Kind.GENERAL,

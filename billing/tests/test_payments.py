@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
 
+from billing.documents import receipt_number
 from billing.gateway import bill_refund, refund_send
-from billing.models import BillingRecord, Payment, PaymentOrder, ProviderEvent
+from billing.models import BillingDocument, BillingRecord, Payment, PaymentOrder, ProviderEvent
 from billing.services import amount_due, payment_record
 from billing.tests import provider_fixtures as fx
 from billing.tests.factories import BillingRecordFactory
@@ -212,6 +213,17 @@ class TestConfirm:
         assert PaymentOrder.objects.get().status == "paid"
         assert customer.notifications.filter(event_key=f"payment:{payment.pk}:received").count() == 1
         assert_money_invariants(bill)
+
+    def test_confirmed_payment_gets_its_receipt(
+        self, keys, http, bill, customer_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json").status_code == 201
+        payment = Payment.objects.get()
+        document = BillingDocument.objects.get(payment=payment, kind="receipt")
+        assert (document.billing_record_id, document.number) == (bill.pk, receipt_number(payment))
 
     @pytest.mark.parametrize(
         "change",
