@@ -529,13 +529,21 @@ def _events_retry(provider_name: str) -> None:
 
 
 def provider_events_retry(*, provider_name: str | None = None) -> int:
-    """Process again the events still waiting (a refund that came before its payment); returns how many are done."""
+    """Process again the events still waiting (a refund that came before its payment); returns how many are done.
+
+    An event that fails (a payload that cannot be read) is logged, its outcome says why, and it stays waiting for
+    staff; the others are processed all the same."""
     waiting = ProviderEvent.objects.filter(processed_at__isnull=True)
     if provider_name:
         waiting = waiting.filter(provider=provider_name)
     done = 0
     for event_id in waiting.order_by("received_at", "id").values_list("pk", flat=True):
-        done += provider_event_process(event_id=event_id).processed_at is not None
+        try:
+            done += provider_event_process(event_id=event_id).processed_at is not None
+        except Exception as exc:  # noqa: BLE001 - one bad event (a payload we cannot read) must not stop the others
+            logger.exception("Provider event %s could not be processed; staff to review.", event_id)
+            outcome = f"error: {type(exc).__name__}: {exc}"[:255]
+            ProviderEvent.objects.filter(pk=event_id).update(outcome=outcome, updated_at=timezone.now())
     return done
 
 

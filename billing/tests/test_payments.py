@@ -390,6 +390,31 @@ class TestWebhooks:
         assert bill.amount_paid == D("300.00")
         assert_money_invariants(bill)
 
+    def test_a_broken_waiting_event_does_not_stop_the_others(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        broken = ProviderEvent.objects.create(
+            provider="razorpay",
+            event_id="evt_broken",
+            event_type="refund.processed",
+            payload={"event": "refund.processed", "payload": {"refund": {"entity": {"payment_id": RZP_PAYMENT}}}},
+            received_at=bill.created_at,  # before the good one: retried first
+        )
+        refund = fx.razorpay_refund("rfnd_ok", RZP_PAYMENT, 20000)
+        with django_capture_on_commit_callbacks(execute=True):
+            post_rzp_webhook(api_client, fx.razorpay_event("refund.processed", refund=refund), "evt_refund")
+        assert ProviderEvent.objects.get(event_id="evt_refund").outcome == "waiting"
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_rzp_webhook(api_client, self.captured(), "evt_paid").status_code == 200
+        broken.refresh_from_db()
+        assert broken.processed_at is None
+        assert broken.outcome.startswith("error: KeyError")
+        assert ProviderEvent.objects.get(event_id="evt_refund").processed_at is not None
+        assert Payment.objects.get(kind="refund").provider_refund_id == "rfnd_ok"
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("300.00")
+
     def test_stripe_events_signed_and_applied(
         self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
     ):
