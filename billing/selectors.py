@@ -59,13 +59,14 @@ def bill_payment(*, final_amount: Decimal, amount_paid: Decimal, amount_refunded
     of refunds (``BillingRecord.amount_paid``), the refunds given or pending (``refunded_amount``) and whether it is
     void.
 
-    - amount due: ``final − paid``, never below zero; nothing on a void bill (the booking was cancelled).
+    - amount due: ``final − paid − refunded``, never below zero; nothing on a void bill (the booking was cancelled).
+      Money given back is given back for good (a test not done, a goodwill refund): it never becomes due again.
     - ``refunded``: money was given back and none is held now; ``partially_refunded``: some was given back and some
       is still held (less than the final amount, or anything on a void bill).
     - otherwise ``paid`` when what is paid covers the final amount (a bill of zero is paid), ``unpaid`` when nothing
-      is paid, else ``partially_paid``. A refund followed by a payment that covers the bill again is ``paid``.
+      is paid, else ``partially_paid``.
     """
-    due = ZERO if void else max(final_amount - amount_paid, ZERO)
+    due = ZERO if void else max(final_amount - amount_paid - amount_refunded, ZERO)
     if amount_refunded > ZERO and amount_paid <= ZERO:
         status = PaymentStatus.REFUNDED
     elif amount_refunded > ZERO and (void or amount_paid < final_amount):
@@ -88,6 +89,14 @@ def record_payment(record: BillingRecord, *, amount_refunded: Decimal, booking_c
         amount_refunded=amount_refunded,
         void=record.status == BillingRecord.Status.VOID or booking_cancelled,
     )
+
+
+def bill_refunded(record: BillingRecord) -> Decimal:
+    """The refunds given or promised (succeeded or pending) of one bill: ``refunded_amount`` for a loaded bill."""
+    refunds = Payment.objects.filter(
+        billing_record=record, kind=Payment.Kind.REFUND, status__in=[Payment.Status.SUCCEEDED, Payment.Status.PENDING]
+    )
+    return refunds.aggregate(total=Sum("amount"))["total"] or ZERO
 
 
 def refunded_amount(bill: str = "pk"):

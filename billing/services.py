@@ -18,7 +18,7 @@ from accounts.permissions import user_has_role
 from billing.documents import invoice_render_enqueue, receipt_render_enqueue
 from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
-from billing.selectors import CATEGORY_TOTALS_JOB, record_payment
+from billing.selectors import CATEGORY_TOTALS_JOB, bill_refunded, record_payment
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_get, reference_key
@@ -191,11 +191,15 @@ def billing_record_distance_adjust(
 
 
 def _settle(record: BillingRecord, now) -> list[str]:
-    """Move an invoiced record to paid when payments cover it (and back when a refund uncovers it)."""
-    if record.status == BillingRecord.Status.INVOICED and record.amount_paid >= record.final_amount:
+    """Move an invoiced record to paid when what was paid covers it, refunds included (money given back is not due
+    again: ``bill_payment``), and back when a failed refund or a reversed payment uncovers it."""
+    if record.status not in (BillingRecord.Status.INVOICED, BillingRecord.Status.PAID):
+        return []
+    covered = record.amount_paid + bill_refunded(record) >= record.final_amount
+    if record.status == BillingRecord.Status.INVOICED and covered:
         record.status, record.paid_date = BillingRecord.Status.PAID, now
         return ["status", "paid_date"]
-    if record.status == BillingRecord.Status.PAID and record.amount_paid < record.final_amount:
+    if record.status == BillingRecord.Status.PAID and not covered:
         record.status, record.paid_date = BillingRecord.Status.INVOICED, None
         return ["status", "paid_date"]
     return []
@@ -243,9 +247,9 @@ class RefundNotAllowed(DomainError):
 
 
 def amount_due(record: BillingRecord) -> Decimal:
-    """What is still to be paid on a bill: its final amount less what has been paid (never below zero; nothing on a
-    void bill). The rule is ``billing.selectors.bill_payment``'s."""
-    return record_payment(record, amount_refunded=ZERO).amount_due
+    """What is still to be paid on a bill: its final amount less what has been paid and what was given back (never
+    below zero; nothing on a void bill). The rule is ``billing.selectors.bill_payment``'s."""
+    return record_payment(record, amount_refunded=bill_refunded(record)).amount_due
 
 
 def refund_allowed(user) -> bool:

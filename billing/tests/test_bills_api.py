@@ -53,10 +53,10 @@ def test_detail_has_payments_refunds_invoice_and_status(customer, customer_clien
 
     assert body["invoice_number"] == record.invoice_number
     assert body["booking_code"] == record.booking.code
-    assert body["status"] == "invoiced"  # the refund reopened it
+    assert body["status"] == "paid"  # money given back is not due again
     assert body["amount_paid"] == "380.00"
     assert body["amount_refunded"] == "120.00"
-    assert body["amount_due"] == "120.00"
+    assert body["amount_due"] == "0.00"
     assert body["payment_status"] == "partially_refunded"
     assert body["invoice_url"] == f"http://testserver{BILLS}{record.id}/invoice"
     assert [(p["id"], p["amount"], p["reference"]) for p in body["payments"]] == [(paid.id, "500.00", "CARD-1")]
