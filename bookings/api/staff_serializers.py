@@ -21,6 +21,12 @@ class VisitItemSerializer(ModelSerializer):
     )
     collection_instructions = serializers.CharField(source="test.collection_instructions")
     fasting_required = serializers.BooleanField(source="test.fasting_required")
+    rejection_reason = serializers.ChoiceField(
+        choices=BookingItem.RejectionReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty unless rejected.",
+    )
 
     class Meta:
         model = BookingItem
@@ -61,6 +67,12 @@ class VisitSerializer(ModelSerializer):
     pet = VisitPetSerializer()
     customer = VisitCustomerSerializer(source="user")
     items = VisitItemSerializer(many=True)
+    no_show_reason = serializers.ChoiceField(
+        choices=Booking.NoShowReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty unless the visit was a no-show.",
+    )
     fasting_required = serializers.SerializerMethodField()
     total = serializers.DecimalField(source="total_amount", max_digits=12, decimal_places=2)
     amount_paid = serializers.SerializerMethodField()
