@@ -26,7 +26,7 @@ from billing.models import BillingRecord, Payment, Provider
 from billing.providers import provider_get
 from billing.selectors import billing_summary, refunded_amount
 from diagnopet.api.filters import StrictQueryMixin
-from diagnopet.api.schema import ErrorSerializer, errors
+from diagnopet.api.schema import ErrorSerializer, ValidationErrorSerializer, errors
 from diagnopet.api.throttling import CountingThrottle
 from diagnopet.errors import Conflict
 from diagnopet.files import private_file_response
@@ -143,8 +143,9 @@ class PaymentConfirmView(StrictQueryMixin, APIView):
             201: OpenApiResponse(PaymentSerializer, description="Recorded now."),
             200: OpenApiResponse(PaymentSerializer, description="Already recorded (a repeat, or the webhook first)."),
             400: OpenApiResponse(
-                ErrorSerializer,
-                description="`invalid_signature`: the signature or payment id does not prove a payment. "
+                ValidationErrorSerializer,
+                description="Field errors (an unknown provider, a missing field) map each field to its messages. "
+                "`invalid_signature`: the signature or payment id does not prove a payment. "
                 "`payment_provider_unavailable`: that provider is not configured here.",
             ),
             **errors(401, 404),
