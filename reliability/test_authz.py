@@ -45,7 +45,19 @@ STAFF_ROUTES = {name for name, route in _named_routes() if route.startswith("sta
 
 # --- A collector against another collector's visits ---------------------------------------------------------------
 
-COLLECTION_ROUTES = {"bookings:collection-list", "bookings:collection-lookup", "bookings:collection-collected"}
+COLLECTION_ROUTES = {
+    "bookings:collection-list",
+    "bookings:collection-lookup",
+    "bookings:collection-collected",
+    "bookings:collection-no-show",
+    "bookings:collection-refuse",
+}
+# The door actions on one visit, each with a body that would succeed for the visit's own collector.
+VISIT_ACTIONS = {
+    "bookings:collection-collected": {"payment": {"amount": "500.00", "method": "cash"}},
+    "bookings:collection-no-show": {"reason": "nobody_home"},
+    "bookings:collection-refuse": {"reason": "clotted"},
+}
 
 
 def test_every_collection_route_is_covered():
@@ -62,19 +74,30 @@ def test_collector_cannot_see_or_touch_another_collectors_visit(world):
     assert listing.status_code == 200
     assert theirs.id not in [v["id"] for v in listing.json()["results"]]
     assert intruder.get(reverse("bookings:collection-lookup"), {"code": theirs.code}).status_code == 404
-    collected = reverse("bookings:collection-collected", args=[theirs.id])
-    payload = {"payment": {"amount": "500.00", "method": "cash"}}
-    assert intruder.post(collected, payload, format="json").status_code == 404
-    for method in ("get", "put", "patch", "delete"):
-        assert getattr(intruder, method)(collected, {}, format="json").status_code in (404, 405)
+    for route, payload in VISIT_ACTIONS.items():
+        url = reverse(route, args=[theirs.id])
+        assert intruder.post(url, payload, format="json").status_code == 404, route
+        for method in ("get", "put", "patch", "delete"):
+            assert getattr(intruder, method)(url, {}, format="json").status_code in (404, 405), (route, method)
 
     assert fingerprint() == before
     theirs.refresh_from_db()
-    assert theirs.status == Booking.Status.CONFIRMED
+    assert (theirs.status, theirs.no_show_reason) == (Booking.Status.CONFIRMED, "")
+    assert set(theirs.items.values_list("status", "rejection_reason")) == {(BookingItem.Status.PENDING, "")}
+    assert not Booking.objects.filter(recollection_of=theirs).exists()
     assert Payment.objects.count() == 0
     # The owner does reach it: the 404 is about ownership.
     owner = client_for(world["collector"])
     assert owner.get(reverse("bookings:collection-lookup"), {"code": theirs.code}).status_code == 200
+
+
+@pytest.mark.parametrize("route", sorted(VISIT_ACTIONS))
+def test_the_clinic_admin_acts_on_any_collectors_visit(route, world):
+    visit = world["visit"]
+    response = client_for(world["admin"]).post(reverse(route, args=[visit.id]), VISIT_ACTIONS[route], format="json")
+    assert response.status_code == 200, response.json()
+    visit.refresh_from_db()
+    assert visit.collection_staff_id == world["collector"].id  # acting on it does not take it over
 
 
 def test_a_customers_own_booking_code_does_not_open_the_staff_lookup(world):
@@ -89,6 +112,8 @@ STAFF_ACCESS = {
     "bookings:collection-list": {StaffRole.COLLECTOR, StaffRole.ADMIN},
     "bookings:collection-lookup": {StaffRole.COLLECTOR, StaffRole.ADMIN},
     "bookings:collection-collected": {StaffRole.COLLECTOR, StaffRole.ADMIN},
+    "bookings:collection-no-show": {StaffRole.COLLECTOR, StaffRole.ADMIN},
+    "bookings:collection-refuse": {StaffRole.COLLECTOR, StaffRole.ADMIN},
     "billing:billing-summary": {StaffRole.ANALYST, StaffRole.ADMIN},
 }
 
@@ -98,7 +123,7 @@ def test_every_staff_route_is_covered():
 
 
 def _staff_url(route, world):
-    if route == "bookings:collection-collected":
+    if route in VISIT_ACTIONS:
         return reverse(route, args=[world["visit"].id])
     return reverse(route)
 
