@@ -9,16 +9,21 @@ Routes and operations are read from the URL conf and the OpenAPI schema, so a ne
 until it is listed here.
 """
 
+import contextlib
 import datetime
 import io
+import json
 from decimal import Decimal
 
 import pytest
+import responses
+from django.test import TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import StaffRole, User
-from billing.models import BillingRecord, Payment
+from billing.models import BillingRecord, Payment, PaymentOrder
+from billing.tests import provider_fixtures as fx
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
 from bookings.tests.factories import CollectionSlotFactory
 from conftest import client_for
@@ -27,8 +32,13 @@ from project_tests.test_ownership import fingerprint
 from promotions.models import Coupon
 from promotions.tests.factories import CouponFactory
 from reliability.conftest import staff
+from reviews.models import Review
+from reviews.tests.factories import CompletedBookingFactory, ReviewFactory
 
 pytestmark = pytest.mark.django_db
+
+RZP_ORDER = "order_IluGWxBm9U8zJ8"
+RZP_PAYMENT = "pay_29QQoUBi66xm2f"
 
 
 def _named_routes(patterns=None, namespace=""):
@@ -443,6 +453,164 @@ def _ma_collected(world, client, api_client):
     assert set(BookingItem.objects.filter(booking=visit).values_list("status", flat=True)) == {"collected"}
 
 
+def _ma_no_show(world, client, api_client):
+    visit = world["visit"]
+    collector = client_for(world["collector"])
+    body = _with(world, {"reason": "nobody_home", "notes": "Rang twice", "no_show_at": "2000-01-01T00:00:00Z"})
+    response = collector.post(f"/api/v1/staff/collections/{visit.id}/no-show", body, format="json")
+    assert response.status_code == 200, response.json()
+    visit.refresh_from_db()
+    assert (visit.status, visit.no_show_reason) == (Booking.Status.NO_SHOW, "nobody_home")  # not "completed"
+    assert visit.no_show_at.year != 2000
+    assert visit.collection_staff_id == world["collector"].id
+    assert visit.total_amount == Decimal("500.00")
+    assert BillingRecord.objects.get(booking=visit).amount_paid == Decimal("0.00")
+    assert Payment.objects.count() == 0
+
+
+def _ma_refuse(world, client, api_client):
+    visit = world["visit"]
+    collector = client_for(world["collector"])
+    body = _with(world, {"reason": "clotted", "rejection_reason": "leaked", "recollection_of": world["booking"].id})
+    response = collector.post(f"/api/v1/staff/collections/{visit.id}/refuse", body, format="json")
+    assert response.status_code == 200, response.json()
+    visit.refresh_from_db()
+    assert visit.status == Booking.Status.CONFIRMED  # the items are refused, not the visit "completed"
+    assert visit.collection_staff_id == world["collector"].id
+    assert visit.total_amount == Decimal("500.00")
+    assert set(visit.items.values_list("status", "rejection_reason")) == {(BookingItem.Status.CANCELLED, "clotted")}
+    again = Booking.objects.get(recollection_of=visit)
+    assert (again.user_id, again.total_amount, again.collection_staff_id) == (visit.user_id, Decimal("0.00"), None)
+    assert set(again.items.values_list("unit_price", flat=True)) == {Decimal("0.00")}
+    assert not Booking.objects.filter(recollection_of=world["booking"]).exists()
+    assert Payment.objects.count() == 0
+
+
+def _completed_booking(world) -> Booking:
+    return CompletedBookingFactory(user=world["customer"], pet=world["pet"], collection_staff=world["collector"])
+
+
+def _review_owned(world) -> dict:
+    """What the server decides about a review, sent by the client as another booking's, another collector's and
+    as given long ago (past its 7 days of changes)."""
+    return {
+        "booking": world["visit"].id,
+        "collector": world["other_collector"].id,
+        "created_at": "2000-01-01T00:00:00Z",
+        "updated_at": "2000-01-01T00:00:00Z",
+        "editable_until": "2000-01-08T00:00:00Z",
+    }
+
+
+def _ma_review_create(world, client, api_client):
+    booking = _completed_booking(world)
+    body = _with(world, {"visit_rating": 4, "collector_rating": 5, **_review_owned(world)})
+    response = client.post(f"/api/v1/bookings/{booking.id}/review", body, format="json")
+    assert response.status_code == 201, response.json()
+    review = Review.objects.get()
+    assert (review.booking_id, review.collector_id) == (booking.id, booking.collection_staff_id)
+    assert (review.visit_rating, review.collector_rating) == (4, 5)
+    assert review.created_at.year != 2000
+    assert review.id != 999999
+
+
+def _ma_review_update(world, client, api_client):
+    review = ReviewFactory(booking=_completed_booking(world))
+    before = (review.booking_id, review.collector_id, review.created_at)
+    body = _with(world, {"comment": "Even better", **_review_owned(world)})
+    response = client.patch(f"/api/v1/bookings/{review.booking_id}/review", body, format="json")
+    assert response.status_code == 200, response.json()
+    review.refresh_from_db()
+    assert (review.booking_id, review.collector_id, review.created_at) == before
+    assert review.comment == "Even better"
+    assert not Review.objects.filter(booking=world["visit"]).exists()
+
+
+@contextlib.contextmanager
+def _razorpay():
+    """The provider's keys set and its HTTP faked (the real SDK runs), answering an order for the bill's ₹500."""
+    with override_settings(**fx.RAZORPAY_KEYS), responses.RequestsMock(assert_all_requests_are_fired=False) as http:
+        http.post(f"{fx.RAZORPAY_API}/orders", json=fx.razorpay_order(RZP_ORDER, 50000))
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        yield http
+
+
+def _pay_owned(world) -> dict:
+    """Money and ownership a client could try to name when paying: a smaller amount, another bill, another booking,
+    a payment already made."""
+    return {
+        "amount": "1.00",
+        "currency": "USD",
+        "booking": world["visit"].id,
+        "billing_record": BillingRecord.objects.get(booking=world["visit"]).id,
+        "kind": "refund",
+        "method": "cash",
+        "received_by": world["admin"].id,
+        "status": "succeeded",
+        "provider_order_id": "order_forged",
+    }
+
+
+def _ma_pay(world, client, api_client):
+    booking = world["booking"]
+    with _razorpay() as http:
+        body = _with(world, {"provider": "razorpay", **_pay_owned(world)})
+        response = client.post(f"/api/v1/bookings/{booking.id}/pay", body, format="json")
+        assert response.status_code == 200, response.json()
+        assert json.loads(http.calls[0].request.body)["amount"] == 50000  # the amount due, in paise
+    assert (response.json()["amount"], response.json()["currency"]) == ("500.00", "INR")
+    order = PaymentOrder.objects.get()
+    assert order.billing_record == BillingRecord.objects.get(booking=booking)
+    assert (order.amount, order.provider_order_id, order.status) == (Decimal("500.00"), RZP_ORDER, "created")
+    assert Payment.objects.count() == 0  # asking to pay pays nothing
+    assert BillingRecord.objects.get(booking=booking).amount_paid == Decimal("0.00")
+
+
+def _ma_payment_confirm(world, client, api_client):
+    booking = world["booking"]
+    with _razorpay():
+        assert client.post(f"/api/v1/bookings/{booking.id}/pay", {"provider": "razorpay"}, format="json").json()
+        signature = fx.razorpay_signature(f"{RZP_ORDER}|{RZP_PAYMENT}", fx.RAZORPAY_KEYS["RAZORPAY_KEY_SECRET"])
+        body = {
+            "provider": "razorpay",
+            "razorpay_order_id": RZP_ORDER,
+            "razorpay_payment_id": RZP_PAYMENT,
+            "razorpay_signature": signature,
+        }
+        response = client.post("/api/v1/payments/confirm", _with(world, {**_pay_owned(world), **body}), format="json")
+    assert response.status_code == 201, response.json()
+    payment = Payment.objects.get()
+    assert payment.billing_record == BillingRecord.objects.get(booking=booking)
+    assert (payment.kind, payment.amount, payment.status) == ("payment", Decimal("500.00"), "succeeded")
+    assert (payment.provider_order_id, payment.provider_payment_id) == (RZP_ORDER, RZP_PAYMENT)
+    assert payment.received_by_id in (None, world["customer"].id)
+    assert BillingRecord.objects.get(booking=booking).amount_paid == Decimal("500.00")
+    assert BillingRecord.objects.get(booking=world["visit"]).amount_paid == Decimal("0.00")
+
+
+def _ma_payment_webhook(world, client, api_client):
+    """The event is the provider's, signed: fields added beside it (by a relay, or a forger who holds a signature)
+    are not read; the payment comes from the provider's payment entity."""
+    booking = world["booking"]
+    with _razorpay():
+        assert client.post(f"/api/v1/bookings/{booking.id}/pay", {"provider": "razorpay"}, format="json").json()
+        event = fx.razorpay_event("payment.captured", payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        raw = fx.dumps(_with(world, {**_pay_owned(world), **event}))
+        with TestCase.captureOnCommitCallbacks(execute=True):  # the event is processed after commit
+            response = api_client.post(
+                "/api/v1/payments/webhooks/razorpay",
+                data=raw,
+                content_type="application/json",
+                HTTP_X_RAZORPAY_SIGNATURE=fx.razorpay_signature(raw, fx.RAZORPAY_KEYS["RAZORPAY_WEBHOOK_SECRET"]),
+                HTTP_X_RAZORPAY_EVENT_ID="evt_ma_1",
+            )
+    assert response.status_code == 200, response.json()
+    payment = Payment.objects.get()
+    assert payment.billing_record == BillingRecord.objects.get(booking=booking)
+    assert (payment.kind, payment.amount, payment.status) == ("payment", Decimal("500.00"), "succeeded")
+    assert BillingRecord.objects.get(booking=world["visit"]).amount_paid == Decimal("0.00")
+
+
 MASS_ASSIGNMENT = {
     "POST /api/v1/auth/register": _ma_register,
     "POST /api/v1/auth/token": _ma_token,
@@ -461,11 +629,18 @@ MASS_ASSIGNMENT = {
     "POST /api/v1/bookings/quote": _ma_quote,
     "POST /api/v1/bookings/": _ma_book,
     "POST /api/v1/bookings/{id}/cancel": _ma_cancel,
+    "POST /api/v1/bookings/{id}/pay": _ma_pay,
+    "POST /api/v1/bookings/{id}/review": _ma_review_create,
+    "PATCH /api/v1/bookings/{id}/review": _ma_review_update,
+    "POST /api/v1/payments/confirm": _ma_payment_confirm,
+    "POST /api/v1/payments/webhooks/{provider}": _ma_payment_webhook,
     "POST /api/v1/bookings/{id}/reschedule": _ma_reschedule,
     "POST /api/v1/bookings/{id}/prescriptions/": _ma_prescription,
     "POST /api/v1/notifications/{id}/read": _ma_notification_read,
     "POST /api/v1/notifications/read-all": _ma_read_all,
     "POST /api/v1/staff/collections/{id}/collected": _ma_collected,
+    "POST /api/v1/staff/collections/{id}/no-show": _ma_no_show,
+    "POST /api/v1/staff/collections/{id}/refuse": _ma_refuse,
 }
 
 
