@@ -11,6 +11,7 @@ settings and URLconf are untouched: requests under ``/floor/`` get this module a
 import datetime
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,10 +24,13 @@ get_wsgi_application()  # django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value  # noqa: E402
+from django.db.models.functions import Coalesce  # noqa: E402
 from django.http import JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 
+from billing.models import Payment  # noqa: E402
 from bookings.models import Booking, BookingItem, TestReport  # noqa: E402
 from catalog.models import LabTest  # noqa: E402
 from clinic.api.serializers import ClinicInfoSerializer  # noqa: E402
@@ -70,6 +74,11 @@ BOOKING_FIELDS = (
     "completed_at",
     "cancelled_at",
     "cancellation_reason",
+    # The bill (a LEFT JOIN: a booking without one still shows) and its refunds, for payment_status and amount_due.
+    "billing_record__status",
+    "billing_record__final_amount",
+    "billing_record__amount_paid",
+    "bill_refunded",
 )
 ITEM_FIELDS = (
     "id",
@@ -88,6 +97,22 @@ ITEM_FIELDS = (
     "status",
     "rejection_reason",
     "due_at",
+)
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+# The bill's refunds given or pending, summed in one subquery of the same statement (as the API reads them).
+BILL_REFUNDED = Coalesce(
+    Subquery(
+        Payment.objects.filter(billing_record=OuterRef("billing_record__id"), kind="refund")
+        .filter(status__in=["succeeded", "pending"])
+        .order_by()
+        .values("billing_record")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=MONEY,
+    ),
+    Value(ZERO),
+    output_field=MONEY,
 )
 CLINIC_FIELDS = [name for name in ClinicInfoSerializer.Meta.fields if name != "whatsapp_link"]
 
@@ -110,6 +135,28 @@ def _item(row: dict) -> dict:
         "rejection_reason": row["rejection_reason"],
         "due_at": row["due_at"],
     }
+
+
+def _payment(row: dict) -> dict:
+    """``payment_status`` and ``amount_due`` by billing's rule (``billing.selectors.bill_payment``), written out: a
+    booking without a bill counts as a bill of its total with nothing paid; nothing is due once it is cancelled."""
+    void = row["status"] == "cancelled"
+    if row["billing_record__status"] is None:
+        final, paid, refunded = row["total_amount"], ZERO, ZERO
+    else:
+        final, paid = row["billing_record__final_amount"], row["billing_record__amount_paid"]
+        refunded, void = row["bill_refunded"], void or row["billing_record__status"] == "void"
+    if refunded > ZERO and paid <= ZERO:
+        status = "refunded"
+    elif refunded > ZERO and (void or paid < final):
+        status = "partially_refunded"
+    elif paid >= final:
+        status = "paid"
+    elif paid <= ZERO:
+        status = "unpaid"
+    else:
+        status = "partially_paid"
+    return {"payment_status": status, "amount_due": format(ZERO if void else max(final - paid, ZERO), "f")}
 
 
 def _booking(row: dict, items: list[dict]) -> dict:
@@ -154,6 +201,7 @@ def _booking(row: dict, items: list[dict]) -> dict:
         "completed_at": row["completed_at"],
         "cancelled_at": row["cancelled_at"],
         "cancellation_reason": row["cancellation_reason"],
+        **_payment(row),
     }
 
 
@@ -193,13 +241,16 @@ def bookings_list(request):
     user = int(request.GET["user"])
     bookings = Booking.objects.filter(user_id=user)
     count = bookings.count()
-    rows = list(bookings.order_by("-created_at", "-id").values(*BOOKING_FIELDS)[:PAGE])
+    rows = list(
+        bookings.annotate(bill_refunded=BILL_REFUNDED).order_by("-created_at", "-id").values(*BOOKING_FIELDS)[:PAGE]
+    )
     next_page = request.build_absolute_uri("/api/v1/bookings/?page=2") if count > PAGE else None
     return JsonResponse({"count": count, "next": next_page, "previous": None, "results": _with_items(rows)})
 
 
 def booking_detail(request, pk: int):
-    return JsonResponse(_with_items([Booking.objects.values(*BOOKING_FIELDS).get(pk=pk)])[0])
+    row = Booking.objects.annotate(bill_refunded=BILL_REFUNDED).values(*BOOKING_FIELDS).get(pk=pk)
+    return JsonResponse(_with_items([row])[0])
 
 
 @csrf_exempt

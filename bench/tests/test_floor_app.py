@@ -12,7 +12,7 @@ from django.db import close_old_connections
 from django.test import RequestFactory
 
 from billing.selectors import billing_summary
-from billing.tests.factories import BillingRecordFactory
+from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from catalog.tests.factories import LabTestFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -89,6 +89,9 @@ def test_the_bookings_floor_returns_the_same_json_as_the_api(customer_client, cu
 
     home = BookingFactory(user=customer, slot=CollectionSlotFactory(lab_capacity=3), coupon=CouponFactory())
     BookingItemFactory.create_batch(2, booking=home)
+    # A bill paid in part with a refund pending (partially_refunded), and a booking without a bill (unpaid).
+    bill = BillingRecordFactory(booking=home, amount_paid=home.total_amount - Decimal("100.00"))
+    PaymentFactory(billing_record=bill, kind="refund", status="pending", amount=Decimal("40.00"), method="cash")
     lab = BookingFactory(user=customer, collection_type="lab", address=None, slot=None)
     BookingItemFactory(booking=lab)
 
@@ -100,6 +103,9 @@ def test_the_bookings_floor_returns_the_same_json_as_the_api(customer_client, cu
     assert _shape(floor) == _shape(api)
     assert [b["id"] for b in floor["results"]] == [b["id"] for b in api["results"]]
     assert floor["count"] == api["count"] == 2
+    shown = ("payment_status", "amount_due")
+    assert [[b[k] for k in shown] for b in floor["results"]] == [[b[k] for k in shown] for b in api["results"]]
+    assert {b["payment_status"] for b in floor["results"]} == {"partially_refunded", "unpaid"}
     assert _shape(json.loads(one)) == _shape(customer_client.get(f"/api/v1/bookings/{home.pk}/").json())
 
 
