@@ -156,7 +156,7 @@ def _payment(row: dict) -> dict:
         status = "unpaid"
     else:
         status = "partially_paid"
-    return {"payment_status": status, "amount_due": format(ZERO if void else max(final - paid, ZERO), "f")}
+    return {"payment_status": status, "amount_due": format(ZERO if void else max(final - paid - refunded, ZERO), "f")}
 
 
 def _booking(row: dict, items: list[dict]) -> dict:
