@@ -5,12 +5,13 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
-from billing.gateway import bill_cancel
+from billing.gateway import bill_cancel, bill_refund
+from billing.locks import lock_bill_of_booking
 from billing.models import Payment
 from billing.services import billing_record_create_draft
 from bookings.codes import booking_code_new, item_code
@@ -23,6 +24,7 @@ from bookings.states import check_transition
 from clinic.models import ClinicInfo
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, DomainError, NotFound, ValidationFailed
+from diagnopet.money import ZERO
 from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
 
 __all__ = ["IdempotencyKeyReused", "booking_cancel", "booking_create", "booking_expire", "booking_quote"]
@@ -298,6 +300,29 @@ def _expire(booking: Booking, reason: str) -> Booking | None:
     return cancelled
 
 
+def _refund_tests_not_recollected(recollection: Booking) -> None:
+    """A free re-collection is cancelled: its samples will not be taken again, so the tests it stood for are given
+    back from the original booking's bill — what their items charged there, at most what that bill still holds
+    (``billing.gateway.bill_refund``: online money through its provider, door money as a desk refund). A refund is
+    never due again (``billing.selectors.bill_payment``); what the original still owes for them is left to staff."""
+    tests = recollection.items.filter(status=BookingItem.Status.PENDING).values_list("test_id", flat=True)
+    charged = BookingItem.objects.filter(
+        booking_id=recollection.recollection_of_id,
+        test_id__in=list(tests),
+        status__in=[BookingItem.Status.REJECTED, BookingItem.Status.CANCELLED],
+    ).aggregate(total=Sum(F("unit_price") * F("quantity")))["total"]
+    record = lock_bill_of_booking(booking=recollection.recollection_of_id)
+    if record is None or not charged:
+        return
+    amount = min(charged, record.amount_paid)
+    if amount > ZERO:
+        bill_refund(
+            record=record,
+            amount=amount,
+            reason=f"Re-collection {recollection.code} cancelled: the tests were not done.",
+        )
+
+
 def _cancel(booking: Booking, *, by, role: str, reason: str) -> Booking:
     """The cancellation itself, on a locked booking whose transition was checked."""
     now = timezone.now()
@@ -305,6 +330,8 @@ def _cancel(booking: Booking, *, by, role: str, reason: str) -> Booking:
         slot_release(slot_id=booking.slot_id, collection_type=booking.collection_type)
     coupon_release(booking=booking)
     bill_cancel(booking=booking, reason=f"Booking {booking.code} cancelled. {reason}".strip())
+    if booking.recollection_of_id is not None:
+        _refund_tests_not_recollected(booking)
     booking.items.filter(status=BookingItem.Status.PENDING).update(status=BookingItem.Status.CANCELLED, updated_at=now)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now

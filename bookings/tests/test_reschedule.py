@@ -12,6 +12,8 @@ from django.utils import timezone
 from accounts.models import Notification, StaffRole
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory, UserFactory
+from billing.models import Payment
+from billing.services import payment_record
 from bookings.models import Booking, BookingItem, CollectionDay, CollectionSlot
 from bookings.services import (
     booking_confirm,
@@ -255,6 +257,32 @@ def test_an_awaiting_recollection_can_be_cancelled(customer_client, rejected):
     url = reverse("bookings:booking-cancel", args=[rejected.pk])
     response = customer_client.post(url, {"reason": "Pet is fine now"}, format="json")
     assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+
+
+def test_a_cancelled_recollection_gives_back_what_its_test_cost(customer_client, booked, rejected):
+    """The customer will not have the sample taken again: the rejected test's price comes back from the original
+    booking's bill (paid in cash at the door: a refund to hand back at the desk), and is not due again."""
+    bill = booked.billing_record
+    bill.refresh_from_db()
+    payment_record(record=bill, amount=bill.final_amount, method="cash")
+    item = booked.items.get(status=BookingItem.Status.REJECTED)
+
+    url = reverse("bookings:booking-cancel", args=[rejected.pk])
+    response = customer_client.post(url, {"reason": "Pet is fine now"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    refund = Payment.objects.get(billing_record=bill, kind=Payment.Kind.REFUND)
+    assert (refund.amount, refund.status, refund.method) == (item.unit_price * item.quantity, "pending", "cash")
+    bill.refresh_from_db()
+    assert bill.amount_paid == bill.final_amount - refund.amount
+    shown = customer_client.get(reverse("bookings:booking-detail", args=[booked.pk])).json()
+    assert (shown["payment_status"], shown["amount_due"]) == ("partially_refunded", "0.00")
+
+
+def test_a_cancelled_recollection_of_an_unpaid_booking_refunds_nothing(customer_client, booked, rejected):
+    url = reverse("bookings:booking-cancel", args=[rejected.pk])
+    assert customer_client.post(url, {}, format="json").status_code == 200
+    assert not Payment.objects.filter(billing_record__booking=booked).exists()
 
 
 def test_awaiting_recollections_are_not_todays_visits(admin_client, rejected):
