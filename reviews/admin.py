@@ -73,18 +73,9 @@ class ReviewAdmin(LargeTableAdmin, ReadOnlyModelAdmin):
 
 
 @admin.register(CollectorRating)
-class CollectorRatingAdmin(admin.ModelAdmin):
+class CollectorRatingAdmin(ReadOnlyModelAdmin):
     """The signed-in collector's own average collector rating, overall and per month: figures only, never the
     reviews (so not who rated). Opened by ``reviews.view_collectorrating`` (the collector role)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         # No page per review: who rated stays hidden.
