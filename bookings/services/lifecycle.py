@@ -416,14 +416,23 @@ def recollection_add(*, original: Booking, items, now) -> Booking:
     return recollection
 
 
+def rejection_reason_check(reason: str) -> str:
+    """The reason a sample is rejected (at the lab) or refused (at the door), checked: one of
+    ``BookingItem.RejectionReason``."""
+    if not (reason or "").strip():
+        raise ValidationFailed("Say why the sample is refused.", code="reason_required", field="reason")
+    if reason not in BookingItem.RejectionReason.values:
+        raise ValidationFailed("Choose a reason from the list.", code="invalid_reason", field="reason")
+    return reason
+
+
 @transaction.atomic
 def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booking:
     """Reject a sample (haemolysed, clotted, …). The test is re-collected free of charge in a new booking linked to
     the original (one re-collection booking gathers every rejected item of the same booking), and the customer is
     told why. The re-collection starts awaiting its schedule: the customer chooses its slot. Returns the re-collection
     booking."""
-    if reason not in BookingItem.RejectionReason.values:
-        raise ValidationFailed("Choose a rejection reason from the list.", code="invalid_reason", field="reason")
+    reason = rejection_reason_check(reason)
     original = lock_booking(booking_id=item.booking_id)
     item = _lock_item(item)
     check_transition("item", item.status, It.REJECTED)

@@ -15,7 +15,7 @@ from accounts.models import Notification
 from accounts.notifications import notification_create
 from bookings.locks import lock_booking, lock_items_of
 from bookings.models import Booking, BookingItem
-from bookings.services.lifecycle import recollection_add
+from bookings.services.lifecycle import recollection_add, rejection_reason_check
 from bookings.states import BOOKING_UPCOMING
 from diagnopet.errors import Conflict, ValidationFailed
 
@@ -30,14 +30,6 @@ def visit_day_check(booking: Booking) -> None:
             f"This visit is on {booking.booking_date:%d %b %Y}; it can be done only on that day.",
             code="not_visit_day",
         )
-
-
-def rejection_reason_check(reason: str) -> str:
-    if not (reason or "").strip():
-        raise ValidationFailed("Say why the sample is refused.", code="reason_required", field="reason")
-    if reason not in BookingItem.RejectionReason.values:
-        raise ValidationFailed("Choose a reason from the list.", code="invalid_reason", field="reason")
-    return reason
 
 
 @transaction.atomic

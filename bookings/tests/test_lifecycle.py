@@ -171,6 +171,18 @@ def test_reject_needs_a_listed_reason():
         item_reject(item=BookingItemFactory(status="received"), by=staff(StaffRole.LAB_TECH), reason="dropped")
 
 
+@pytest.mark.parametrize(
+    ("reason", "code"), [("", "reason_required"), ("   ", "reason_required"), ("x" * 5000, "invalid_reason")]
+)
+def test_reject_refuses_a_blank_or_unknown_reason_with_its_code(reason, code):
+    item = BookingItemFactory(status="received")
+    with pytest.raises(ValidationFailed) as refused:
+        item_reject(item=item, by=staff(StaffRole.LAB_TECH), reason=reason)
+    assert refused.value.code == code
+    item.refresh_from_db()
+    assert item.status == BookingItem.Status.RECEIVED
+
+
 def test_amendment_creates_a_new_version_and_tells_the_customer():
     tech, verifier = staff(StaffRole.LAB_TECH), staff(StaffRole.LAB_TECH)
     item = BookingItemFactory(status=BookingItem.Status.PROCESSING, booking=BookingFactory(status="processing"))
