@@ -2,6 +2,7 @@
 
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -9,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.sms import MemorySmsBackend
@@ -31,6 +33,15 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _throttle_clock(monkeypatch):
+    """The rate limits count per fixed window (``diagnopet.api.throttling``): a test that sends a few requests across
+    a window's end would see its count start again and fail once in a while. Their clock stands still, half a minute
+    into a minute and half an hour into an hour; tests about windows move it themselves."""
+    now = (time.time() // 3600) * 3600 + 1830
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now)
 
 
 @pytest.fixture
