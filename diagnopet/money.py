@@ -1,6 +1,9 @@
-"""Money arithmetic: the one place where amounts are rounded."""
+"""Money arithmetic and display: the one place where amounts are rounded, and the one place they are written out."""
 
 from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency
+from django.conf import settings
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -33,3 +36,15 @@ def split_amount(total, weights) -> list[Decimal]:
     for i in by_loss[:leftover]:
         paise[i] += 1
     return [Decimal(p) * CENT for p in paise]
+
+
+# The locale whose digit grouping staff read (lakh and crore: ₹1,23,45,678.50); babel knows each currency's symbol.
+MONEY_LOCALE = "en_IN"
+
+
+def format_money(amount, currency: str | None = None) -> str:
+    """``amount`` as staff and customers read it: the currency's symbol (``settings.CURRENCY``), Indian digit
+    grouping, two places; ``—`` for no amount. ``format_money(Decimal("1250"))`` is ``"₹1,250.00"``."""
+    if amount is None or amount == "":
+        return "—"
+    return format_currency(to_money(amount), currency or settings.CURRENCY, locale=MONEY_LOCALE)

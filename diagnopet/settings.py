@@ -95,7 +95,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "libraries": {"admin_dates": "diagnopet.templatetags.admin_dates"},
+            "libraries": {
+                "admin_dates": "diagnopet.templatetags.admin_dates",
+                "money": "diagnopet.templatetags.money",
+            },
         },
     },
 ]

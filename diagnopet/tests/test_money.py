@@ -1,10 +1,12 @@
-"""Splitting an amount (a package's price across its tests) to the paisa."""
+"""Splitting an amount (a package's price across its tests) to the paisa; amounts written out for people."""
 
+from decimal import Decimal
 from decimal import Decimal as D
 
 import pytest
+from django.template import Context, Template
 
-from diagnopet.money import split_amount
+from diagnopet.money import format_money, split_amount
 
 
 @pytest.mark.parametrize(
@@ -28,3 +30,30 @@ def test_split_amount(total, weights, shares):
 
     assert result == [D(s) for s in shares]
     assert sum(result, D("0.00")) == (D(total) if weights else D("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (Decimal("1250"), "₹1,250.00"),
+        (Decimal("12345678.5"), "₹1,23,45,678.50"),
+        (Decimal("0.005"), "₹0.01"),
+        (Decimal("-1458"), "-₹1,458.00"),
+        ("99.9", "₹99.90"),
+        (None, "—"),
+    ],
+)
+def test_format_money_uses_the_symbol_and_indian_grouping(amount, shown):
+    assert format_money(amount) == shown
+
+
+def test_format_money_follows_the_currency_setting(settings):
+    settings.CURRENCY = "USD"
+
+    assert format_money(Decimal("1250")) == "$1,250.00"
+
+
+def test_money_template_filter():
+    rendered = Template("{% load money %}{{ amount|money }}").render(Context({"amount": Decimal("1250")}))
+
+    assert rendered == "₹1,250.00"
