@@ -40,7 +40,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
         "notificationdelivery",
     ),
     "pets": ("pet",),
-    "catalog": ("testcategory", "testtag", "labtest", "packagecomponent"),
+    "catalog": ("testcategory", "testtag", "labtest", "packagecomponent", "analyte", "referencerange"),
     "clinic": ("clinicinfo", "openinghours", "clinicholiday"),
     "promotions": ("offer", "coupon", "couponredemption"),
     "billing": (
@@ -56,6 +56,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
         "testbatchgroup",
         "testreport",
         "prescriptionupload",
+        "resultvalue",
     ),
     "reviews": ("review", "collectorrating"),
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
@@ -95,9 +96,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "bookings": _view("booking", "bookingitem")
         | {"change_bookingitem"}
         | _codenames(["testreport"], ("add", "change", "view"))
-        | _codenames(["prescriptionupload"], ("change", "view")),
+        | _codenames(["prescriptionupload"], ("change", "view"))
+        | _codenames(["resultvalue"], ("add", "change", "view")),
         "pets": _view("pet"),
-        "catalog": _view("labtest", "packagecomponent"),
+        "catalog": _view("labtest", "packagecomponent", "analyte", "referencerange"),
     },
     # Read-only bookings, billing and what explains the figures (tests, promotions, distance pricing).
     StaffRole.ANALYST.value: {

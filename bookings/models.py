@@ -428,6 +428,60 @@ class TestReport(TimeStampedModel):
         return f"Report {self.pk} v{self.version} ({self.status})"
 
 
+class ResultValue(TimeStampedModel):
+    """One analyte's result for one sample (booking item), SENAITE's "analysis".
+
+    Entered on the lab's worklist while the item is in the lab: a draft (``report`` empty, at most one per item
+    and analyte). Submitting the item's results makes a report version and attaches the drafts to it, so each
+    report version keeps the values it was verified with; an amendment enters new drafts for the next version.
+    The unit and the limits of the reference range in force are copied at entry, so that a later change of the
+    catalog's ranges does not change a published result, and ``flag`` is computed from them.
+    """
+
+    class Flag(models.TextChoices):
+        NORMAL = "normal", "Normal"
+        LOW = "low", "Low"
+        HIGH = "high", "High"
+        CRITICAL_LOW = "critical_low", "Critical low"
+        CRITICAL_HIGH = "critical_high", "Critical high"
+        NO_RANGE = "no_range", "No reference range"
+
+    item = models.ForeignKey(BookingItem, on_delete=models.PROTECT, related_name="results")
+    report = models.ForeignKey(TestReport, on_delete=models.PROTECT, null=True, blank=True, related_name="results")
+    analyte = models.ForeignKey("catalog.Analyte", on_delete=models.PROTECT, related_name="results")
+    # Denormalised from the item, so that a pet's results over time (the health record) is one-table work.
+    pet = models.ForeignKey("pets.Pet", on_delete=models.PROTECT, related_name="results")
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    unit = models.CharField(max_length=30, blank=True)
+    range_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    range_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    critical_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    critical_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    flag = models.CharField(max_length=14, choices=Flag.choices)
+    comment = models.TextField(blank=True)
+    method = models.CharField(max_length=100, blank=True)
+    instrument = models.CharField(max_length=100, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField()
+    # When the sample was taken (the item's collected_at): the time axis of the pet's trends.
+    sampled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item_id", "analyte__position", "analyte_id"]
+        indexes = [
+            models.Index(fields=["pet", "analyte", "sampled_at"], name="bookings_result_pet_trend"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "analyte"], condition=Q(report__isnull=True), name="bookings_result_one_draft"
+            ),
+            models.UniqueConstraint(fields=["report", "analyte"], name="bookings_result_unique_per_report"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analyte_id}: {self.value} {self.unit}".strip()
+
+
 class PrescriptionUpload(TimeStampedModel):
     """A prescription or test form a customer attached to a booking. Stored under a random name."""
 

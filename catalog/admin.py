@@ -10,7 +10,7 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ExportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from catalog.models import LabTest, PackageComponent, TestCategory, TestTag
+from catalog.models import Analyte, LabTest, PackageComponent, ReferenceRange, TestCategory, TestTag
 from catalog.resources import LabTestResource
 from catalog.services import catalog_import_errors
 from diagnopet.admin_base import TIMESTAMPS
@@ -88,6 +88,39 @@ class PackageComponentAdmin(admin.ModelAdmin):
     ordering = ("package__code", "position")
     search_fields = ("package__code", "package__name", "test__code", "test__name")
     autocomplete_fields = ("package", "test")
+    readonly_fields = TIMESTAMPS
+
+
+class ReferenceRangeInline(admin.TabularInline):
+    model = ReferenceRange
+    extra = 0
+    fields = ("species", "min_age_months", "max_age_months", "critical_low", "low", "high", "critical_high")
+
+
+@admin.register(Analyte)
+class AnalyteAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """What each test measures, with its reference ranges per species (edited here or imported with the catalog)."""
+
+    list_display = ("test", "position", "code", "name", "unit", "decimals", "is_active")
+    list_select_related = ("test",)
+    list_filter = ("is_active",)
+    ordering = ("test__code", "position", "code")
+    search_fields = ("code", "name", "test__code", "test__name")
+    autocomplete_fields = ("test",)
+    readonly_fields = TIMESTAMPS
+    inlines = [ReferenceRangeInline]
+
+
+@admin.register(ReferenceRange)
+class ReferenceRangeAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """Every reference range in one list, to compare species and age bands (each is edited on its analyte too)."""
+
+    list_display = ("analyte", "species", "min_age_months", "max_age_months", "critical_low", "low", "high")
+    list_select_related = ("analyte", "analyte__test")
+    list_filter = ("species",)
+    ordering = ("analyte__test__code", "analyte__position", "species")
+    search_fields = ("analyte__code", "analyte__name", "analyte__test__code")
+    autocomplete_fields = ("analyte",)
     readonly_fields = TIMESTAMPS
 
 

@@ -1,6 +1,6 @@
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Upper
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Upper
 
 from catalog.querysets import LabTestQuerySet
 from diagnopet.models import TimeStampedModel, money_field
@@ -121,3 +121,82 @@ class PackageComponent(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.position}. test #{self.test_id} of package #{self.package_id}"
+
+
+class Analyte(TimeStampedModel):
+    """One quantity a test measures (a CBC measures HCT, HGB, RBC, ...): its unit, the decimals it is reported with,
+    and its reference ranges per species (``ReferenceRange``). Results are entered per analyte
+    (``bookings.ResultValue``)."""
+
+    test = models.ForeignKey(LabTest, on_delete=models.PROTECT, related_name="analytes")
+    code = models.CharField(max_length=20, help_text="Short code, unique within the test, e.g. HCT.")
+    name = models.CharField(max_length=100, help_text="e.g. Haematocrit.")
+    unit = models.CharField(max_length=30, blank=True, help_text="e.g. %, g/dL, 10^9/L.")
+    decimals = models.PositiveSmallIntegerField(default=1, help_text="Decimal places a value is reported with.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Its row on the worklist and the report.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["test_id", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(Upper("code"), "test", name="catalog_analyte_code_unique_per_test"),
+            models.CheckConstraint(condition=Q(decimals__lte=6), name="catalog_analyte_decimals_at_most_6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.unit})" if self.unit else self.code
+
+
+class ReferenceRange(TimeStampedModel):
+    """The values of an analyte expected in healthy animals of a species (optionally of an age band).
+
+    A value ``v`` is normal when ``low <= v <= high`` (both limits inclusive), low below ``low``, high above
+    ``high``; critical when below ``critical_low`` or above ``critical_high`` (those limits themselves are not
+    critical). Any limit may be empty (no limit on that side). The age band is ``[min_age_months, max_age_months)``;
+    the most specific band that contains the pet's age wins over a range for every age.
+    """
+
+    analyte = models.ForeignKey(Analyte, on_delete=models.PROTECT, related_name="ranges")
+    species = models.CharField(max_length=10, help_text="A pet species code, e.g. dog or cat.")
+    min_age_months = models.PositiveIntegerField(null=True, blank=True)
+    max_age_months = models.PositiveIntegerField(null=True, blank=True)
+    low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    critical_low = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    critical_high = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        ordering = ["analyte_id", "species", "min_age_months"]
+        constraints = [
+            # One range per species and age band (an open end counts as one value: Coalesce, not NULLs distinct).
+            models.UniqueConstraint(
+                "analyte",
+                "species",
+                Coalesce("min_age_months", Value(-1)),
+                Coalesce("max_age_months", Value(-1)),
+                name="catalog_range_unique_band",
+            ),
+            models.CheckConstraint(
+                condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lte=F("high")),
+                name="catalog_range_low_not_above_high",
+            ),
+            models.CheckConstraint(
+                condition=Q(critical_low__isnull=True) | Q(low__isnull=True) | Q(critical_low__lte=F("low")),
+                name="catalog_range_critical_low_below_low",
+            ),
+            models.CheckConstraint(
+                condition=Q(critical_high__isnull=True) | Q(high__isnull=True) | Q(critical_high__gte=F("high")),
+                name="catalog_range_critical_high_above_high",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age_months__isnull=True)
+                | Q(max_age_months__isnull=True)
+                | Q(min_age_months__lt=F("max_age_months")),
+                name="catalog_range_age_band_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        low = "" if self.low is None else self.low.normalize()
+        high = "" if self.high is None else self.high.normalize()
+        return f"{self.analyte.code} {self.species}: {low}–{high}"

@@ -40,6 +40,7 @@ from billing.models import (
     ProviderEvent,
 )
 from billing.tests import factories as billing_f
+from bookings import models as bookings_models
 from bookings.models import (
     Booking,
     BookingItem,
@@ -89,6 +90,8 @@ MAKERS = {
     catalog_models.TestTag: catalog_f.TestTagFactory,
     catalog_models.LabTest: catalog_f.LabTestFactory,
     catalog_models.PackageComponent: catalog_f.PackageComponentFactory,
+    catalog_models.Analyte: catalog_f.AnalyteFactory,
+    catalog_models.ReferenceRange: catalog_f.ReferenceRangeFactory,
     ClinicInfo: clinic_f.ClinicInfoFactory,
     ClinicHoliday: clinic_f.ClinicHolidayFactory,
     OpeningHours: clinic_f.OpeningHoursFactory,
@@ -110,6 +113,7 @@ MAKERS = {
     TestBatchGroup: bookings_f.TestBatchGroupFactory,
     TestReport: bookings_f.TestReportFactory,
     PrescriptionUpload: bookings_f.PrescriptionUploadFactory,
+    bookings_models.ResultValue: bookings_f.ResultValueFactory,
     Review: lambda: reviews_f.ReviewFactory(testimonial_consent=True),  # one a testimonial may be made of
     CollectorRating: reviews_f.ReviewFactory,
     content_models.FaqTopic: content_f.FaqTopicFactory,
@@ -137,6 +141,7 @@ ADD_DISABLED = {
     Review,
     CollectorRating,
     CollectorAssignment,
+    bookings_models.ResultValue,
 }
 
 REGISTERED = sorted(

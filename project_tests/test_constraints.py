@@ -41,13 +41,21 @@ from bookings.tests.factories import (
     CollectionDayFactory,
     CollectionSlotFactory,
     PrescriptionUploadFactory,
+    ResultValueFactory,
     TestReportFactory,
 )
 
 # Aliased: pytest would try to collect classes named Test* from this module.
 from catalog.models import TestCategory as Category
 from catalog.models import TestTag as Tag
-from catalog.tests.factories import LabTestFactory, PackageComponentFactory, TestCategoryFactory, TestTagFactory
+from catalog.tests.factories import (
+    AnalyteFactory,
+    LabTestFactory,
+    PackageComponentFactory,
+    ReferenceRangeFactory,
+    TestCategoryFactory,
+    TestTagFactory,
+)
 from clinic.tests.factories import ClinicHolidayFactory, ClinicInfoFactory, OpeningHoursFactory
 from content.models import FaqTopic
 from content.tests.factories import AnnouncementFactory, FaqTopicFactory, TestimonialFactory
@@ -96,6 +104,11 @@ CHECK_CASES = [
     ("catalog_labtest_tat_positive", LabTestFactory, {"tat_hours": 0}),
     ("catalog_component_not_itself", PackageComponentFactory, {"test": F("package")}),
     ("catalog_component_position_positive", PackageComponentFactory, {"position": 0}),
+    ("catalog_analyte_decimals_at_most_6", AnalyteFactory, {"decimals": 7}),
+    ("catalog_range_low_not_above_high", ReferenceRangeFactory, {"low": Decimal("18.1")}),
+    ("catalog_range_critical_low_below_low", ReferenceRangeFactory, {"critical_low": Decimal("12.1")}),
+    ("catalog_range_critical_high_above_high", ReferenceRangeFactory, {"critical_high": Decimal("17.9")}),
+    ("catalog_range_age_band_ordered", ReferenceRangeFactory, {"min_age_months": 12, "max_age_months": 12}),
     # clinic
     ("clinic_clinicinfo_single_row", ClinicInfoFactory, {"singleton": False}),
     (
@@ -328,6 +341,26 @@ UNIQUE_CONSTRAINT_CASES = [
         "bookings_report_unique_version",
         TestReportFactory,
         lambda first: TestReportFactory(booking_item=first.booking_item, version=first.version, is_current=False),
+    ),
+    (
+        "catalog_analyte_code_unique_per_test",
+        AnalyteFactory,
+        lambda first: AnalyteFactory(test=first.test, code=first.code.lower()),
+    ),
+    (
+        "catalog_range_unique_band",
+        ReferenceRangeFactory,
+        lambda first: ReferenceRangeFactory(analyte=first.analyte, species=first.species),
+    ),
+    (
+        "bookings_result_one_draft",
+        ResultValueFactory,
+        lambda first: ResultValueFactory(item=first.item, analyte=first.analyte),
+    ),
+    (
+        "bookings_result_unique_per_report",
+        lambda: ResultValueFactory(report=TestReportFactory()),
+        lambda first: ResultValueFactory(item=first.item, analyte=first.analyte, report=first.report),
     ),
 ]
 

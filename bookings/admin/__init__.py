@@ -14,12 +14,13 @@ One module per page (bookings, items, reports, slots, prescriptions, the collect
 importing them here registers them with the admin site.
 """
 
-from bookings.admin import assignments, bookings, items, prescriptions, reports, slots, visit_scope
+from bookings.admin import assignments, bookings, items, prescriptions, reports, results, slots, visit_scope
 from bookings.admin.assignments import CollectorAssignmentAdmin
 from bookings.admin.bookings import BookingAdmin
 from bookings.admin.items import BookingItemAdmin, TestBatchGroupAdmin
 from bookings.admin.prescriptions import PrescriptionUploadAdmin
 from bookings.admin.reports import TestReportAdmin
+from bookings.admin.results import ResultValueAdmin
 from bookings.admin.slots import CollectionSlotAdmin
 from bookings.admin.visit_scope import VisitScopedAddressAdmin, VisitScopedPetAdmin
 
@@ -29,6 +30,7 @@ __all__ = [
     "BookingItemAdmin",
     "CollectionSlotAdmin",
     "PrescriptionUploadAdmin",
+    "ResultValueAdmin",
     "TestBatchGroupAdmin",
     "TestReportAdmin",
     "VisitScopedAddressAdmin",
@@ -38,6 +40,7 @@ __all__ = [
     "items",
     "prescriptions",
     "reports",
+    "results",
     "slots",
     "visit_scope",
 ]

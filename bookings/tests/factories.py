@@ -14,10 +14,11 @@ from bookings.models import (
     CollectionType,
     CollectorAssignment,
     PrescriptionUpload,
+    ResultValue,
     TestBatchGroup,
     TestReport,
 )
-from catalog.tests.factories import LabTestFactory
+from catalog.tests.factories import AnalyteFactory, LabTestFactory
 from pets.tests.factories import PetFactory
 
 
@@ -113,3 +114,21 @@ class CollectorAssignmentFactory(factory.django.DjangoModelFactory):
     booking = factory.SubFactory(BookingFactory)
     collector = factory.SubFactory(StaffUserFactory)
     assigned_by = factory.SubFactory(StaffUserFactory)
+
+
+class ResultValueFactory(factory.django.DjangoModelFactory):
+    """A draft result (no report yet) of an analyte of the item's test."""
+
+    class Meta:
+        model = ResultValue
+
+    item = factory.SubFactory(BookingItemFactory)
+    analyte = factory.SubFactory(AnalyteFactory, test=factory.SelfAttribute("..item.test"))
+    pet = factory.SelfAttribute("item.booking.pet")
+    value = Decimal("14.5")
+    unit = factory.SelfAttribute("analyte.unit")
+    range_low = Decimal("12.0")
+    range_high = Decimal("18.0")
+    flag = ResultValue.Flag.NORMAL
+    entered_by = factory.SubFactory(StaffUserFactory)
+    entered_at = factory.LazyFunction(timezone.now)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import LabTest, PackageComponent, TestCategory, TestTag
+from catalog.models import Analyte, LabTest, PackageComponent, ReferenceRange, TestCategory, TestTag
 
 
 class TestCategoryFactory(factory.django.DjangoModelFactory):
@@ -81,3 +81,27 @@ CSV_ROW = {
     "description": "Red and white cell counts.",
     "collection_instructions": "Invert gently.",
 }
+
+
+class AnalyteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Analyte
+
+    test = factory.SubFactory(LabTestFactory)
+    code = factory.Sequence(lambda n: f"A{n}")
+    name = factory.Sequence(lambda n: f"Analyte {n}")
+    unit = "g/dL"
+    decimals = 1
+    position = factory.Sequence(lambda n: n)
+
+
+class ReferenceRangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReferenceRange
+
+    analyte = factory.SubFactory(AnalyteFactory)
+    species = "dog"
+    low = Decimal("12.0")
+    high = Decimal("18.0")
+    critical_low = Decimal("7.0")
+    critical_high = Decimal("25.0")
