@@ -33,7 +33,14 @@ from billing.providers import (
     online_providers,
     provider_get,
 )
-from billing.services import RefundNotAllowed, _settle, amount_due, payment_record, payment_refusal, refund_allowed
+from billing.services import (
+    RefundNotAllowed,
+    amount_due,
+    payment_record,
+    payment_refusal,
+    refund_allowed,
+    settle_status,
+)
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
 from diagnopet.money import ZERO, to_money
 
@@ -152,7 +159,7 @@ def provider_payment_record(*, provider_name: str, proven: ProviderPayment) -> t
         notes=f"Paid online ({proven.method})" if proven.method else "Paid online",
     )
     record.amount_paid += amount
-    record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    record.save(update_fields=["amount_paid", "updated_at", *settle_status(record, now)])
     PaymentOrder.objects.filter(pk=order.pk).update(status=PaymentOrder.Status.PAID, updated_at=now)
     receipt_render_enqueue(payment)  # after commit, as payment_record does
     notification_create(
@@ -230,7 +237,7 @@ def refund_issue(*, payment: Payment, amount: Decimal, by=None, reason: str = ""
         notes=(reason or "Refund")[:255] if online or done else f"To refund at the desk. {reason}".strip()[:255],
     )
     record.amount_paid -= amount
-    record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    record.save(update_fields=["amount_paid", "updated_at", *settle_status(record, now)])
     how = (
         "through the way you paid; it can take 5–7 working days to show"
         if online
@@ -385,7 +392,7 @@ def _refund_status(record: BillingRecord, refund: Payment, status: str) -> None:
     refund.save(update_fields=["status", "updated_at"])
     if status == R.FAILED:
         record.amount_paid += refund.amount
-        record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+        record.save(update_fields=["amount_paid", "updated_at", *settle_status(record, now)])
         logger.warning("Refund %s of %s failed at %s; staff to review.", refund.pk, refund.amount, refund.provider)
         return
     _void_if_settled(record)
@@ -460,7 +467,7 @@ def provider_refund_record(*, provider_name: str, refund: ProviderRefund) -> str
                 notes="Refunded at the provider.",
             )
             record.amount_paid -= refund.amount
-            record.save(update_fields=["amount_paid", "updated_at", *_settle(record, timezone.now())])
+            record.save(update_fields=["amount_paid", "updated_at", *settle_status(record, timezone.now())])
             _refund_status(record, row, refund.status)
             return f"recorded refund {row.pk}"
         if not row.provider_refund_id:

@@ -190,7 +190,7 @@ def billing_record_distance_adjust(
     return record
 
 
-def _settle(record: BillingRecord, now) -> list[str]:
+def settle_status(record: BillingRecord, now) -> list[str]:
     """Move an invoiced record to paid when what was paid covers it, refunds included (money given back is not due
     again: ``bill_payment``), and back when a failed refund or a reversed payment uncovers it."""
     if record.status not in (BillingRecord.Status.INVOICED, BillingRecord.Status.PAID):
@@ -233,7 +233,7 @@ def invoice_assign_number(*, record: BillingRecord, now=None) -> BillingRecord:
     record.invoice_number = f"INV-{year}-{sequence.last_number:06d}"
     record.invoice_date = now
     record.status = BillingRecord.Status.INVOICED
-    fields = ["invoice_number", "invoice_date", "status", "updated_at", *_settle(record, now)]
+    fields = ["invoice_number", "invoice_date", "status", "updated_at", *settle_status(record, now)]
     record.save(update_fields=fields)
     invoice_render_enqueue(record)
     return record
@@ -334,7 +334,7 @@ def payment_record(
         received_at=now,
         notes=notes,
     )
-    record.save(update_fields=["amount_paid", "updated_at", *_settle(record, now)])
+    record.save(update_fields=["amount_paid", "updated_at", *settle_status(record, now)])
     if kind == Payment.Kind.PAYMENT:
         receipt_render_enqueue(payment)
     return payment
