@@ -266,7 +266,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "diagnopet.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "diagnopet.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         # DRF's anon/user limits, counted in fixed windows with one cache counter (diagnopet/api/throttling.py).
         "diagnopet.api.throttling.AnonRateThrottle",
@@ -308,6 +308,27 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation is tagged by the resource its path names (diagnopet.api.schema.resource_tag); the docs list
+    # the tags in this order. project_tests/test_api_docs.py fails on a tag missing here.
+    "TAGS": [
+        {"name": "auth", "description": "Register, log in with a password or a one-time code, refresh, log out."},
+        {"name": "me", "description": "The caller's profile, password and notification channels."},
+        {"name": "addresses", "description": "The caller's addresses for home collection."},
+        {"name": "notifications", "description": "The caller's in-app notifications."},
+        {"name": "pets", "description": "The caller's pets."},
+        {"name": "catalog", "description": "Lab tests and packages with their prices (public)."},
+        {"name": "clinic", "description": "The clinic's address, hours and contacts (public)."},
+        {"name": "offers", "description": "Offers running today (public)."},
+        {"name": "slots", "description": "Collection windows with places left."},
+        {"name": "bookings", "description": "Quote, book, pay, reschedule, cancel; prescriptions and QR code."},
+        {"name": "reviews", "description": "The customer's rating of a completed visit."},
+        {"name": "reports", "description": "Delivered reports of the caller's pets, downloads and share links."},
+        {"name": "results", "description": "A pet's verified test results over time."},
+        {"name": "bills", "description": "The caller's bills, with payments, refunds and the invoice PDF."},
+        {"name": "payments", "description": "Online payment confirmation, receipts and provider webhooks."},
+        {"name": "content", "description": "FAQs, announcements and testimonials of the public site."},
+        {"name": "staff", "description": "Collectors' visits of the day and analysts' billing figures."},
+    ],
     "GET_LIB_DOC_EXCLUDES": "diagnopet.api.schema.doc_excludes",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
