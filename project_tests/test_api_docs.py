@@ -32,3 +32,15 @@ def test_no_operation_is_tagged_with_the_version(schema):
     tags = {tag for _, operation in _operations(schema) for tag in operation.get("tags", [])}
     assert tags.isdisjoint({"v1", "api", "v2"})
     assert {"bookings", "slots", "reports", "bills", "payments", "staff", "me", "auth"} <= tags
+
+
+def test_every_operation_has_a_one_line_summary(schema):
+    """``@extend_schema(summary=...)`` on the view or action: what the operation does, as a customer would say it."""
+    missing = [label for label, operation in _operations(schema) if not operation.get("summary", "").strip()]
+    too_long = [
+        label
+        for label, operation in _operations(schema)
+        if "\n" in operation.get("summary", "") or len(operation.get("summary", "")) > 100
+    ]
+    assert missing == []
+    assert too_long == []

@@ -108,6 +108,7 @@ class RegisterView(AuthView):
     throttle_classes = (*AuthView.throttle_classes, AuthPhoneThrottle)
 
     @extend_schema(
+        summary="Create a customer account and log in",
         request=RegisterSerializer,
         responses={201: RegisteredSerializer, **errors(400, 429, invalid=RegisterSerializer)},
         parameters=[RETRY_AFTER],
@@ -240,11 +241,12 @@ class OtpVerifyView(AuthView):
 class MeView(StrictQueryMixin, GenericAPIView):
     serializer_class = MeSerializer
 
-    @extend_schema(responses={200: MeSerializer, **errors(401, 429)})
+    @extend_schema(summary="My profile", responses={200: MeSerializer, **errors(401, 429)})
     def get(self, request):
         return Response(self.get_serializer(request.user).data)
 
     @extend_schema(
+        summary="Change my profile",
         description="Change the name, the email address or the notification channels (`notification_channels`: "
         "any of `sms`, `whatsapp`, `email`; `[]` = in-app only). 400 `email_required`: email notifications need an "
         "email address (choosing them without one, or removing the address while they are chosen); an unknown "
@@ -281,14 +283,21 @@ class MePasswordView(StrictQueryMixin, APIView):
 
 @extend_schema(tags=["addresses"])
 @extend_schema_view(
-    list=extend_schema(responses={200: AddressSerializer, **errors(401, 429)}),
-    create=extend_schema(responses={201: AddressSerializer, **errors(400, 401, 429, invalid=AddressSerializer)}),
-    retrieve=extend_schema(responses={200: AddressSerializer, **errors(401, 404, 429)}),
-    update=extend_schema(responses={200: AddressSerializer, **errors(400, 401, 404, 429, invalid=AddressSerializer)}),
-    partial_update=extend_schema(
-        responses={200: AddressSerializer, **errors(400, 401, 404, 429, invalid=AddressSerializer)}
+    list=extend_schema(summary="My addresses", responses={200: AddressSerializer, **errors(401, 429)}),
+    create=extend_schema(
+        summary="Add an address",
+        responses={201: AddressSerializer, **errors(400, 401, 429, invalid=AddressSerializer)},
     ),
-    destroy=extend_schema(responses={204: None, **errors(401, 404, 429)}),
+    retrieve=extend_schema(summary="One of my addresses", responses={200: AddressSerializer, **errors(401, 404, 429)}),
+    update=extend_schema(
+        summary="Replace an address",
+        responses={200: AddressSerializer, **errors(400, 401, 404, 429, invalid=AddressSerializer)},
+    ),
+    partial_update=extend_schema(
+        summary="Change an address",
+        responses={200: AddressSerializer, **errors(400, 401, 404, 429, invalid=AddressSerializer)},
+    ),
+    destroy=extend_schema(summary="Delete an address", responses={204: None, **errors(401, 404, 429)}),
 )
 class AddressViewSet(StrictQueryMixin, viewsets.ModelViewSet):
     """The caller's addresses; exactly one is the default once there is any."""
@@ -315,7 +324,9 @@ class AddressViewSet(StrictQueryMixin, viewsets.ModelViewSet):
 
 
 @extend_schema(tags=["notifications"])
-@extend_schema_view(list=extend_schema(responses={200: NotificationSerializer, **errors(401, 429)}))
+@extend_schema_view(
+    list=extend_schema(summary="My notifications", responses={200: NotificationSerializer, **errors(401, 429)})
+)
 class NotificationViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's in-app notifications, newest first."""
 
@@ -328,13 +339,21 @@ class NotificationViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.Gene
         # Newest first (the model's ordering).
         return Notification.objects.filter(user=self.request.user)
 
-    @extend_schema(request=None, responses={200: NotificationSerializer, **errors(401, 404, 429)})
+    @extend_schema(
+        summary="Mark a notification read",
+        request=None,
+        responses={200: NotificationSerializer, **errors(401, 404, 429)},
+    )
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         notification = notification_mark_read(notification=self.get_object())
         return Response(self.get_serializer(notification).data)
 
-    @extend_schema(request=None, responses={200: MarkedReadSerializer, **errors(401, 429)})
+    @extend_schema(
+        summary="Mark all my notifications read",
+        request=None,
+        responses={200: MarkedReadSerializer, **errors(401, 429)},
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"count": notification_mark_all_read(user=request.user)})
