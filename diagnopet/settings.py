@@ -333,6 +333,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "diagnopet.api.schema.document_common_errors",
+        "diagnopet.api.schema.add_examples",
     ],
     # Several models have a "status"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {

@@ -131,3 +131,118 @@ def doc_excludes() -> list[type]:
     from diagnopet.api.serializers import ModelSerializer
 
     return [*get_lib_doc_excludes(), PublicCacheMixin, StrictQueryMixin, ModelSerializer]
+
+
+# --- Examples: values as the API really sends them -------------------------------------------------
+
+# drf-spectacular's pattern of a decimal string: ``^-?\d{0,10}(?:\.\d{0,2})?$`` (whole digits, decimal places).
+DECIMAL_PATTERN = re.compile(r"\\d\{0,(?P<whole>\d+)\}(?:\(\?:\\\.\\d\{0,(?P<places>\d+)\}\)\?)?\$$")
+
+# Amounts are decimal strings with 2 places (COERCE_DECIMAL_TO_STRING). One booking's figures, consistent with each
+# other: tests 1250.00 - discount 125.00 + home collection 150.00 = 1275.00, of which 500.00 paid, 775.00 due.
+MONEY_EXAMPLE = "1250.00"
+MONEY_EXAMPLES = {
+    "discount": "125.00",
+    "discount_amount": "125.00",
+    "discount_value": "10.00",
+    "max_discount_amount": "200.00",
+    "minimum_order_value": "999.00",
+    "distance": "150.00",
+    "distance_charge": "150.00",
+    "total": "1275.00",
+    "final": "1275.00",
+    "final_amount": "1275.00",
+    "amount": "500.00",
+    "amount_paid": "500.00",
+    "paid": "500.00",
+    "payments": "500.00",
+    "net": "500.00",
+    "amount_due": "775.00",
+    "outstanding": "775.00",
+    "amount_refunded": "0.00",
+    "refunds": "0.00",
+}
+# Decimals that are not money.
+MEASURE_EXAMPLES = {
+    "latitude": "12.971599",
+    "longitude": "77.594566",
+    "weight_kg": "12.40",
+    "age_years": "3.5",
+    "distance_km": "4.20",
+    "sample_quantity_ml": "2.00",
+}
+PHONE_EXAMPLE = "+919812345678"  # E.164, as the API stores and answers phone numbers
+DATE_EXAMPLES = {"date_of_birth": "2021-03-14"}
+FORMAT_EXAMPLES = {
+    "date": "2026-12-14",
+    "date-time": "2026-12-14T09:30:00+05:30",
+    "email": "ananya.sharma@example.com",
+}
+
+
+def decimal_places(schema: dict) -> tuple[int | None, int | None]:
+    """(whole digits, decimal places) a decimal string schema allows; None where its pattern does not say."""
+    match = DECIMAL_PATTERN.search(schema.get("pattern", ""))
+    if not match:
+        return None, None
+    return int(match["whole"]), int(match["places"] or 0)
+
+
+def is_money(schema: dict) -> bool:
+    """A money column is ``DecimalField(max_digits=12, decimal_places=2)`` (serializers: 12 or 14 digits)."""
+    whole, places = decimal_places(schema)
+    return schema.get("format") == "decimal" and places == 2 and whole is not None and whole >= 8
+
+
+def _example(name: str, schema: dict):
+    """The example for one property or parameter, or None to leave it to the docs."""
+    if schema.get("type") != "string":
+        return None
+    fmt = schema.get("format")
+    if fmt == "decimal":
+        if is_money(schema):
+            return MONEY_EXAMPLES.get(name, MONEY_EXAMPLE)
+        if name in MEASURE_EXAMPLES:
+            return MEASURE_EXAMPLES[name]
+        whole, places = decimal_places(schema)
+        return "2" if not places else "2." + "5".ljust(places, "0")
+    if fmt == "date" and name in DATE_EXAMPLES:
+        return DATE_EXAMPLES[name]
+    if fmt in FORMAT_EXAMPLES:
+        return FORMAT_EXAMPLES[fmt]
+    if fmt is None and "phone" in name and "enum" not in schema:
+        return PHONE_EXAMPLE
+    return None
+
+
+def _add_examples(node, name: str = "") -> None:
+    if isinstance(node, list):
+        for item in node:
+            _add_examples(item, name)
+        return
+    if not isinstance(node, dict):
+        return
+    if "example" not in node and "$ref" not in node:
+        example = _example(name, node)
+        if example is not None:
+            node["example"] = example
+    for key, value in node.items():
+        if key == "properties" and isinstance(value, dict):
+            for prop_name, prop in value.items():
+                _add_examples(prop, prop_name)
+        elif key == "schema" and isinstance(node.get("name"), str):  # a parameter
+            _add_examples(value, node["name"])
+        elif key in ("allOf", "oneOf", "anyOf"):
+            _add_examples(value, name)
+        elif key not in ("example", "examples", "enum", "default"):
+            _add_examples(value)
+
+
+def add_examples(result, generator, request, public):
+    """Post-processing hook: realistic examples where the docs would otherwise invent them. Swagger UI makes up a
+    value from a decimal's pattern (``"-1458."``) and shows ``"string"`` for a phone: money becomes a decimal string
+    such as ``"1250.00"``, phones E.164 (``+919812345678``), dates real ones. An example given on a field or an
+    ``OpenApiExample`` stays as it is."""
+    _add_examples(result.get("components", {}).get("schemas", {}))
+    _add_examples(result.get("paths", {}))
+    return result
