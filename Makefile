@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/diagnopet
 PORT ?= 8000
 
-.PHONY: install run test lint format check clean worker beat stress serve scale-check backup restore verify-backup
+.PHONY: install run test lint format check client-check clean worker beat stress serve scale-check backup restore verify-backup
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ check: install
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# The customer app's view of the API: TypeScript types generated from the schema with openapi-typescript, and a small
+# program using them (clients/typescript/src/usage.ts) type-checked with tsc, so a schema change that would break a
+# client (a field renamed or removed, money no longer a string, a status dropped) fails here. Needs Node.js 20+ and npm.
+client-check: install
+	mkdir -p clients/typescript/generated
+	DEBUG=1 $(PY) manage.py spectacular --format openapi-json --file clients/typescript/generated/openapi.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check
+	@echo "client-check: the generated types and clients/typescript/src/usage.ts type-check"
 
 # Production web server: production settings (DEBUG off; SECRET_KEY, ALLOWED_HOSTS... from the environment or
 # .env), migrations, static files for whitenoise, then gunicorn with gunicorn.conf.py (PORT/BIND, WEB_CONCURRENCY).
