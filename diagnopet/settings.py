@@ -334,6 +334,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "diagnopet.api.schema.document_common_errors",
         "diagnopet.api.schema.add_examples",
+        "diagnopet.api.schema.drop_unused_tags",
     ],
     # Several models have a "status"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {

@@ -33,6 +33,12 @@ def test_every_operation_has_exactly_one_declared_resource_tag(schema):
     assert wrong == {}
 
 
+def test_the_docs_list_the_tags_in_use_in_the_declared_order(schema):
+    used = {tag for _, operation in _operations(schema) for tag in operation["tags"]}
+    declared = [tag["name"] for tag in settings.SPECTACULAR_SETTINGS["TAGS"]]
+    assert [tag["name"] for tag in schema["tags"]] == [name for name in declared if name in used]
+
+
 def test_no_operation_is_tagged_with_the_version(schema):
     tags = {tag for _, operation in _operations(schema) for tag in operation.get("tags", [])}
     assert tags.isdisjoint({"v1", "api", "v2"})

@@ -172,6 +172,13 @@ MEASURE_EXAMPLES = {
     "sample_quantity_ml": "2.00",
 }
 PHONE_EXAMPLE = "+919812345678"  # E.164, as the API stores and answers phone numbers
+# Text whose shape a client relies on.
+TEXT_EXAMPLES = {
+    "booking_code": "DP-7K2M9Q",
+    "invoice_number": "INV-2026-000123",
+    "currency": "INR",
+    "pet_name": "Bruno",
+}
 DATE_EXAMPLES = {"date_of_birth": "2021-03-14"}
 FORMAT_EXAMPLES = {
     "date": "2026-12-14",
@@ -210,8 +217,10 @@ def _example(name: str, schema: dict):
         return DATE_EXAMPLES[name]
     if fmt in FORMAT_EXAMPLES:
         return FORMAT_EXAMPLES[fmt]
-    if fmt is None and "phone" in name and "enum" not in schema:
-        return PHONE_EXAMPLE
+    if fmt is None and "enum" not in schema:
+        if "phone" in name:
+            return PHONE_EXAMPLE
+        return TEXT_EXAMPLES.get(name)
     return None
 
 
@@ -236,6 +245,21 @@ def _add_examples(node, name: str = "") -> None:
             _add_examples(value, name)
         elif key not in ("example", "examples", "enum", "default"):
             _add_examples(value)
+
+
+def drop_unused_tags(result, generator, request, public):
+    """Post-processing hook: the docs list only the declared tags some operation has (a declared resource whose
+    endpoints are not in this build would show as an empty group)."""
+    used = {
+        tag
+        for path in result.get("paths", {}).values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+        for tag in operation.get("tags", [])
+    }
+    if "tags" in result:
+        result["tags"] = [tag for tag in result["tags"] if tag["name"] in used]
+    return result
 
 
 def add_examples(result, generator, request, public):
