@@ -92,4 +92,4 @@ beat: install
 	$(VENV)/bin/celery -A diagnopet beat --loglevel=INFO --schedule=$${CELERY_BEAT_FILE:-/tmp/diagnopet-celerybeat}
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache clients/typescript/node_modules clients/typescript/generated
