@@ -88,7 +88,7 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ("received_at", "kind", "amount", "method", "status", "reference", "received_by")
+    fields = ("received_at", "kind", "amount", "method", "status", "failure_reason", "reference", "received_by")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -303,6 +303,7 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "amount",
         "method",
         "status",
+        "failure_reason",
         "received_at",
         "received_by",
         "reference",

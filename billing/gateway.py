@@ -16,11 +16,12 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import Notification, StaffRole
 from accounts.notifications import notification_create
 from billing.documents import receipt_render_enqueue
 from billing.locks import lock_bill, lock_bill_of_booking, lock_refund_to_send
@@ -29,6 +30,7 @@ from billing.providers import (
     ProviderError,
     ProviderPayment,
     ProviderRefund,
+    ProviderRefused,
     WebhookEvent,
     online_providers,
     provider_get,
@@ -345,10 +347,16 @@ def refund_send(*, refund_id: int) -> Payment:
     ``payments_reconcile``). The reference ``refund-<id, 10 digits>`` makes a retry return the same refund at the
     provider (Razorpay's idempotency header, Stripe's idempotency key).
 
+    A provider that refuses the refund (``ProviderRefused``, a 4xx: more than it captured, already refunded) would
+    refuse it again: the refund is failed at once with the provider's words, its amount counts as paid again (so it
+    can be refunded another way) and the clinic admins are told; nothing is retried. A provider that cannot be
+    reached (``ProviderError``) raises, for the task to retry and the reconciliation to send later.
+
     The refund's row is locked (``lock_refund_to_send``) across the call and until its provider id is stored, so
     two senders at once (a task's retry and the reconciliation) cannot both ask: the second finds it held and
     skips. Only that row is locked there (never the bill), and the bill is settled after, in its own transaction.
     """
+    refusal = ""
     with transaction.atomic():
         refund = lock_refund_to_send(refund_id=refund_id)
         if refund is None:  # another sender is asking the provider right now
@@ -356,17 +364,24 @@ def refund_send(*, refund_id: int) -> Payment:
         if refund.status != R.PENDING or refund.provider_refund_id or refund.provider == Provider.MANUAL:
             return refund
         provider = provider_get(refund.provider)
-        answer = provider.refund(
-            provider_payment_id=refund.refund_of.provider_payment_id,
-            amount=refund.amount,
-            reference=refund_reference(refund),
-        )
+        try:
+            answer = provider.refund(
+                provider_payment_id=refund.refund_of.provider_payment_id,
+                amount=refund.amount,
+                reference=refund_reference(refund),
+            )
+        except ProviderRefused as exc:
+            # Settled below, after this transaction: the bill's lock is never taken while holding the refund's.
+            answer = ProviderRefund(
+                provider_refund_id="", provider_payment_id="", amount=refund.amount, status=R.FAILED
+            )
+            refusal = exc.reason
         if answer.provider_refund_id:
             other = Payment.objects.filter(provider=refund.provider, provider_refund_id=answer.provider_refund_id)
             if not other.exclude(pk=refund.pk).exists():
                 refund.provider_refund_id = answer.provider_refund_id
                 refund.save(update_fields=["provider_refund_id", "updated_at"])
-    return _refund_settle(refund_id=refund.pk, answer=answer)
+    return _refund_settle(refund_id=refund.pk, answer=answer, reason=refusal)
 
 
 def refund_reference(refund: Payment) -> str:
@@ -375,27 +390,51 @@ def refund_reference(refund: Payment) -> str:
 
 
 @transaction.atomic
-def _refund_settle(*, refund_id: int, answer: ProviderRefund) -> Payment:
+def _refund_settle(*, refund_id: int, answer: ProviderRefund, reason: str = "") -> Payment:
     refund = Payment.objects.get(pk=refund_id)
     record = lock_bill(record_id=refund.billing_record_id)
     refund = Payment.objects.get(pk=refund_id)
-    _refund_status(record, refund, answer.status)
+    _refund_status(record, refund, answer.status, reason=reason)
     return refund
 
 
-def _refund_status(record: BillingRecord, refund: Payment, status: str) -> None:
-    """Move a refund to what the provider (or the admin) says; a failed one gives its amount back to the bill."""
+def _refund_status(record: BillingRecord, refund: Payment, status: str, *, reason: str = "") -> None:
+    """Move a refund to what the provider (or the admin) says; a failed one gives its amount back to the bill (it
+    may be refunded again, another way), keeps why (``reason``: the provider's words) and tells the clinic admins."""
     if status == refund.status or refund.status == R.FAILED or status == R.PENDING:
         return
     now = timezone.now()
     refund.status = status
-    refund.save(update_fields=["status", "updated_at"])
+    if status == R.FAILED:
+        refund.failure_reason = (reason or f"{refund.get_provider_display()} reported the refund as failed.")[:255]
+    refund.save(update_fields=["status", "failure_reason", "updated_at"])
     if status == R.FAILED:
         record.amount_paid += refund.amount
         record.save(update_fields=["amount_paid", "updated_at", *settle_status(record, now)])
         logger.warning("Refund %s of %s failed at %s; staff to review.", refund.pk, refund.amount, refund.provider)
+        _refund_failed_notify(record, refund)
         return
     _void_if_settled(record)
+
+
+def _refund_failed_notify(record: BillingRecord, refund: Payment) -> None:
+    """Tell each clinic admin (the admin role; superusers count as clinic admins) that a refund failed and why: the
+    money is still the clinic's, and someone must give it back another way or ask the customer."""
+    admins = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | Q(staff_profile__role=StaffRole.ADMIN))
+    )
+    for admin in admins.order_by("pk"):
+        notification_create(
+            user=admin,
+            kind=Notification.Kind.GENERAL,
+            title=f"Refund of ₹{refund.amount} failed",
+            body=f"{record}: {refund.failure_reason} The amount counts as paid again; refund it another way "
+            "(Billing → Payments) or contact the customer.",
+            data={"billing_record": record.pk, "refund": refund.pk},
+            event_key=f"refund:{refund.pk}:failed",
+        )
 
 
 @transaction.atomic
@@ -589,6 +628,9 @@ def payments_reconcile(*, since: datetime.datetime, report=None) -> dict[str, in
             report(f"refund {refund_id}: still not sent ({exc.message})")
             continue
         counts["refunds_sent"] += 1
+        if sent.status == R.FAILED:
+            report(f"refund {refund_id}: refused by the provider ({sent.failure_reason})")
+            continue
         report(f"refund {refund_id}: sent ({sent.provider_refund_id or 'no id yet'}, {sent.status})")
     counts["events_processed"] = provider_events_retry()
     return counts

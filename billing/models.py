@@ -165,6 +165,9 @@ class Payment(TimeStampedModel):
     )
     received_at = models.DateTimeField(db_index=True)
     notes = models.CharField(max_length=255, blank=True)
+    # A failed refund: why, in the provider's words (a refusal such as "The refund amount provided is greater than
+    # amount captured", or that it reported the refund failed). Written by billing.gateway, shown in the admin.
+    failure_reason = models.CharField(max_length=255, blank=True)
     # Online payments: which provider took the money and its ids ("" for money taken at the door or the desk).
     provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.MANUAL, db_index=True)
     provider_order_id = models.CharField(max_length=100, blank=True, db_index=True)

@@ -42,6 +42,7 @@ def provider_events_retry_task(provider_name: str) -> int:
 
 @shared_task(acks_late=True, autoretry_for=(ProviderError,), retry_backoff=30, max_retries=5)
 def refund_send_task(refund_id: int) -> str:
-    """Ask the provider for a refund recorded as pending (retried while the provider is unreachable; after that
-    ``payments_reconcile`` sends it)."""
+    """Ask the provider for a refund recorded as pending (retried while the provider cannot be reached or fails, a
+    5xx; after that ``payments_reconcile`` sends it). A refusal (a 4xx) is not retried: ``refund_send`` fails the
+    refund at once and returns."""
     return refund_send(refund_id=refund_id).status

@@ -25,6 +25,16 @@ class ProviderError(DomainError):
     default_code = "payment_provider_error"
 
 
+class ProviderRefused(ProviderError):
+    """The provider answered the call with a refusal (an HTTP 4xx: a refund above what it captured, a payment
+    it does not know): asking again would get the same answer, so it is not retried. ``reason`` is the provider's
+    own message. A 5xx, a timeout or a lost connection stays a plain ``ProviderError`` (worth retrying)."""
+
+    def __init__(self, message: str, *, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason or message
+
+
 class SignatureInvalid(ValidationFailed):
     """A confirmation or webhook whose signature does not verify (HTTP 400)."""
 

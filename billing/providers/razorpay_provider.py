@@ -22,13 +22,17 @@ from billing.providers.base import (
     ProviderError,
     ProviderPayment,
     ProviderRefund,
+    ProviderRefused,
     SignatureInvalid,
     WebhookEvent,
     from_minor_units,
     to_minor_units,
 )
 
-SDK_ERRORS = (BadRequestError, GatewayError, ServerError, requests.RequestException, ValueError)
+# The SDK raises BadRequestError for Razorpay's 4xx answers (its error code BAD_REQUEST_ERROR): a refusal, the same
+# whenever asked. GatewayError, ServerError (5xx, or an answer without a known code), requests' errors (a timeout, a
+# lost connection) and ValueError (a body that is not JSON) may pass when asked again.
+TRANSIENT_ERRORS = (GatewayError, ServerError, requests.RequestException, ValueError)
 # Razorpay's refund statuses → ours.
 REFUND_STATUS = {"processed": "succeeded", "pending": "pending", "created": "pending", "failed": "failed"}
 PAGE = 100
@@ -45,7 +49,9 @@ class RazorpayProvider(PaymentProvider):
     def _call(self, function, *args, **options):
         try:
             return function(*args, timeout=settings.PAYMENT_PROVIDER_TIMEOUT, **options)
-        except SDK_ERRORS as exc:
+        except BadRequestError as exc:
+            raise ProviderRefused(f"Razorpay refused the request: {exc}", reason=str(exc)) from exc
+        except TRANSIENT_ERRORS as exc:
             raise ProviderError(f"Razorpay did not accept the request: {exc}") from exc
 
     def create_order(self, *, bill, amount: Decimal, currency: str, receipt: str) -> Checkout:

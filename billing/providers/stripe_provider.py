@@ -21,6 +21,7 @@ from billing.providers.base import (
     ProviderError,
     ProviderPayment,
     ProviderRefund,
+    ProviderRefused,
     SignatureInvalid,
     WebhookEvent,
     from_minor_units,
@@ -29,6 +30,15 @@ from billing.providers.base import (
 
 # Stripe's refund statuses → ours ("requires_action" waits on the customer: still pending).
 REFUND_STATUS = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}
+# 4xx answers that may pass when asked again: a conflicting concurrent request (same idempotency key), rate limits.
+RETRYABLE_4XX = frozenset({409, 429})
+
+
+def _refused(exc: stripe.StripeError) -> bool:
+    """Stripe refused the request itself (a 4xx: invalid request, card declined, bad key), rather than failing to
+    answer it (5xx, no connection: ``http_status`` None or ≥ 500)."""
+    status = exc.http_status
+    return status is not None and 400 <= status < 500 and status not in RETRYABLE_4XX
 
 
 class StripeProvider(PaymentProvider):
@@ -48,7 +58,10 @@ class StripeProvider(PaymentProvider):
         try:
             return function(**kwargs)
         except stripe.StripeError as exc:
-            raise ProviderError(f"Stripe did not accept the request: {exc.user_message or exc}") from exc
+            message = exc.user_message or str(exc)
+            if _refused(exc):
+                raise ProviderRefused(f"Stripe refused the request: {message}", reason=message) from exc
+            raise ProviderError(f"Stripe did not accept the request: {message}") from exc
 
     def create_order(self, *, bill, amount: Decimal, currency: str, receipt: str) -> Checkout:
         intent = self._call(

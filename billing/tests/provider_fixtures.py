@@ -174,3 +174,31 @@ def stripe_signature_header(body: str, secret: str, timestamp: int | None = None
 
 def dumps(data: dict) -> str:
     return json.dumps(data, separators=(",", ":"))
+
+
+def razorpay_error(description: str, *, code: str = "BAD_REQUEST_ERROR", field: str | None = None) -> dict:
+    """A Razorpay error answer (a 4xx carries ``BAD_REQUEST_ERROR``; a 5xx ``SERVER_ERROR``)."""
+    return {
+        "error": {
+            "code": code,
+            "description": description,
+            "source": "business" if code == "BAD_REQUEST_ERROR" else "internal",
+            "step": "payment_initiation",
+            "reason": "input_validation_failed" if code == "BAD_REQUEST_ERROR" else "server_error",
+            "metadata": {},
+            "field": field,
+        }
+    }
+
+
+def stripe_error(message: str, *, code: str, error_type: str = "invalid_request_error") -> dict:
+    """A Stripe error answer (``type`` ``invalid_request_error`` with HTTP 400 or 404)."""
+    return {
+        "error": {
+            "code": code,
+            "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
+            "message": message,
+            "request_log_url": "https://dashboard.stripe.com/test/logs/req_Qn1aPm8KgZ4Y2c?t=1692942318",
+            "type": error_type,
+        }
+    }

@@ -15,9 +15,12 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
 
+from accounts.models import StaffRole
+from accounts.tests.factories import StaffProfileFactory
 from billing.documents import receipt_number
 from billing.gateway import bill_refund, refund_send
 from billing.models import BillingDocument, BillingRecord, Payment, PaymentOrder, ProviderEvent
+from billing.providers import ProviderError
 from billing.services import amount_due, payment_record
 from billing.tests import provider_fixtures as fx
 from billing.tests.factories import BillingRecordFactory
@@ -672,6 +675,99 @@ class TestRefunds:
         assert bill.amount_paid == D("500.00")
         assert Payment.objects.get(kind="refund").refund_of.provider_payment_id == "pay_second"
         assert_money_invariants(bill)
+
+
+RZP_TOO_MUCH = "The refund amount provided is greater than amount captured"
+
+
+def rzp_paid_online(http, customer_client, bill, django_capture_on_commit_callbacks):
+    """The bill paid in full through Razorpay (checkout and confirmation)."""
+    rzp_checkout(customer_client, http, bill.booking_id)
+    http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json").status_code == 201
+
+
+@pytest.mark.django_db
+class TestRefusedRefunds:
+    """A refund the provider refuses (a 4xx) is failed at once: never retried, never left pending."""
+
+    def test_razorpay_refusal_fails_the_refund_at_once_and_tells_the_clinic_admin(
+        self, keys, http, bill, customer_client, admin_client, django_capture_on_commit_callbacks
+    ):
+        clinic_admin = StaffProfileFactory(role=StaffRole.ADMIN).user
+        collector = StaffProfileFactory(role=StaffRole.COLLECTOR).user
+        rzp_paid_online(http, customer_client, bill, django_capture_on_commit_callbacks)
+        refund_url = f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund"
+        refused = http.post(refund_url, status=400, json=fx.razorpay_error(RZP_TOO_MUCH, field="amount"))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = customer_client.post(f"/api/v1/bookings/{bill.booking_id}/cancel", {}, format="json")
+        assert response.status_code == 200
+        assert refused.call_count == 1  # asked once: a refusal is not retried
+        refund = Payment.objects.get(kind="refund")
+        assert (refund.status, refund.failure_reason) == ("failed", RZP_TOO_MUCH)
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")  # counted as paid again
+        assert bill.status != "void"
+        assert_money_invariants(bill)
+        told = clinic_admin.notifications.get(event_key=f"refund:{refund.pk}:failed")
+        assert RZP_TOO_MUCH in told.body
+        assert not collector.notifications.exists()
+        # The admin shows it failed, in the provider's words, on the refund and on its bill.
+        for url in (
+            reverse("admin:billing_payment_change", args=[refund.pk]),
+            reverse("admin:billing_billingrecord_change", args=[bill.pk]),
+        ):
+            page = admin_client.get(url).content.decode()
+            assert "Failed" in page
+            assert RZP_TOO_MUCH in page
+        # Refundable again: the clinic admin refunds it once more, and this time Razorpay takes it.
+        http.remove(refused)
+        http.post(refund_url, json=fx.razorpay_refund("rfnd_again", RZP_PAYMENT, 50000, "processed"))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                reverse("admin:billing_payment_add"),
+                {"billing_record": bill.pk, "kind": "refund", "amount": "500.00", "method": "online"},
+            )
+        assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+        assert Payment.objects.get(kind="refund", status="succeeded").provider_refund_id == "rfnd_again"
+        bill.refresh_from_db()
+        assert (bill.amount_paid, bill.status) == (D("0.00"), "void")
+        assert_money_invariants(bill)
+
+    def test_stripe_refusal_fails_the_refund_at_once(
+        self, keys, http, bill, customer_client, admin_user, django_capture_on_commit_callbacks
+    ):
+        http.post(f"{fx.STRIPE_API}/payment_intents", json=fx.stripe_intent(PI, 50000))
+        customer_client.post(pay_url(bill.booking_id), {"provider": "stripe"}, format="json")
+        http.get(f"{fx.STRIPE_API}/payment_intents/{PI}", json=fx.stripe_intent(PI, 50000, "succeeded"))
+        message = "Charge ch_3MtwBwLkdIwHu7ix28a3tqPa has already been refunded."
+        refused = http.post(
+            f"{fx.STRIPE_API}/refunds", status=400, json=fx.stripe_error(message, code="charge_already_refunded")
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_client.post(PAY_CONFIRM, {"provider": "stripe", "payment_intent": PI}, format="json")
+            bill_refund(record=bill, amount=D("200.00"), by=admin_user, reason="Sample not re-collected.")
+        assert refused.call_count == 1
+        refund = Payment.objects.get(kind="refund")
+        assert (refund.status, refund.failure_reason) == ("failed", message)
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+        assert admin_user.notifications.filter(event_key=f"refund:{refund.pk}:failed").exists()
+        assert_money_invariants(bill)
+
+    def test_provider_down_keeps_the_refund_pending_for_a_retry(self, keys, http, customer):
+        refund = unsent_razorpay_refund(customer)
+        http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            status=500,
+            json=fx.razorpay_error("The server encountered an error.", code="SERVER_ERROR"),
+        )
+        with pytest.raises(ProviderError):
+            refund_send(refund_id=refund.pk)
+        refund.refresh_from_db()
+        assert (refund.status, refund.failure_reason) == ("pending", "")
+        assert refund.billing_record.amount_paid == D("300.00")
 
 
 def unsent_razorpay_refund(customer) -> Payment:
