@@ -106,7 +106,9 @@ def payment_confirm(*, user, provider_name: str, payload: dict) -> tuple[Payment
     PaymentIntent retrieved from Stripe), then recorded once. Returns the payment and whether this call recorded it
     (False: a confirmation or webhook recorded it before).
 
-    An order that is not the caller's answers 404; a payment not captured yet answers 409 ``payment_not_captured``.
+    An order that is not the caller's answers 404, and nothing is captured for it: a payment only authorized (an
+    account that does not capture automatically) is captured after that check, never before. A payment not
+    captured yet answers 409 ``payment_not_captured``.
     """
     provider = provider_get(provider_name)
     if not provider.online:
@@ -119,6 +121,8 @@ def payment_confirm(*, user, provider_name: str, payload: dict) -> tuple[Payment
     ).first()
     if order is None:
         raise NotFound("Payment not found.")
+    if proven.authorized:
+        proven = provider.capture(proven)
     if not proven.captured:
         raise Conflict("The provider has not taken this payment (yet).", code="payment_not_captured")
     payment, created = provider_payment_record(provider_name=provider.name, proven=proven)
@@ -540,7 +544,8 @@ def provider_event_store(*, provider_name: str, event: WebhookEvent) -> tuple[Pr
 
 def provider_event_process(*, event_id: int) -> ProviderEvent:
     """Apply a stored event: a refund moves on (an event with a refund is about it, whatever payment it carries), a
-    captured payment is recorded, a failed one marks its order; unknown types are kept and ignored. A refund whose
+    captured payment is recorded, an authorized one is captured (when its order is ours) and recorded, a failed one
+    marks its order; unknown types are kept and ignored. A refund whose
     payment is not recorded yet stays unprocessed (outcome ``waiting``) and is tried again when that payment is
     recorded and by ``payments_reconcile``."""
     row = ProviderEvent.objects.get(pk=event_id)
@@ -554,9 +559,8 @@ def provider_event_process(*, event_id: int) -> ProviderEvent:
     # partial refund), and that payment is not what the event is about.
     if event.refund is not None:
         outcome = provider_refund_record(provider_name=row.provider, refund=event.refund)
-    elif event.payment is not None and event.payment.captured:
-        payment, created = provider_payment_record(provider_name=row.provider, proven=event.payment)
-        outcome = "not our order" if payment is None else f"payment {payment.pk} {'recorded' if created else 'known'}"
+    elif event.payment is not None and (event.payment.captured or event.payment.authorized):
+        outcome = _payment_event_apply(provider=provider, proven=event.payment)
     elif event.payment is not None and event.payment.failed:
         failed = PaymentOrder.objects.filter(
             provider=row.provider, provider_order_id=event.payment.provider_order_id, status=PaymentOrder.Status.CREATED
@@ -566,6 +570,25 @@ def provider_event_process(*, event_id: int) -> ProviderEvent:
     row.processed_at = None if outcome == "waiting" else timezone.now()
     row.save(update_fields=["outcome", "processed_at", "updated_at"])
     return row
+
+
+def _payment_event_apply(*, provider, proven: ProviderPayment) -> str:
+    """A captured or authorized payment from a webhook: an authorized one is captured only when its order is one of
+    ours (an order made by ``payment_order_create``), then recorded. A capture the provider refuses (the payment
+    expired, or was released) is the event's outcome; a provider that cannot be reached raises, and the event waits
+    for ``provider_events_retry``."""
+    ours = PaymentOrder.objects.filter(provider=provider.name, provider_order_id=proven.provider_order_id).exists()
+    if not ours:
+        return "not our order"
+    if proven.authorized:
+        try:
+            proven = provider.capture(proven)
+        except ProviderRefused as exc:
+            return f"capture refused: {exc.reason}"
+    payment, created = provider_payment_record(provider_name=provider.name, proven=proven)
+    if payment is None:
+        return "not captured"
+    return f"payment {payment.pk} {'recorded' if created else 'known'}"
 
 
 def _events_retry(provider_name: str) -> None:

@@ -53,7 +53,9 @@ class Checkout:
 
 @dataclass(frozen=True)
 class ProviderPayment:
-    """A payment as the provider reports it. ``captured``: the money is taken (only then is it recorded)."""
+    """A payment as the provider reports it. ``captured``: the money is taken (only then is it recorded).
+    ``authorized``: the customer's bank holds the money for us, and it is taken only when we capture it
+    (``PaymentProvider.capture``, once the gateway knows the order is ours and the caller's)."""
 
     provider_payment_id: str
     provider_order_id: str
@@ -62,6 +64,7 @@ class ProviderPayment:
     captured: bool
     method: str = ""
     failed: bool = False
+    authorized: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,13 @@ class PaymentProvider:
 
     def verify_confirmation(self, payload: dict) -> ProviderPayment:
         """Check what the app sent after checkout with the provider and return the payment it proves
-        (``SignatureInvalid`` when it proves nothing)."""
+        (``SignatureInvalid`` when it proves nothing). Only reads: a payment still ``authorized`` is not captured
+        here, since whose order it is has not been checked yet (``billing.gateway`` does, then calls ``capture``)."""
+        raise NotImplementedError
+
+    def capture(self, payment: ProviderPayment) -> ProviderPayment:
+        """Take the money of an ``authorized`` payment (all of it) and return the payment as it is now; one already
+        captured (by a webhook's capture, at the same moment) is returned as it is."""
         raise NotImplementedError
 
     def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:

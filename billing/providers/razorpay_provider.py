@@ -79,14 +79,26 @@ class RazorpayProvider(PaymentProvider):
         except (SignatureVerificationError, TypeError) as exc:  # TypeError: the SDK's compare of non-ASCII text
             raise SignatureInvalid("The payment signature does not match.") from exc
         payment = self._call(self.client.payment.fetch, payload["razorpay_payment_id"])
-        if payment.get("status") == "authorized":
-            # Orders whose account does not capture automatically: take the money now that it is proven ours.
-            payment = self._call(
-                self.client.payment.capture, payment["id"], payment["amount"], {"currency": payment["currency"]}
-            )
         if payment.get("order_id") != payload["razorpay_order_id"]:
             raise SignatureInvalid("The payment is not for this order.")
         return self._payment(payment)
+
+    def capture(self, payment: ProviderPayment) -> ProviderPayment:
+        # Accounts that do not capture automatically leave a payment "authorized" until we capture it.
+        try:
+            captured = self._call(
+                self.client.payment.capture,
+                payment.provider_payment_id,
+                to_minor_units(payment.amount),
+                {"currency": payment.currency},
+            )
+        except ProviderRefused:
+            # "This payment has already been captured": a confirmation and a webhook capturing at once. Read it
+            # again; anything else it was refused for stands.
+            captured = self._call(self.client.payment.fetch, payment.provider_payment_id)
+            if captured.get("status") != "captured":
+                raise
+        return self._payment(captured)
 
     def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
         signature = headers.get("X-Razorpay-Signature", "")
@@ -159,6 +171,7 @@ class RazorpayProvider(PaymentProvider):
             currency=entity.get("currency", "INR"),
             captured=entity.get("status") == "captured",
             failed=entity.get("status") == "failed",
+            authorized=entity.get("status") == "authorized",
             method=entity.get("method") or "",
         )
 

@@ -94,6 +94,10 @@ class StripeProvider(PaymentProvider):
             raise ProviderError(f"Stripe could not be asked about the payment: {exc}") from exc
         return self._payment(intent.to_dict())
 
+    def capture(self, payment: ProviderPayment) -> ProviderPayment:
+        # PaymentIntents are made with automatic capture: Stripe takes the money itself, none is ever authorized.
+        raise ProviderError("Stripe payments are captured by Stripe; there is nothing to capture.")
+
     def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
         try:
             event = stripe.Webhook.construct_event(body, headers.get("Stripe-Signature", ""), self.webhook_secret)

@@ -296,6 +296,81 @@ class TestConfirm:
 
 
 @pytest.mark.django_db
+class TestAuthorizedPayments:
+    """Accounts that do not capture automatically: a payment is "authorized" until we capture it, and we capture it
+    only once the order is known to be ours (and, on confirmation, the caller's)."""
+
+    capture_url = f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/capture"
+
+    def authorized(self, http):
+        payment = fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000, "authorized")
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=payment)
+        return http.post(self.capture_url, json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000, "captured"))
+
+    def test_confirm_captures_only_the_callers_own_order(
+        self, keys, http, bill, customer_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        capture = self.authorized(http)
+        stranger = client_for(BillingRecordFactory().user)
+        assert stranger.post(PAY_CONFIRM, rzp_confirm_body(), format="json").status_code == 404
+        assert capture.call_count == 0  # nothing taken for someone else's confirmation
+        with django_capture_on_commit_callbacks(execute=True):
+            response = customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+        assert response.status_code == 201, response.content
+        assert capture.call_count == 1
+        assert json.loads(http.calls[-1].request.body) == {"amount": 50000, "currency": "INR"}
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+        assert_money_invariants(bill)
+
+    def test_confirm_after_the_webhook_captured_it_records_it_once(
+        self, keys, http, bill, customer_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        http.get(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}",
+            json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000, "authorized"),
+        )
+        http.post(self.capture_url, status=400, json=fx.razorpay_error("This payment has already been captured"))
+        # Read again after the refusal: captured meanwhile.
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json")
+        assert response.status_code == 201, response.content
+        assert Payment.objects.get().amount == D("500.00")
+
+    def test_authorized_webhook_for_our_order_is_captured_and_recorded(
+        self, keys, http, bill, customer_client, api_client, django_capture_on_commit_callbacks
+    ):
+        rzp_checkout(customer_client, http, bill.booking_id)
+        capture = self.authorized(http)
+        event = fx.razorpay_event(
+            "payment.authorized", payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000, "authorized")
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_rzp_webhook(api_client, event, "evt_auth").status_code == 200
+        assert capture.call_count == 1
+        assert "recorded" in ProviderEvent.objects.get().outcome
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+        assert_money_invariants(bill)
+
+    def test_authorized_webhook_for_an_order_not_ours_captures_nothing(
+        self, keys, http, api_client, django_capture_on_commit_callbacks
+    ):
+        capture = self.authorized(http)
+        event = fx.razorpay_event(
+            "payment.authorized", payment=fx.razorpay_payment(RZP_PAYMENT, "order_NotOurs00001", 50000, "authorized")
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post_rzp_webhook(api_client, event, "evt_auth").status_code == 200
+        assert capture.call_count == 0
+        assert ProviderEvent.objects.get().outcome == "not our order"
+        assert not Payment.objects.exists()
+
+
+@pytest.mark.django_db
 class TestWebhooks:
     def captured(self):
         return fx.razorpay_event("payment.captured", payment=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 50000))
