@@ -3,8 +3,9 @@
 Every money row is written under the bill's row lock (``billing.locks.lock_bill``), so a confirmation, a webhook
 and a reconciliation for the same payment queue there and the first one records it; the others find it (and the
 unique (provider, payment id) index backs that up). Provider calls (HTTP) are made outside any transaction that
-holds a bill's lock: orders before their row is written, refunds by a task after the refund row committed (holding
-only that refund row's lock, so that two senders cannot both ask; see ``refund_send``).
+holds a bill's lock — refunds by a task after the refund row committed (holding only that refund row's lock, so
+that two senders cannot both ask; see ``refund_send``) — except a checkout order, made under its bill's lock so
+that two checkouts at once make one order (``payment_order_create``).
 
 ``Payment.amount_paid`` bookkeeping: a succeeded payment adds to the bill's ``amount_paid``; a refund takes its
 amount off as soon as it is asked for (pending), so nothing can be refunded twice, and gives it back if it fails.
@@ -55,20 +56,26 @@ COUNTED_REFUND = (R.PENDING, R.SUCCEEDED)  # refunds that hold back money from w
 # --- Checkout --------------------------------------------------------------------------------------------------
 
 
+@transaction.atomic(durable=True)
 def payment_order_create(*, record: BillingRecord, provider_name: str) -> PaymentOrder:
     """A provider order for what is still due on ``record``, for the app's checkout.
 
     The same open order is returned while it is unexpired and for the same amount (paying twice does not make two
-    orders); otherwise a new one is made at the provider (HTTP, before any row is written) and stored. Nothing due
-    → 409 ``nothing_due``; a void bill → 409 ``billing_void``; a provider not configured → 400
-    ``payment_provider_unavailable``.
+    orders); otherwise a new one is made at the provider (HTTP) and stored. Nothing due → 409 ``nothing_due``; a
+    void bill → 409 ``billing_void``; a provider not configured → 400 ``payment_provider_unavailable``.
+
+    "Find the open order or make one" runs under the bill's row lock, so two checkouts at once (a double tap, two
+    devices) queue there and the second gets the order the first made: one order at the provider, not a second
+    payment to refund later. The lock is held across the provider's call (bounded by ``PAYMENT_PROVIDER_TIMEOUT``)
+    and is this transaction's only lock (durable: no caller's locks held either), so a payment or refund on the same
+    bill waits at most for that call and nothing can deadlock. A provider failure rolls back; nothing is stored.
     """
     provider = provider_get(provider_name)
     if not provider.online:
         raise ValidationFailed(
             "Choose razorpay or stripe to pay online.", code="payment_provider_unavailable", field="provider"
         )
-    record.refresh_from_db()
+    record = lock_bill(record_id=record.pk)
     if record.status == BillingRecord.Status.VOID:
         raise Conflict("This bill is void (the booking was cancelled).", code="billing_void")
     due = amount_due(record)

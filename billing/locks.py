@@ -2,7 +2,8 @@
 
 Lock order (every transaction takes them in this order, so none can deadlock another): a bill is locked after its
 booking (bookings/locks.py: customer → booking → slot → coupon → billing record), then the year's invoice
-sequence (invoice_assign_number). No billing transaction locks a booking.
+sequence (invoice_assign_number). No billing transaction locks a booking. A checkout holds its bill's lock across
+the provider's order call (``billing.gateway.payment_order_create``) and takes no other lock.
 
 A refund being sent to its provider is claimed by its own row's lock (``lock_refund_to_send``), held across the
 provider's HTTP call and taken alone: that transaction takes no other lock, so a bill's lock holder that waits for

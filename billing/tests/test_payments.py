@@ -530,6 +530,29 @@ def test_concurrent_confirm_and_webhook_record_one_payment(keys, http, customer)
     assert_money_invariants(bill)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_checkouts_at_once_make_one_provider_order(keys, http, customer):
+    bill = BillingRecordFactory(booking__user=customer)
+    made = []
+
+    def slow_order(request):  # the provider thinks for a moment: the second checkout arrives meanwhile
+        time.sleep(0.5)
+        made.append(f"order_race{len(made) + 1:08d}")
+        return 200, {}, fx.dumps(fx.razorpay_order(made[-1], 50000))
+
+    http.add_callback(responses.POST, f"{fx.RAZORPAY_API}/orders", callback=slow_order)
+
+    def pay():
+        response = client_for(customer).post(pay_url(bill.booking_id), {"provider": "razorpay"}, format="json")
+        return response.status_code, response.json().get("order_id")
+
+    answers = run_concurrently([pay, pay])
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1] == answers[1][1] == "order_race00000001"
+    assert len(http.calls) == 1
+    assert PaymentOrder.objects.filter(billing_record=bill).count() == 1
+
+
 @pytest.mark.django_db
 class TestRefunds:
     def test_cancel_after_cash_at_the_door_leaves_a_pending_desk_refund(
