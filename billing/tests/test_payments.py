@@ -14,6 +14,7 @@ import responses
 from django.core.management import call_command
 from django.db.models import Sum
 from django.urls import reverse
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
@@ -444,6 +445,21 @@ class TestWebhooks:
         response = api_client.post(webhook_url("stripe"), data="{}", content_type="application/json")
         assert response.status_code == 400
         assert response.json()["code"] == "payment_provider_unavailable"
+
+    def test_unknown_provider_is_404_before_the_rate_limit_counts(self, keys, api_client, monkeypatch):
+        rates = {**SimpleRateThrottle.THROTTLE_RATES, "payment_webhook": "3/min"}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+        unknown = [
+            api_client.post(webhook_url("paypal"), data="{}", content_type="application/json").status_code
+            for _ in range(5)
+        ]
+        assert unknown == [404] * 5
+        # A provider of ours is still counted: the fourth unsigned call in the minute is cut.
+        known = [
+            api_client.post(webhook_url("razorpay"), data="{}", content_type="application/json").status_code
+            for _ in range(4)
+        ]
+        assert known == [400, 400, 400, 429]
 
     def test_refund_before_its_payment_waits_then_applies(
         self, keys, http, bill, customer, customer_client, api_client, django_capture_on_commit_callbacks
