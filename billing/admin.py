@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
 from billing.documents import invoice_document, receipt_document
-from billing.gateway import money_record_by_staff, refund_mark_done
+from billing.gateway import money_record_by_staff, refund_mark_done, refund_method_refusal
 from billing.models import (
     BillingDocument,
     BillingRecord,
@@ -258,6 +258,8 @@ class PaymentAddForm(forms.ModelForm):
         record, amount, kind = cleaned.get("billing_record"), cleaned.get("amount"), cleaned.get("kind")
         if record is not None and amount is not None and amount > 0 and kind:
             refusal = payment_refusal(record=record, amount=to_money(amount), kind=kind, by=self.recorded_by)
+            if refusal is None and kind == Payment.Kind.REFUND and cleaned.get("method"):
+                refusal = refund_method_refusal(record=record, amount=to_money(amount), method=cleaned["method"])
             if refusal is not None:
                 self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
         return cleaned

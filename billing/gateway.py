@@ -44,7 +44,7 @@ from billing.services import (
     refund_allowed,
     settle_status,
 )
-from diagnopet.errors import Conflict, NotFound, ValidationFailed
+from diagnopet.errors import Conflict, DomainError, NotFound, ValidationFailed
 from diagnopet.money import ZERO, to_money
 
 logger = logging.getLogger(__name__)
@@ -314,17 +314,46 @@ def bill_cancel(*, booking, reason: str = "The booking was cancelled.") -> Billi
     return record
 
 
+def refund_method_refusal(*, record: BillingRecord, amount: Decimal, method: str) -> DomainError | None:
+    """Why a refund of ``amount`` given back by ``method`` may not come from ``record``, or None when it may.
+
+    Staff say how money goes back, and it goes back that way only: a refund by a method draws on the bill's payments
+    made by that method (cash handed back at most the cash taken; online, through the provider, at most what was
+    paid online). Choosing cash never sends part of it online: the rest is a second refund, chosen explicitly.
+    ``bill_refund`` asks this under the bill's row lock; the admin's payment form asks first, to show it on the
+    amount.
+    """
+    if method not in Payment.Method.values:
+        return ValidationFailed("Choose cash, card, UPI or online.", code="invalid_method", field="method")
+    payments = record.payments.filter(kind=Payment.Kind.PAYMENT, status=R.SUCCEEDED, method=method)
+    available = min(sum((refundable(payment) for payment in payments), ZERO), record.amount_paid)
+    if amount <= available:
+        return None
+    label = Payment.Method(method).label
+    return ValidationFailed(
+        f"Refunds by {label} on this bill: at most {available} (what its {label} payments still hold). Refund the "
+        "rest separately, the way it was paid (choose Online for what was paid online).",
+        code="refund_too_large",
+        field="amount",
+    )
+
+
 @transaction.atomic
 def bill_refund(*, record: BillingRecord, amount: Decimal, by=None, method: str = "", reason: str = "", done=False):
-    """Refund ``amount`` of a bill (a partial refund: a sample not re-collected; the admin's refund form), spread
-    over its payments: those made by ``method`` first, newest first. Online portions go through the provider."""
+    """Refund ``amount`` of a bill, spread over its payments newest first; online portions go through the provider.
+
+    ``method`` (the admin's refund forms): only the payments made that way, and at most what they hold
+    (``refund_method_refusal``); none (a sample not re-collected, a system refund): any payment."""
     amount = to_money(amount)
     record = lock_bill(record_id=record.pk)
     refusal = payment_refusal(record=record, amount=amount, kind=Payment.Kind.REFUND, by=by)
+    if refusal is None and method:
+        refusal = refund_method_refusal(record=record, amount=amount, method=method)
     if refusal is not None:
         raise refusal
-    payments = list(record.payments.filter(kind=Payment.Kind.PAYMENT, status=R.SUCCEEDED).order_by("-received_at"))
-    payments.sort(key=lambda p: p.method != method)  # stable: the method asked for first, each newest first
+    payments = record.payments.filter(kind=Payment.Kind.PAYMENT, status=R.SUCCEEDED).order_by("-received_at")
+    if method:
+        payments = payments.filter(method=method)
     refunds, left = [], amount
     for payment in payments:
         part = min(left, refundable(payment))

@@ -884,6 +884,73 @@ class TestRefusedRefunds:
         assert refund.billing_record.amount_paid == D("300.00")
 
 
+@pytest.mark.django_db
+class TestRefundByMethod:
+    """Staff choose how money goes back: a cash refund draws only on the cash taken, never on online payments."""
+
+    def paid_half_cash_half_online(self, http, bill, customer_client, capture):
+        payment_record(record=bill, amount=D("200.00"), method="cash")
+        rzp_checkout(customer_client, http, bill.booking_id, paise=30000)
+        http.get(f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}", json=fx.razorpay_payment(RZP_PAYMENT, RZP_ORDER, 30000))
+        with capture(execute=True):
+            assert customer_client.post(PAY_CONFIRM, rzp_confirm_body(), format="json").status_code == 201
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("500.00")
+
+    def test_cash_refund_above_the_cash_taken_is_refused_on_the_form(
+        self, keys, http, bill, customer_client, admin_client, django_capture_on_commit_callbacks
+    ):
+        self.paid_half_cash_half_online(http, bill, customer_client, django_capture_on_commit_callbacks)
+        refund_url = http.post(
+            f"{fx.RAZORPAY_API}/payments/{RZP_PAYMENT}/refund",
+            json=fx.razorpay_refund("rfnd_online", RZP_PAYMENT, 30000, "processed"),
+        )
+        add = reverse("admin:billing_payment_add")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                add, {"billing_record": bill.pk, "kind": "refund", "amount": "500.00", "method": "cash"}
+            )
+        assert response.status_code == 200
+        [error] = response.context["adminform"].form.errors["amount"]
+        assert error.startswith("Refunds by Cash on this bill: at most 200.00")
+        assert "choose Online" in error
+        assert not Payment.objects.filter(kind="refund").exists()
+        assert refund_url.call_count == 0  # nothing sent online
+        # The record-payment action's form says the same, and records nothing either.
+        action = admin_client.post(
+            reverse("admin:billing_billingrecord_changelist"),
+            {
+                "action": "record_payment",
+                "_selected_action": [bill.pk],
+                "apply": "Record",
+                "kind": "refund",
+                "amount": "200.01",
+                "method": "cash",
+            },
+        )
+        assert action.status_code == 200
+        assert action.context["form"].errors["amount"][0].startswith("Refunds by Cash on this bill: at most 200.00")
+        assert not Payment.objects.filter(kind="refund").exists()
+        # Cash back up to the cash taken, and the rest online when chosen explicitly.
+        with django_capture_on_commit_callbacks(execute=True):
+            cash = admin_client.post(
+                add, {"billing_record": bill.pk, "kind": "refund", "amount": "200.00", "method": "cash"}
+            )
+            online = admin_client.post(
+                add, {"billing_record": bill.pk, "kind": "refund", "amount": "300.00", "method": "online"}
+            )
+        assert (cash.status_code, online.status_code) == (302, 302)
+        refunds = Payment.objects.filter(kind="refund").order_by("pk")
+        assert [(r.method, r.amount, r.status) for r in refunds] == [
+            ("cash", D("200.00"), "succeeded"),
+            ("online", D("300.00"), "succeeded"),
+        ]
+        assert refund_url.call_count == 1
+        bill.refresh_from_db()
+        assert bill.amount_paid == D("0.00")
+        assert_money_invariants(bill)
+
+
 def unsent_razorpay_refund(customer) -> Payment:
     """A bill paid online with a refund of 200.00 recorded and not sent to Razorpay yet (its task not run)."""
     bill = BillingRecordFactory(booking__user=customer)
