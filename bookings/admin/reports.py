@@ -1,7 +1,14 @@
-"""Test reports: corrections before verification, four-eyes verification, delivery, amendment, download."""
+"""Test reports: corrections before verification, four-eyes verification, delivery, amendment, download.
 
-from django.contrib import admin
+Verification is one report at a time, from the report's own page: its Verify button answers only to someone who has
+opened that page in their session (the page records it), so nobody verifies a report they have not looked at, and
+there is no bulk verify on the list. The list shows who uploaded each report, so a verifier picks a colleague's.
+"""
+
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -14,6 +21,20 @@ from bookings.services import (
 )
 from bookings.states import REPORT_UNVERIFIED
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
+from diagnopet.errors import DomainError
+
+# The reports whose page this session has opened (the Verify button's precondition); the latest few are kept.
+OPENED_SESSION_KEY = "bookings_reports_opened"
+OPENED_KEPT = 200
+
+
+def report_opened_record(request, report_id: int) -> None:
+    opened = [pk for pk in request.session.get(OPENED_SESSION_KEY, []) if pk != report_id]
+    request.session[OPENED_SESSION_KEY] = [*opened, report_id][-OPENED_KEPT:]
+
+
+def report_was_opened(request, report_id: int) -> bool:
+    return report_id in request.session.get(OPENED_SESSION_KEY, [])
 
 
 @admin.register(TestReport)
@@ -21,12 +42,25 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Uploaded, verified (four-eyes) and delivered by the report services. Findings can be corrected until
     the report is verified; after that nothing changes here (an amendment is a new version)."""
 
-    list_display = ("__str__", "booking", "pet", "test", "status", "version", "is_current", "delivered_at")
-    list_select_related = ("booking", "pet", "test")
+    list_display = (
+        "__str__",
+        "booking",
+        "pet",
+        "test",
+        "status",
+        "version",
+        "is_current",
+        "uploaded_by",
+        "generated_at",
+        "verified_by",
+        "delivered_at",
+    )
+    list_select_related = ("booking", "pet", "test", "uploaded_by", "verified_by")
     list_filter = ("status", "is_current")
     search_fields = ("booking__code", "pet__name", "test__code", "test__name")
     date_hierarchy = "created_at"
-    actions = ["verify", "deliver"]
+    # No bulk verify: a report is verified from its own page, after it was opened (module docstring).
+    actions = ["deliver"]
     fieldsets = (
         (None, {"fields": ("booking", "booking_item", "pet", "test", "batch_group")}),
         ("Result", {"fields": ("status", "stored_file", "findings")}),
@@ -91,12 +125,58 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
                 name="bookings_testreport_amend",
             ),
             path(
+                "<path:object_id>/verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="bookings_testreport_verify",
+            ),
+            path(
                 "<path:object_id>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="bookings_testreport_download",
             ),
         ]
         return [*urls, *super().get_urls()]
+
+    def may_verify(self, request, report) -> bool:
+        """Whether the Verify button is offered: a generated report, someone who may change reports, not its
+        uploader (the service checks the four-eyes rule again)."""
+        return (
+            report.status == TestReport.Status.GENERATED
+            and report.uploaded_by_id != request.user.pk
+            and self.has_change_permission(request, report)
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = self.get_object(request, unquote(object_id))
+        extra = {}
+        if report is not None and request.method == "GET":
+            report_opened_record(request, report.pk)
+            if self.may_verify(request, report):
+                extra["verify_url"] = reverse("admin:bookings_testreport_verify", args=[report.pk])
+            elif report.status == TestReport.Status.GENERATED and report.uploaded_by_id == request.user.pk:
+                extra["verify_refusal"] = "You uploaded this report: a colleague verifies it (four eyes)."
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def verify_view(self, request, object_id):
+        """The report page's Verify button (POST): only for a report this session has opened."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        report = self.get_object(request, unquote(object_id))
+        if report is None:
+            raise Http404("Not found.")
+        if not self.has_change_permission(request, report):
+            raise PermissionDenied
+        page = reverse("admin:bookings_testreport_change", args=[report.pk])
+        if not report_was_opened(request, report.pk):
+            self.message_user(request, f"{report}: open the report and read it before verifying it.", messages.ERROR)
+            return HttpResponseRedirect(page)
+        try:
+            report_verify(report=report, by=request.user)
+        except DomainError as exc:
+            self.message_user(request, f"{report}: {exc.message}", messages.ERROR)
+        else:
+            self.message_user(request, f"Verified: {report}.", messages.SUCCESS)
+        return HttpResponseRedirect(page)
 
     def amend_view(self, request, object_id):
         return admin_views.report_amend_view(self, request, unquote(object_id))
@@ -108,12 +188,6 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             unquote(object_id),
             field="report_file",
             name=lambda r: f"{r.booking.code}-{r.test.code}-v{r.version}.pdf",
-        )
-
-    @admin.action(description="Verify (four-eyes)", permissions=["change"])
-    def verify(self, request, queryset):
-        admin_views.run_each(
-            self, request, queryset, lambda r: report_verify(report=r, by=request.user), done="Verified"
         )
 
     @admin.action(description="Deliver to the customer", permissions=["change"])
