@@ -5,16 +5,16 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from accounts.roles import staff_is_collector
-from bookings import admin_receive, admin_views
+from bookings import admin_receive, admin_views, admin_worklist
 from bookings.admin.common import AuditHistory, overdue_badge
 from bookings.admin.inlines import TestReportInline
 from bookings.models import BookingItem, TestBatchGroup
 from bookings.querysets import collector_visits, item_overdue_q
-from bookings.services import item_receive, item_start_processing
-from bookings.states import ITEM_REPORTABLE
+from bookings.services import item_receive, item_reject, item_start_processing
+from bookings.states import ITEM_IN_LAB, ITEM_REPORTABLE
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
 
 
@@ -37,20 +37,21 @@ class OverdueFilter(admin.SimpleListFilter):
 class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     """Items are created with their booking at a frozen price and moved on by the lifecycle services."""
 
+    # What the lab reads off a tube: the pet and its species, the test, the sample type and tube, and the times.
     list_display = (
         "code",
         "booking",
-        "sequence",
+        "pet",
         "test",
-        "package",
+        "sample",
         "status",
-        "quantity",
-        "unit_price",
         "collected_at",
+        "received_at",
         "due_at",
         "is_overdue",
+        "next_step",
     )
-    list_select_related = ("booking", "test", "package")
+    list_select_related = ("booking__pet", "test")
     # Newest first, like the bookings, and on the items' own columns: ordered by booking_id the page joined the
     # bookings in key order (a merge join through a million of them to reach the samples in the lab).
     ordering = ("-created_at", "-id")
@@ -59,7 +60,7 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     search_fields = ("code", "booking__code", "test__code", "test__name")
     date_hierarchy = "created_at"
     inlines = [TestReportInline]
-    actions = ["receive", "start_processing"]
+    actions = ["receive", "start_processing", "reject"]
     fieldsets = (
         (
             None,
@@ -104,6 +105,25 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             queryset = queryset.filter(booking__in=collector_visits(request.user))
         return queryset
 
+    @admin.display(description="pet", ordering="booking__pet__name")
+    def pet(self, obj) -> str:
+        pet = obj.booking.pet
+        return f"{pet.name} · {pet.get_species_display()}"
+
+    @admin.display(description="sample · tube")
+    def sample(self, obj) -> str:
+        return " · ".join(part for part in (obj.test.sample_type, obj.test.tube_type) if part) or "—"
+
+    @admin.display(description="next step")
+    def next_step(self, obj) -> str:
+        """Upload the report or reject the sample, from the list (only the steps the sample's state allows)."""
+        links = []
+        if obj.status in ITEM_REPORTABLE:
+            links.append((reverse("admin:bookings_bookingitem_upload_report", args=[obj.pk]), "Upload report"))
+        if obj.status in ITEM_IN_LAB:
+            links.append((reverse("admin:bookings_bookingitem_reject", args=[obj.pk]), "Reject…"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else ""
+
     @admin.display(description="overdue")
     def is_overdue(self, obj) -> str:
         return overdue_badge(obj, timezone.now())
@@ -124,6 +144,10 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     def has_lab_permission(self, request) -> bool:
         return request.user.has_perm("bookings.change_bookingitem") and not staff_is_collector(request.user)
 
+    def get_list_display(self, request):
+        display = super().get_list_display(request)
+        return display if self.has_lab_permission(request) else tuple(c for c in display if c != "next_step")
+
     def get_urls(self):
         upload = path(
             "<path:object_id>/upload-report/",
@@ -133,7 +157,21 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         receive = path(
             "receive/", self.admin_site.admin_view(self.receive_scan_view), name="bookings_bookingitem_receive"
         )
-        return [upload, receive, *super().get_urls()]
+        worklist = path(
+            "worklist/", self.admin_site.admin_view(self.worklist_view), name="bookings_bookingitem_worklist"
+        )
+        reject = path(
+            "<path:object_id>/reject/",
+            self.admin_site.admin_view(self.reject_view),
+            name="bookings_bookingitem_reject",
+        )
+        return [upload, receive, worklist, reject, *super().get_urls()]
+
+    def worklist_view(self, request):
+        return admin_worklist.worklist_view(self, request)
+
+    def reject_view(self, request, object_id):
+        return admin_worklist.item_reject_view(self, request, unquote(object_id))
 
     def receive_scan_view(self, request):
         return admin_receive.receive_scan_view(self, request)
@@ -156,6 +194,22 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     def start_processing(self, request, queryset):
         admin_views.run_each(
             self, request, queryset, lambda i: item_start_processing(item=i, by=request.user), done="Processing"
+        )
+
+    @admin.action(description="Reject samples…", permissions=["lab"])
+    def reject(self, request, queryset):
+        """The selected samples rejected with one reason; each gets its free re-collection (``item_reject``)."""
+        return admin_views.run_with_form(
+            self,
+            request,
+            queryset.select_related("booking", "test"),
+            form_class=admin_worklist.RejectItemForm,
+            action="reject",
+            title="Reject samples",
+            operation=lambda item, data: item_reject(
+                item=item, by=request.user, reason=data["reason"], notes=data["notes"]
+            ),
+            done="Rejected (each gets a free re-collection)",
         )
 
 
