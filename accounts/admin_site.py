@@ -5,6 +5,9 @@
 - A user with an authenticator app gives its code with the password; a session that has not shown a code (the app
   was added after it began) is asked for one before anything else.
 - With ``STAFF_2FA_REQUIRED`` on, superusers and clinic admins without an app are sent to set one up first.
+- After logging in, each role lands where its day starts (``ROLE_LANDING``): a collector on today's visits, a lab
+  technician on the lab worklist, an analyst on the billing report; the clinic admin on the index's dashboard.
+  Only the default destination is replaced: a login that was asked for another page (``?next=``) goes there.
 """
 
 import base64
@@ -22,6 +25,8 @@ from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 from django_otp import login as otp_login
 
+from accounts.models import StaffRole
+from accounts.roles import staff_role
 from accounts.services import AccountLocked, AuthenticationError, SecondFactorRequired, auth_login
 from accounts.throttles import AdminLoginIPThrottle, AdminLoginUsernameThrottle
 from accounts.two_factor import (
@@ -32,6 +37,22 @@ from accounts.two_factor import (
     two_factor_verify,
 )
 from diagnopet.api.throttling import CACHE_ERRORS
+
+# Each role's start page, by admin URL name (the pages belong to apps above this one, so they are named, not
+# imported). A role without an entry (the clinic admin) starts on the index and its dashboard.
+ROLE_LANDING = {
+    StaffRole.COLLECTOR: "admin:bookings_booking_today",
+    StaffRole.LAB_TECH: "admin:bookings_bookingitem_worklist",
+    StaffRole.ANALYST: "admin:billing_billingrecord_report",
+}
+
+
+def staff_landing_url(user, *, current_app: str = "admin") -> str | None:
+    """The start page of ``user``'s role, or None for the index (clinic admins, superusers, staff without a role)."""
+    if user.is_superuser:
+        return None
+    name = ROLE_LANDING.get(staff_role(user))
+    return reverse(name, current_app=current_app) if name else None
 
 
 def _login_throttled(request) -> int | None:
@@ -104,6 +125,20 @@ class StaffAdminSite(admin.AdminSite):
     index_title = "Today's work"
     login_form = StaffLoginForm
     login_template = "admin/staff_login.html"
+
+    def login(self, request, extra_context=None):
+        """Django's admin login; a login bound for the index goes to the role's start page instead."""
+        response = super().login(request, extra_context)
+        if (
+            request.method == "POST"
+            and request.user.is_authenticated
+            and isinstance(response, HttpResponseRedirect)
+            and response.url == reverse("admin:index", current_app=self.name)
+        ):
+            landing = staff_landing_url(request.user, current_app=self.name)
+            if landing is not None:
+                return HttpResponseRedirect(landing)
+        return response
 
     def get_urls(self):
         return [
