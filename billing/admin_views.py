@@ -20,21 +20,23 @@ from django.utils import timezone
 
 from accounts.roles import staff_is_collector
 from billing.gateway import money_record_by_staff
-from billing.models import Payment
+from billing.models import BillingRecord, Payment
 from billing.selectors import FIGURES, billing_summary
 from billing.services import amount_due, refund_allowed
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
-from diagnopet.money import ZERO
+from diagnopet.money import ZERO, format_money
 from diagnopet.spreadsheet import spreadsheet_safe
 
 CSV_COLUMNS = ("section", "period", "group", "bookings", *FIGURES, "items", "amount")
 # Bar chart geometry, in SVG user units (the SVG scales to the page width).
-CHART_HEIGHT = 200
+CHART_HEIGHT = 240
 CHART_TOP = 10
-CHART_BOTTOM = 40  # room for the period labels
-CHART_LEFT = 70  # room for the axis labels
-SLOT_WIDTH = 40  # per period: two bars and a gap
+CHART_BOTTOM = 30  # room for the period labels
+CHART_LEFT = 90  # room for the axis labels (rupees)
+CHART_PLOT_WIDTH = 860
+CHART_GRIDLINES = 4
+CHART_LABELS = 12  # period labels under the axis at most
 
 
 def _this_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -81,44 +83,96 @@ def _group_totals(rows: list[dict], key: str, figures: tuple[str, ...]) -> list[
     return list(totals.values())
 
 
-def _chart(rows: list[dict], period: str) -> dict:
-    """Bars of the final and paid amount per period, scaled to the largest final amount."""
-    top = max((max(row["final"], row["paid"]) for row in rows), default=ZERO)
+def period_label(start: datetime.date, period: str) -> str:
+    """A period as people name it: "07 Dec 2026" for a day, "Dec 2026" for a month — the same in every table."""
+    return f"{start:%d %b %Y}" if period == "day" else f"{start:%b %Y}"
+
+
+def _periods(date_from: datetime.date, date_to: datetime.date, period: str) -> list[datetime.date]:
+    """Every period of the range, in order (a day or a month without bills is still on the chart's axis)."""
+    if period == "day":
+        return [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    months, month = [], date_from.replace(day=1)
+    while month <= date_to:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _nice_top(value: Decimal) -> Decimal:
+    """A round axis maximum at or above ``value`` (1, 2, 2.5 or 5 × a power of ten)."""
+    if value <= 0:
+        return Decimal(CHART_GRIDLINES)
+    power = Decimal(10) ** (len(str(int(value))) - 1)
+    for step in (1, 2, Decimal("2.5"), 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _chart(rows: list[dict], period: str, date_from: datetime.date, date_to: datetime.date) -> dict:
+    """Bars of the final amount per period with the paid amount inside each, over every period of the range (empty
+    ones too, so one day of bills is one bar among the month's days, not one bar alone), on a rupee scale."""
+    by_period = {row["period"]: row for row in rows}
+    periods = _periods(date_from, date_to, period)
+    top = _nice_top(max((max(row["final"], row["paid"]) for row in rows), default=ZERO))
     plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
     baseline = CHART_TOP + plot
+    slot = CHART_PLOT_WIDTH / max(len(periods), 1)
 
     def height(value: Decimal) -> float:
-        return round(float(value / top) * plot, 1) if top > 0 else 0.0
+        return round(float(value / top) * plot, 1)
 
     bars = []
-    for index, row in enumerate(rows):
-        x = CHART_LEFT + index * SLOT_WIDTH
-        label = f"{row['period']:%d %b}" if period == "day" else f"{row['period']:%b %Y}"
+    every = max(1, round(len(periods) / CHART_LABELS))
+    for index, start in enumerate(periods):
+        row = by_period.get(start, {"final": ZERO, "paid": ZERO})
+        x = CHART_LEFT + index * slot
         final_h, paid_h = height(row["final"]), height(row["paid"])
         bars.append(
             {
-                "label": label,
-                "label_x": x + SLOT_WIDTH / 2 - 4,
-                "final": row["final"],
-                "paid": row["paid"],
-                "final_x": x + 4,
+                "title": f"{period_label(start, period)}: {format_money(row['final'])} final, "
+                f"{format_money(row['paid'])} paid",
+                "label": (f"{start:%d %b}" if period == "day" else f"{start:%b %Y}") if index % every == 0 else "",
+                "label_x": round(x + slot / 2, 1),
+                "x": round(x + slot * 0.12, 1),
+                "width": round(max(slot * 0.76, 1), 1),
                 "final_y": round(baseline - final_h, 1),
                 "final_h": final_h,
-                "paid_x": x + 18,
                 "paid_y": round(baseline - paid_h, 1),
                 "paid_h": paid_h,
             }
         )
+    gridlines = [
+        (round(baseline - plot * step / CHART_GRIDLINES, 1), format_money(top * step / CHART_GRIDLINES))
+        for step in range(CHART_GRIDLINES + 1)
+    ]
     return {
         "bars": bars,
-        "width": CHART_LEFT + max(len(rows), 1) * SLOT_WIDTH + 10,
+        "gridlines": gridlines,
+        "width": CHART_LEFT + CHART_PLOT_WIDTH + 10,
         "height": CHART_HEIGHT,
         "baseline": baseline,
-        "top_y": CHART_TOP,
-        "top": top,
         "left": CHART_LEFT,
-        "label_y": baseline + 14,
+        "label_y": baseline + 16,
     }
+
+
+def _shown(rows: list[dict], period: str | None, *, group: str | None = None, labels: dict | None = None):
+    """Rows as the page shows them: the period named (``period_label``), the group by its label, every amount in
+    rupees (``FIGURES`` order)."""
+    shown = []
+    for row in rows:
+        name = row.get(group) if group else None
+        shown.append(
+            {
+                "period": period_label(row["period"], period) if period else "Total",
+                "group": (labels or {}).get(name, name),
+                "bookings": row.get("bookings"),
+                "cells": [format_money(row[figure]) for figure in FIGURES],
+            }
+        )
+    return shown
 
 
 def _csv_response(summary) -> HttpResponse:
@@ -176,11 +230,30 @@ def billing_report_view(request, model_admin: admin.ModelAdmin):
     }
     if summary is not None:
         csv_query = {**{key: str(value) for key, value in form.cleaned_data.items()}, "format": "csv"}
+        # The booking's collection type labels, named through the relation: billing does not import bookings.
+        booking = BillingRecord._meta.get_field("booking").related_model
+        types = dict(booking._meta.get_field("collection_type").choices)
+        period = summary.period
         context.update(
             csv_query=urlencode(csv_query),
-            chart=_chart(summary.rows, summary.period),
-            type_totals=_group_totals(summary.by_collection_type, "collection_type", ("bookings", *FIGURES)),
-            category_totals=_group_totals(summary.by_category, "category", ("items", "amount")),
+            chart=_chart(summary.rows, period, summary.date_from, summary.date_to),
+            rows=_shown(summary.rows, period),
+            total=_shown([{"period": None, **summary.totals}], None)[0],
+            type_rows=_shown(summary.by_collection_type, period, group="collection_type", labels=types),
+            type_totals=_shown(
+                _group_totals(summary.by_collection_type, "collection_type", ("bookings", *FIGURES)),
+                None,
+                group="collection_type",
+                labels=types,
+            ),
+            category_rows=[
+                {**row, "label": period_label(row["period"], period), "money": format_money(row["amount"])}
+                for row in summary.by_category
+            ],
+            category_totals=[
+                {**row, "money": format_money(row["amount"])}
+                for row in _group_totals(summary.by_category, "category", ("items", "amount"))
+            ],
         )
     return TemplateResponse(request, "admin/billing/billingrecord/report.html", context)
 

@@ -18,6 +18,7 @@ from accounts.models import StaffRole
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
 from billing.models import BillingRecord, DistancePricingConfig, Payment
+from billing.selectors import FIGURES
 from billing.services import category_totals_rebuild, invoice_assign_number, payment_record
 from billing.tests.factories import BillingRecordFactory, DistancePricingConfigFactory, item_add
 from catalog.tests.factories import LabTestFactory, TestCategoryFactory
@@ -85,12 +86,17 @@ class TestReportPage:
         assert summary.totals["outstanding"] == D("975.00")
         assert [row["period"] for row in summary.rows] == [datetime.date(2026, 3, 2), datetime.date(2026, 3, 20)]
         html = response.content.decode()
-        assert "1575.00" in html
-        assert "975.00" in html
-        assert html.count('<rect class="final"') == 2 + 1  # a bar per day, and the legend
-        # The split by collection type, summed over the range.
-        types = {row["collection_type"]: row["final"] for row in response.context["type_totals"]}
-        assert types == {"home": D("1175.00"), "lab": D("400.00")}
+        assert "₹1,575.00" in html
+        assert "₹975.00" in html
+        # A bar for every day of the range (the two days with bills among them), and the legend.
+        assert html.count('<rect class="final"') == 31 + 1
+        bars = response.context["chart"]["bars"]
+        assert [bar["final_h"] > 0 for bar in bars].count(True) == 2
+        assert bars[1]["title"] == "02 Mar 2026: ₹1,350.00 final, ₹600.00 paid"
+        # The split by collection type, summed over the range, by its label and in rupees.
+        final = FIGURES.index("final")
+        types = {row["group"]: row["cells"][final] for row in response.context["type_totals"]}
+        assert types == {"Home collection": "₹1,175.00", "Lab visit": "₹400.00"}
         categories = {row["category"]: row["amount"] for row in response.context["category_totals"]}
         assert categories["Haematology"] == D("450.00")
         assert "Category figures as of " in html
@@ -106,6 +112,12 @@ class TestReportPage:
         assert [(row["period"], row["bookings"], row["final"]) for row in rows] == [
             (datetime.date(2026, 3, 1), 3, D("1575.00"))
         ]
+        # Every table names the month the same way, as people do.
+        html = response.content.decode()
+        for table in ("report-rows", "report-collection-types", "report-categories"):
+            section = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+            assert "<td>Mar 2026</td>" in section, table
+            assert "2026-03" not in section, table
 
     def test_defaults_to_this_month_per_day(self, admin_client):
         today = timezone.localdate()
