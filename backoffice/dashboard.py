@@ -10,21 +10,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import staff_is_collector
+from backoffice.charts import Charts, dashboard_charts
 from billing.models import BillingRecord
-from billing.selectors import billing_summary
 from bookings.models import Booking, BookingItem, TestReport
 from bookings.querysets import item_overdue_q
 from bookings.states import BOOKING_UNSCHEDULED
 
 UNSCHEDULED_SHOWN = 10  # re-collections listed by name; the figure counts them all
 
-# Revenue counts every bill but the void ones, as billing_summary does.
-BILL_COUNTED = tuple(status for status in BillingRecord.Status.values if status != BillingRecord.Status.VOID)
+# "Billed" counts final bills only (finalized, invoiced, paid): a draft is a booking not done yet, a void one never
+# will be. Drafts are shown apart, as what today's bookings will bill.
+BILL_FINAL = (BillingRecord.Status.FINALIZED, BillingRecord.Status.INVOICED, BillingRecord.Status.PAID)
+BILL_COUNTED = (BillingRecord.Status.DRAFT, *BILL_FINAL)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Figure:
     label: str
     value: int | Decimal
     url: str
+    money: bool = False
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Dashboard:
     # Free re-collections whose customer has not chosen a slot yet: the figure, and the oldest of them.
     unscheduled: Figure | None = None
     unscheduled_bookings: list[Booking] = field(default_factory=list)
+    # The clinic admin's charts (None for the other roles, who land on their own pages).
+    charts: Charts | None = None
 
     @property
     def work(self) -> list[Figure]:
@@ -66,10 +71,11 @@ def _can_view(user, model) -> bool:
     return user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
 
 
-def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboard:
+def dashboard_figures(*, user, now: datetime.datetime | None = None, charts: bool = False) -> Dashboard:
     """Today's visits by status, the re-collections awaiting a slot, samples awaiting receipt, overdue items, reports
-    awaiting verification and today's revenue (final and paid) — at most eight queries (one per block, two for the
-    re-collections, three for revenue), whatever the number of bookings."""
+    awaiting verification and today's revenue (final bills, drafts, paid) — at most six queries (one per block, two
+    for the re-collections), whatever the number of bookings; with ``charts``, for those who may see revenue, the
+    charts of ``backoffice.charts`` too (six more)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     board = Dashboard(today=today)
@@ -119,12 +125,35 @@ def dashboard_figures(*, user, now: datetime.datetime | None = None) -> Dashboar
         )
 
     if _can_view(user, BillingRecord) and not collector:
-        totals = billing_summary(period="day", date_from=today, date_to=today).totals
-        bills = _url(BillingRecord, billing_date=today.isoformat(), status__in=",".join(BILL_COUNTED))
+        day = today.isoformat()
+        final, draft = Q(status__in=BILL_FINAL), Q(status=BillingRecord.Status.DRAFT)
+        totals = BillingRecord.objects.filter(billing_date=today).aggregate(
+            final=Sum("final_amount", filter=final, default=Decimal("0.00")),
+            draft=Sum("final_amount", filter=draft, default=Decimal("0.00")),
+            paid=Sum("amount_paid", filter=final | draft, default=Decimal("0.00")),
+        )
         board.revenue = [
-            Figure("Billed today (final)", totals["final"], bills),
-            Figure("Paid on today's bills", totals["paid"], bills),
+            Figure(
+                "Billed today (final bills)",
+                totals["final"],
+                _url(BillingRecord, billing_date=day, status__in=",".join(BILL_FINAL)),
+                money=True,
+            ),
+            Figure(
+                "Still to bill (today's draft bills)",
+                totals["draft"],
+                _url(BillingRecord, billing_date=day, status=BillingRecord.Status.DRAFT),
+                money=True,
+            ),
+            Figure(
+                "Paid on today's bills",
+                totals["paid"],
+                _url(BillingRecord, billing_date=day, status__in=",".join(BILL_COUNTED)),
+                money=True,
+            ),
         ]
+        if charts:
+            board.charts = dashboard_charts(now=now)
     return board
 
 

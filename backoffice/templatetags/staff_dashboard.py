@@ -12,4 +12,4 @@ def staff_dashboard(context):
     request = context.get("request")
     if request is None or not request.user.is_active or not request.user.is_staff:
         return None
-    return dashboard_figures(user=request.user)
+    return dashboard_figures(user=request.user, charts=True)

@@ -79,7 +79,21 @@ def test_figures_are_right(admin_user, lab_day):
     assert board.awaiting_receipt.value == 2
     assert board.overdue.value == 2
     assert board.awaiting_verification.value == 2
-    assert [figure.value for figure in board.revenue] == [D("1000.00"), D("200.00")]
+    # Billed: the two finalized bills; nothing in draft; paid on them; the void bill counts nowhere.
+    assert [figure.value for figure in board.revenue] == [D("1000.00"), D("0.00"), D("200.00")]
+
+
+def test_billed_today_counts_final_bills_only_and_drafts_apart(admin_user):
+    today = timezone.localdate()
+    BillingRecordFactory(booking=BookingFactory(booking_date=today), status="draft")  # final_amount 500.00
+    BillingRecordFactory(booking=BookingFactory(booking_date=today), status="finalized")
+    BillingRecordFactory(booking=BookingFactory(booking_date=today), status="void")
+
+    board = dashboard_figures(user=admin_user)
+
+    figures = {figure.label: figure.value for figure in board.revenue}
+    assert figures["Billed today (final bills)"] == D("500.00")
+    assert figures["Still to bill (today's draft bills)"] == D("500.00")
 
 
 def test_each_number_links_to_a_changelist_of_the_same_rows(admin_client, admin_user, lab_day):
@@ -113,7 +127,7 @@ def test_index_shows_the_dashboard(admin_client, lab_day):
     assert "Samples awaiting receipt" in html
     assert "Overdue items" in html
     assert "Reports awaiting verification" in html
-    assert "1000.00" in html
+    assert "₹1,000.00" in html  # rupees, grouped as people read them
     assert 'class="app-billing module' in html  # the stock index's app list is still there
 
 
@@ -153,7 +167,7 @@ def test_analyst_sees_visits_and_revenue_but_not_reports(lab_day):
 
     assert board.visits_total.value == 4
     assert board.awaiting_verification is None
-    assert [figure.value for figure in board.revenue] == [D("1000.00"), D("200.00")]
+    assert [figure.value for figure in board.revenue] == [D("1000.00"), D("0.00"), D("200.00")]
 
 
 def test_lab_tech_sees_the_lab_work_but_no_money(lab_day):
@@ -191,3 +205,40 @@ def test_staff_without_any_of_these_permissions_see_no_dashboard():
 
     assert response.status_code == 200
     assert 'id="staff-dashboard"' not in response.content.decode()
+
+
+def test_clinic_admin_sees_charts_of_30_days_turnaround_and_collectors_load(admin_client, admin_user):
+    now = timezone.now()
+    today = timezone.localdate(now)
+    week_ago = today - datetime.timedelta(days=7)
+    for day in (today, today, week_ago):
+        BillingRecordFactory(booking=BookingFactory(booking_date=day, status=Booking.Status.CONFIRMED))
+    BookingFactory(booking_date=today - datetime.timedelta(days=40))  # before the 30 days
+    BookingFactory(booking_date=today, status=Booking.Status.CANCELLED)  # not counted
+    S = BookingItem.Status
+    BookingItemFactory(status=S.COMPLETED, due_at=now, completed_at=now - datetime.timedelta(hours=1))  # on time
+    BookingItemFactory(status=S.COMPLETED, due_at=now - datetime.timedelta(hours=2), completed_at=now)  # late
+    collector = staff_user(StaffRole.COLLECTOR)
+    collector.staff_profile.daily_visit_cap = 2
+    collector.staff_profile.save()
+    for _ in range(3):
+        BookingFactory(booking_date=today + datetime.timedelta(days=1), collection_staff=collector)
+
+    charts = dashboard_figures(user=admin_user, charts=True).charts
+
+    assert len(charts.bookings.bars) == 30
+    assert charts.bookings.bars[-1].title.endswith(": 2")  # today: two bookings (a third is cancelled)
+    assert charts.bookings.bars[-8].title.endswith(": 1")
+    assert "₹1,500.00 billed in 30 days" in charts.revenue.summary
+    assert (charts.compliance.on_time, charts.compliance.late, charts.compliance.percent) == (1, 1, 50)
+    load = next(row for row in charts.loads if row.name == collector.full_name)
+    assert [(visits, level) for _day, visits, level in load.cells[:2]] == [(0, "none"), (3, "over")]
+    html = admin_client.get(INDEX).content.decode()
+    for chart in ("chart-bookings", "chart-revenue", "chart-turnaround", "chart-collectors"):
+        assert f'id="{chart}"' in html
+
+
+def test_charts_are_for_those_who_see_revenue_only(lab_day):
+    assert dashboard_figures(user=staff_user(StaffRole.LAB_TECH), charts=True).charts is None
+    html = client_of(staff_user(StaffRole.LAB_TECH)).get(INDEX).content.decode()
+    assert 'id="dashboard-charts"' not in html
