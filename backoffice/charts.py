@@ -25,10 +25,10 @@ DAYS = 30
 LOAD_DAYS = 7
 
 # Geometry, in SVG user units (the SVG scales to the width of its box).
-WIDTH = 640
-HEIGHT = 200
-LEFT = 72  # room for the axis labels
-RIGHT = 8
+WIDTH = 520
+HEIGHT = 190
+LEFT = 64  # room for the axis labels
+RIGHT = 24  # room for the last day's label
 TOP = 12
 BOTTOM = 28  # room for the day labels
 GRIDLINES = 4
