@@ -145,6 +145,7 @@ def worklist_view(model_admin, request):
         "own_waiting_url": _changelist(TestReport, status=R.GENERATED, is_current__exact=1),
         "may_act": model_admin.has_lab_permission(request),
         "may_upload": request.user.has_perm("bookings.add_testreport"),
+        "reportable": sorted(ITEM_REPORTABLE),
         "now": timezone.now(),
     }
     return TemplateResponse(request, "admin/bookings/bookingitem/worklist.html", context)
