@@ -113,8 +113,9 @@ def test_collector_day_on_a_phone(browser, live_server, screenshot, demo):
         expect(messages(page)).to_contain_text(f"{visit.code}: samples collected.")
         fits_the_phone(page)
 
-        # The payment at the door: the visit's bill, "Record a payment", the amount due filled in.
-        page.goto("/admin/billing/billingrecord/")
+        # The payment at the door: the visit's bill from its card, "Record a payment", the amount due filled in.
+        page.locator("article.visit", has_text=visit.code).get_by_role("link", name="Bill and payment").click()
+        expect(page.locator("#result_list tbody tr")).to_have_count(1)
         page.locator("#result_list tbody tr", has_text=visit.code).locator("input.action-select").check()
         page.select_option("select[name=action]", "record_payment")
         page.get_by_role("button", name="Go").click()
