@@ -99,14 +99,29 @@ def _day_release(slot_id: int, collection_type: str) -> None:
     day.filter(**{f"{booked}__gt": 0}).update(**{booked: F(booked) - 1})
 
 
-def slot_take(*, slot_id: int, collection_type: str) -> bool:
+def _known_day_take(day_id: int | None, collection_type: str) -> bool:
+    """``_day_take`` for a day row already found with the slot (``day_id``; None: the day had no row, so no cap)."""
+    if day_id is None:
+        return True
+    capacity, booked = _counted(collection_type)
+    room = Q(**{f"{capacity}__isnull": True}) | Q(**{f"{booked}__lt": F(capacity)})
+    day = CollectionDay.objects.filter(pk=day_id)
+    if day.filter(room).update(**{booked: F(booked) + 1}) == 1:
+        return True
+    return not day.exists()  # full, unless the row was deleted since it was read
+
+
+def slot_take(*, slot_id: int, day_id: int | None, collection_type: str) -> bool:
     """Take one place in a slot, and in its day, with conditional UPDATEs; False when either is full (the caller
     raises, which rolls the other back).
 
     N concurrent takers of a slot with C places succeed exactly min(N, C) times: the UPDATE's row lock serialises
-    them and each re-evaluates ``booked < capacity`` on the committed row. Slot row, then day row.
+    them and each re-evaluates ``booked < capacity`` on the committed row. Slot row, then day row. ``day_id`` is
+    the slot's day row as the caller read it with the slot (``bookings.services.pricing``: ``day_row``), so a day with a
+    row costs one UPDATE and a day without one none. A row added after that read starts uncounted, as a row made
+    for a day that already has bookings does (``bookings.services.slots``).
     """
-    return _slot_take(slot_id, collection_type) and _day_take(slot_id, collection_type)
+    return _slot_take(slot_id, collection_type) and _known_day_take(day_id, collection_type)
 
 
 def slot_release(*, slot_id: int, collection_type: str) -> None:

@@ -204,7 +204,7 @@ def _booking_create_once(
         idempotency_request_hash=request_hash,
     )
     # Lock order: slot, then coupon (bookings.locks).
-    if not slot_take(slot_id=quote.slot.id, collection_type=quote.collection_type):
+    if not slot_take(slot_id=quote.slot.id, day_id=quote.slot.day_row, collection_type=quote.collection_type):
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
     # The loaded slot counts the place just taken, as the row now does (the UPDATE added 1 with F()).
     if quote.collection_type == CollectionType.HOME:

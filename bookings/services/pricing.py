@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Address
 from billing.services import distance_charge_compute, road_distance_km
 from bookings.locks import with_owner_locked
-from bookings.models import Booking, CollectionSlot, CollectionType
+from bookings.models import Booking, CollectionDay, CollectionSlot, CollectionType
 from bookings.states import BOOKING_SCHEDULED
 from catalog.models import LabTest
 from catalog.selectors import (
@@ -223,10 +223,15 @@ def _open_on_slot_day(**owner) -> Coalesce:
 
 def _slot_with_open_bookings(slot_id, *, pet: Pet) -> CollectionSlot | None:
     """The slot, with the open bookings of the pet's owner and of the pet on its day counted in the same statement
-    (read after the owner's row lock, so the counts are final until the booking commits)."""
+    (read after the owner's row lock, so the counts are final until the booking commits), and the id of its day's
+    row (``day_row``, None when the day has none: ``bookings.locks.slot_take`` then has no daily cap to take)."""
     return (
         _active_slots(slot_id=slot_id)
-        .annotate(customer_open=_open_on_slot_day(user_id=pet.user_id), pet_open=_open_on_slot_day(pet_id=pet.pk))
+        .annotate(
+            customer_open=_open_on_slot_day(user_id=pet.user_id),
+            pet_open=_open_on_slot_day(pet_id=pet.pk),
+            day_row=Subquery(CollectionDay.objects.filter(date=OuterRef("date")).values("pk")),
+        )
         .first()
     )
 
