@@ -29,14 +29,15 @@ def customer_bookings(user):
 
 def bookings_for_customer(user):
     """A customer's bookings with everything the API shows: one query for the bookings (with their pet, slot,
-    coupon, bill and the bill's refunds), one for the items of all of them."""
+    coupon, bill and the bill's refunds), one for the items of all of them (in ``shown_items``, a list: what
+    ``BookingSerializer`` shows, and what ``booking_create`` fills with the items it made)."""
     return (
         customer_bookings(user)
         # The bill and its refunds: the booking's payment_status and amount_due (billing.selectors.bill_payment).
         .select_related("pet", "slot", "coupon", "billing_record")
         .annotate(bill_refunded=refunded_amount("billing_record__id"))
         .defer(*PET_UNSHOWN)
-        .prefetch_related(Prefetch("items", queryset=items_shown()))
+        .prefetch_related(Prefetch("items", queryset=items_shown(), to_attr="shown_items"))
     )
 
 

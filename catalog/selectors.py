@@ -6,9 +6,10 @@ from catalog.models import LabTest, PackageComponent
 from diagnopet.reference_cache import reference_get, reference_key
 
 BOOKABLE_TESTS_CACHE = reference_key("catalog-bookable-tests")
-# What a quote shows, prices from and checks (the species it is offered for); a booking's items also need the
-# category, read with them.
+# What a quote shows, prices from and checks (the species it is offered for).
 _QUOTED_FIELDS = ("id", "code", "name", "price", "discounted_price", "species", "is_package")
+# What a booking reads more, with them: the category (its bill's split) and the tube (its answer shows the items).
+_BOOKED_FIELDS = ("category", "tube_type")
 PACKAGE_COMPONENTS_CACHE = reference_key("catalog-package-components")
 # A component as a booking prices it (its share of the package follows its own price) and books it.
 _COMPONENT_FIELDS = ("id", "code", "name", "price", "discounted_price")
@@ -25,7 +26,9 @@ def bookable_tests_cached() -> dict[int, LabTest]:
 def bookable_tests_read(ids: Iterable[int]) -> dict[int, LabTest]:
     """The bookable tests among ``ids``, by id, read from the database (one query): what a booking charges, never an
     older cached copy."""
-    return {test.id: test for test in LabTest.objects.active().filter(pk__in=ids).only(*_QUOTED_FIELDS, "category")}
+    return {
+        test.id: test for test in LabTest.objects.active().filter(pk__in=ids).only(*_QUOTED_FIELDS, *_BOOKED_FIELDS)
+    }
 
 
 def _bookable_test_rows() -> list[dict]:
@@ -53,7 +56,7 @@ def package_components_read(package_ids: Iterable[int]) -> dict[int, list[LabTes
     links = (
         PackageComponent.objects.filter(package_id__in=package_ids)
         .select_related("test")
-        .only("package", "position", *(f"test__{name}" for name in (*_COMPONENT_FIELDS, "category")))
+        .only("package", "position", *(f"test__{name}" for name in (*_COMPONENT_FIELDS, *_BOOKED_FIELDS)))
         .order_by("package_id", "position")
     )
     packages: dict[int, list[LabTest]] = {}

@@ -161,7 +161,8 @@ class BookingSerializer(ModelSerializer):
     total = serializers.DecimalField(source="total_amount", max_digits=12, decimal_places=2, read_only=True)
     currency = serializers.SerializerMethodField()
     coupon = serializers.SerializerMethodField()
-    items = BookingItemSerializer(many=True, read_only=True)
+    # bookings_for_customer's list of items (a Prefetch to_attr), or the items booking_create just made.
+    items = BookingItemSerializer(source="shown_items", many=True, read_only=True)
     payment_status = serializers.SerializerMethodField(help_text=PAYMENT_STATUS_HELP)
     amount_due = serializers.SerializerMethodField(help_text="What is still to be paid; 0.00 on a cancelled booking.")
 

@@ -5,7 +5,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch, Sum, prefetch_related_objects
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import Notification
@@ -17,7 +17,6 @@ from billing.services import billing_record_create_draft
 from bookings.codes import booking_code_new, item_code
 from bookings.locks import lock_booking, slot_release, slot_take
 from bookings.models import Booking, BookingItem, CollectionType
-from bookings.querysets import items_shown
 from bookings.services.notifications import notify_booking_placed
 from bookings.services.pricing import Quote, booking_quote, quote_items, slot_starts_at
 from bookings.states import check_transition
@@ -84,8 +83,8 @@ def booking_create(
     the same key from the same user returns the booking the first request made (also under concurrency: the unique
     (user, key) index decides); the same key with a different request raises ``IdempotencyKeyReused`` (422), and a
     key longer than the column or with non-printable characters is refused (400). The returned booking has
-    ``was_replayed`` set to say which happened; a new one comes with its pet, slot, coupon and items (with their
-    tests, read back in one query) loaded, so showing it needs no further query.
+    ``was_replayed`` set to say which happened; a new one comes with its pet, slot, coupon and items (``shown_items``:
+    the rows it inserted, with their tests) loaded, so showing it needs no further query.
     """
     idempotency_key = _idempotency_key_clean(idempotency_key)
     request_hash = None
@@ -228,7 +227,9 @@ def _booking_create_once(
         coupon_redeem(coupon=applied.coupon, booking=booking, user=user, discount_amount=applied.amount, now=now)
     billing_record_create_draft(booking=booking, items=items)
     notify_booking_placed(booking)
-    prefetch_related_objects([booking], Prefetch("items", queryset=items_shown()))
+    # What the API shows of the items (bookings.querysets.bookings_for_customer's shown_items): the rows just
+    # inserted, in sequence order, with their tests and packages as the booking read them (their code, name, tube).
+    booking.shown_items = items
     return booking
 
 

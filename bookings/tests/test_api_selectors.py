@@ -13,7 +13,9 @@ from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.api.serializers import BookingSerializer, ReportSerializer
 from bookings.models import Booking, BookingItem
 from bookings.querysets import bookings_for_customer, reports_for_customer
+from bookings.tests.conftest import booking_payload
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory, TestReportFactory
+from catalog.tests.factories import LabTestFactory, package_of
 from promotions.tests.factories import CouponFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +127,18 @@ def test_reports_list_and_report_are_what_the_serializer_shows(customer_client, 
     report = reports.first()
     one = customer_client.get(reverse("bookings:report-detail", args=[report.id]))
     assert _json(one.data) == _json(ReportSerializer(report, context={"request": one.wsgi_request}).data)
+
+
+@pytest.mark.parametrize("with_package", [False, True])
+def test_a_new_booking_answers_what_its_detail_shows(customer_client, booking_setup, with_package):
+    """booking_create answers with the items it inserted (not read back): the same bytes as the booking's page."""
+    tests = [t.id for t in booking_setup["tests"][:2]]
+    if with_package:
+        tests = [package_of([LabTestFactory(tube_type="edta"), LabTestFactory(price=Decimal("333.33"))]).id]
+    payload = booking_payload(booking_setup, tests=tests)
+
+    created = customer_client.post(reverse("bookings:booking-list"), payload, format="json")
+
+    assert created.status_code == 201, created.json()
+    shown = customer_client.get(reverse("bookings:booking-detail", args=[created.json()["id"]]))
+    assert created.content == shown.content
