@@ -12,11 +12,31 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.locks import lock_notification_delivery
-from accounts.models import NotificationDelivery
+from accounts.models import Notification, NotificationDelivery
 from accounts.sms import get_sms_backend
 from accounts.whatsapp import get_whatsapp_backend
 
 Channel, Status = NotificationDelivery.Channel, NotificationDelivery.Status
+
+
+def channels_of(chosen) -> list[str]:
+    """The channels of ``chosen`` (a user's ``notification_channels``) in a fixed order, unknown names left out."""
+    return [c for c in Channel.values if c in (chosen or [])]
+
+
+@transaction.atomic
+def notification_deliveries_make(notification_id: int) -> list[int]:
+    """The notification's deliveries, one per channel in its ``channels``, made once: a notification that has any
+    keeps them, and the unique (notification, channel) index settles two makers at once. Returns the ids of its
+    deliveries still pending (those to send)."""
+    channels = Notification.objects.filter(pk=notification_id).values_list("channels", flat=True).first()
+    deliveries = NotificationDelivery.objects.filter(notification_id=notification_id)
+    if channels and not deliveries.exists():
+        NotificationDelivery.objects.bulk_create(
+            [NotificationDelivery(notification_id=notification_id, channel=c) for c in channels_of(channels)],
+            ignore_conflicts=True,
+        )
+    return list(deliveries.filter(status=Status.PENDING).values_list("pk", flat=True))
 
 
 class DeliveryFailed(Exception):

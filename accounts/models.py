@@ -307,10 +307,17 @@ class Notification(TimeStampedModel):
     # One row per event: the same event key for the same user is never stored twice.
     event_key = models.CharField(max_length=120, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The channels it is sent on, as the customer had chosen when it was made: its deliveries are made from them
+    # after commit (accounts.notifications).
+    channels = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="accounts_notif_user_read")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="accounts_notif_user_read"),
+            # notifications_enqueue_pending(): the last day's notifications, for any whose deliveries are missing.
+            models.Index(fields=["created_at"], name="accounts_notif_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "event_key"], condition=~Q(event_key=""), name="accounts_notification_once_per_event"

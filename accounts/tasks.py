@@ -4,8 +4,8 @@ import datetime
 
 from celery import shared_task
 
-from accounts.delivery import DeliveryFailed, notification_send
-from accounts.models import NotificationDelivery, PhoneOTP, User
+from accounts.delivery import DeliveryFailed, notification_deliveries_make, notification_send
+from accounts.models import PhoneOTP, User
 from accounts.sms import send_sms
 from diagnopet.scheduling import daily_due, scheduled_run
 
@@ -25,13 +25,10 @@ def notification_delivery_send(self, delivery_id: int) -> str:
 
 @shared_task(acks_late=True)
 def notification_deliver(notification_id: int) -> int:
-    """Messages queued before notifications had a delivery per channel name the notification: queue its pending
-    deliveries. Kept so that a deployment does not drop tasks already in the broker."""
-    ids = list(
-        NotificationDelivery.objects.filter(
-            notification_id=notification_id, status=NotificationDelivery.Status.PENDING
-        ).values_list("pk", flat=True)
-    )
+    """Make a new notification's deliveries (one per channel it is sent on) and queue each one's sending, after the
+    commit that created it (``accounts.notifications``). Safe to run again: the deliveries are made once and only
+    the pending ones are queued (a message from before deliveries were made here finds them made)."""
+    ids = notification_deliveries_make(notification_id)
     for delivery_id in ids:
         notification_delivery_send.delay(delivery_id)
     return len(ids)

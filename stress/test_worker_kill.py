@@ -102,9 +102,8 @@ def test_a_worker_killed_mid_send_is_retried_and_sends_once(drill):
     first = start_worker()
     with transaction.atomic():
         notification = notification_create(user=user, kind="booking_confirmed", title="Booking confirmed", body="x")
-    delivery = notification.deliveries.get()  # the SMS, every user's default channel
-
     assert _wait(lambda: sms_log.exists() and "start" in sms_log.read_text(), timeout=60), "the worker never began"
+    delivery = notification.deliveries.get()  # the SMS, every user's default channel: the worker made it
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     delivery.refresh_from_db()

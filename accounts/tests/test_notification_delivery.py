@@ -1,9 +1,12 @@
 """Notifications: one row per event, delivered after commit on each chosen channel, each channel retried on failure
 on its own, never undoing the business."""
 
+import datetime
+
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Notification, NotificationDelivery
 from accounts.notifications import notification_create, notifications_enqueue_pending
@@ -147,18 +150,47 @@ def test_gives_up_after_the_last_retry(settings, django_capture_on_commit_callba
     assert deliveries(notification) == {"sms": ("failed", 6)}  # first try + 5 retries
 
 
-def test_pending_deliveries_are_queued_again_once(outbox, whatsapp_outbox):
-    """The broker was down when the notification was made (its on-commit task never ran): the sweep sends it."""
+def test_a_lost_task_is_made_up_by_the_sweep_once(outbox, whatsapp_outbox):
+    """The task that makes the deliveries never ran (lost between the commit and the broker): the sweep makes and
+    sends them, once, on the channels chosen when the notification was made."""
     user = UserFactory(notification_channels=["sms", "whatsapp"])
     notification = notify(user)  # on_commit callbacks never run in a plain test transaction
-    assert deliveries(notification) == {"sms": ("pending", 0), "whatsapp": ("pending", 0)}
+    user.notification_channels = ["email"]
+    user.save(update_fields=["notification_channels"])
+    assert deliveries(notification) == {}
     assert notifications_enqueue_pending(older_than_seconds=0) == 2
     assert notifications_enqueue_pending(older_than_seconds=0) == 0
     assert deliveries(notification) == {"sms": ("sent", 1), "whatsapp": ("sent", 1)}
     assert (len(outbox), len(whatsapp_outbox)) == (1, 1)
 
 
-def test_a_task_queued_before_the_upgrade_sends_the_pending_channels(outbox):
+def test_broker_down_leaves_the_deliveries_pending_for_the_sweep(
+    outbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("redis:6379")
+
+    monkeypatch.setattr(notification_deliver, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify(UserFactory())
+    assert deliveries(notification) == {"sms": ("pending", 0)}
+    assert notifications_enqueue_pending(older_than_seconds=3600) == 0  # not yet: the broker may be back soon
+    monkeypatch.undo()
+    assert notifications_enqueue_pending(older_than_seconds=0) == 1
+    assert deliveries(notification) == {"sms": ("sent", 1)}
+    assert len(outbox) == 1
+
+
+def test_the_sweep_skips_in_app_only_and_stale_notifications(outbox):
+    in_app = notify(UserFactory(notification_channels=[]))
+    stale = notify(UserFactory(), key="booking:2:confirmed")
+    Notification.objects.filter(pk=stale.pk).update(created_at=timezone.now() - datetime.timedelta(days=2))
+    assert notifications_enqueue_pending(older_than_seconds=0) == 0
+    assert deliveries(in_app) == deliveries(stale) == {}
+    assert outbox == []
+
+
+def test_the_task_makes_and_sends_the_deliveries_once(outbox):
     notification = notify(UserFactory())
     assert notification_deliver(notification.pk) == 1
     assert notification_deliver(notification.pk) == 0
