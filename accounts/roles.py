@@ -45,7 +45,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "promotions": ("offer", "coupon", "couponredemption"),
     "billing": (
         *("distancepricingconfig", "billingrecord", "payment", "invoicesequence", "categorydaytotal"),
-        *("billingdocument", "paymentorder", "providerevent"),
+        *("billingdocument", "paymentorder", "providerevent", "paymentdaytotal"),
     ),
     "bookings": (
         "collectionslot",
@@ -104,7 +104,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     # Read-only bookings, billing and what explains the figures (tests, promotions, distance pricing).
     StaffRole.ANALYST.value: {
         "bookings": _view("booking", "bookingitem"),
-        "billing": _view("billingrecord", "payment", "distancepricingconfig", "categorydaytotal"),
+        "billing": _view("billingrecord", "payment", "distancepricingconfig", "categorydaytotal", "paymentdaytotal"),
         "promotions": _view("coupon", "offer"),
         "catalog": _view("labtest", "testcategory", "packagecomponent"),
         "reviews": _view("review"),

@@ -19,6 +19,7 @@ from billing.models import (
     DistancePricingConfig,
     InvoiceSequence,
     Payment,
+    PaymentDayTotal,
     PaymentOrder,
     ProviderEvent,
 )
@@ -416,6 +417,18 @@ class CategoryDayTotalAdmin(ReadOnlyModelAdmin):
     list_filter = ("category",)
     date_hierarchy = "day"
     fields = ("day", "category", "items", "amount", "created_at", "updated_at")
+    readonly_fields = fields
+
+
+@admin.register(PaymentDayTotal)
+class PaymentDayTotalAdmin(ReadOnlyModelAdmin):
+    """Read-only: the billing report's money received on past days, recomputed from the payments with the category
+    totals (every 10 minutes and by ``manage.py billing_totals``)."""
+
+    list_display = ("day", "collection_type", "kind", "amount")
+    list_filter = ("kind", "collection_type")
+    date_hierarchy = "day"
+    fields = ("day", "collection_type", "kind", "amount", "created_at", "updated_at")
     readonly_fields = fields
 
 

@@ -247,6 +247,29 @@ class CategoryDayTotal(TimeStampedModel):
         return f"{self.day} {self.category_id}: {self.items} items, {self.amount}"
 
 
+class PaymentDayTotal(TimeStampedModel):
+    """Succeeded payments and refunds per local day of receipt (the clinic's time zone), collection type of their
+    bill and kind: the billing summary's money received over past days, without reading every payment row.
+
+    Computed, never written by a payment: the job that rebuilds the category totals replaces every row with what
+    the payments add up to, for each day before the one it runs on. The summary reads the days after the last one
+    stored from the payments themselves, so the latest money is always current; a payment of an earlier day
+    recorded or changed since the last rebuild (at most 10 minutes ago) counts from the next one.
+    """
+
+    day = models.DateField(db_index=True)
+    collection_type = models.CharField(max_length=4)
+    kind = models.CharField(max_length=10, choices=Payment.Kind.choices)
+    amount = money_field(max_digits=14)
+
+    class Meta:
+        ordering = ["-day", "collection_type", "kind"]
+        verbose_name = "payment day total"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.collection_type} {self.kind}: {self.amount}"
+
+
 def document_upload_to(instance, filename: str) -> str:
     return random_upload_path("billing", stored_name("application/pdf"))
 

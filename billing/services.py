@@ -17,8 +17,14 @@ from accounts.models import StaffRole
 from accounts.permissions import user_has_role
 from billing.documents import invoice_render_enqueue, receipt_render_enqueue
 from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
-from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig
-from billing.selectors import CATEGORY_TOTALS_JOB, bill_refunded, record_payment
+from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, Payment, PaymentDayTotal
+from billing.selectors import (
+    CATEGORY_TOTALS_JOB,
+    bill_refunded,
+    local_midnight,
+    payments_by_day,
+    record_payment,
+)
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
 from diagnopet.money import ZERO, to_money
 from diagnopet.reference_cache import reference_get, reference_key
@@ -372,6 +378,19 @@ def _one_snapshot():
         yield
 
 
+def _payment_totals_rebuild(*, before: date) -> int:
+    """Replace the payment day totals with what the succeeded payments received before the local day ``before``
+    add up to (the days after are read from the payments by the summary). In the caller's snapshot."""
+    PaymentDayTotal.objects.all().delete()
+    received = Payment.objects.filter(received_at__lt=local_midnight(before))
+    rows = [
+        PaymentDayTotal(day=r["day"], collection_type=r["collection_type"], kind=r["kind"], amount=r["amount"])
+        for r in payments_by_day(received)
+    ]
+    PaymentDayTotal.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
 def category_totals_drift() -> list[dict]:
     """Days and categories where the stored totals differ from the items now (empty when they are up to date)."""
     with _one_snapshot():
@@ -391,7 +410,8 @@ def category_totals_drift() -> list[dict]:
 def category_totals_rebuild(*, attempts: int = 3) -> int:
     """Replace the category totals with what the bills and their items add up to now; returns the rows written (one
     per day and category). One transaction: the report reads the previous figures until it commits. Recorded as a
-    run of ``CATEGORY_TOTALS_JOB``, whose time the report shows ("as of")."""
+    run of ``CATEGORY_TOTALS_JOB``, whose time the report shows ("as of"). The payment day totals (the summary's
+    money received on past days) are rebuilt in the same snapshot."""
     return scheduled_run(CATEGORY_TOTALS_JOB, lambda since, now: _rebuild(attempts))
 
 
@@ -405,6 +425,7 @@ def _rebuild(attempts: int) -> int:
                     for r in category_totals_from_items()
                 ]
                 CategoryDayTotal.objects.bulk_create(rows, batch_size=5000)
+                _payment_totals_rebuild(before=timezone.localdate())
             return len(rows)
         except OperationalError as error:
             if getattr(error.__cause__, "sqlstate", None) != "40001" or attempt == attempts:

@@ -36,6 +36,7 @@ from billing.models import (
     DistancePricingConfig,
     InvoiceSequence,
     Payment,
+    PaymentDayTotal,
     PaymentOrder,
     ProviderEvent,
 )
@@ -103,6 +104,7 @@ MAKERS = {
     Payment: lambda: billing_f.PaymentFactory(received_by=accounts_f.StaffUserFactory()),
     InvoiceSequence: lambda: billing_f.InvoiceSequenceFactory(year=2000 + next(_unique)),
     CategoryDayTotal: billing_f.CategoryDayTotalFactory,
+    PaymentDayTotal: billing_f.PaymentDayTotalFactory,
     BillingDocument: billing_f.BillingDocumentFactory,
     PaymentOrder: billing_f.PaymentOrderFactory,
     ProviderEvent: billing_f.ProviderEventFactory,
@@ -131,6 +133,7 @@ ADD_DISABLED = {
     BillingRecord,
     InvoiceSequence,
     CategoryDayTotal,
+    PaymentDayTotal,
     BillingDocument,
     PaymentOrder,
     ProviderEvent,

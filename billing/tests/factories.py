@@ -11,6 +11,7 @@ from billing.models import (
     DistancePricingConfig,
     InvoiceSequence,
     Payment,
+    PaymentDayTotal,
     PaymentOrder,
     ProviderEvent,
 )
@@ -71,6 +72,16 @@ class CategoryDayTotalFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory("catalog.tests.factories.TestCategoryFactory")
     items = 1
     amount = Decimal("450.00")
+
+
+class PaymentDayTotalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PaymentDayTotal
+
+    day = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=1))
+    collection_type = "home"
+    kind = "payment"
+    amount = Decimal("950.00")
 
 
 class BillingDocumentFactory(factory.django.DjangoModelFactory):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
 from billing.gateway import bill_cancel
-from billing.models import InvoiceSequence, Payment
+from billing.models import InvoiceSequence, Payment, PaymentDayTotal
 from billing.selectors import billing_summary
 from billing.services import category_totals_rebuild, invoice_assign_number, payment_record
 from billing.tests.factories import BillingRecordFactory, item_add
@@ -24,6 +24,7 @@ from conftest import client_for
 from diagnopet.errors import Conflict, ValidationFailed
 
 D = Decimal
+DAY = datetime.timedelta(days=1)
 
 
 def record_on(day, *, status="finalized", subtotal="1000.00", discount="100.00", distance="50.00", kind="home"):
@@ -152,13 +153,58 @@ class TestSummary:
             {"period": datetime.date(2026, 3, 1), "category": "Haematology", "items": 2, "amount": D("1350.00")}
         ]
 
-    def test_each_part_is_one_query(self, django_assert_num_queries):
+    @pytest.mark.parametrize("period", ["day", "month"])
+    def test_the_queries_do_not_grow_with_bills_or_payments(self, period, django_assert_max_num_queries):
+        """Bills by collection type (the period totals are its sum); payments and refunds (the last stored day, the
+        stored days, the days since from the payments); by category; when the category split was computed."""
+        today = timezone.localdate()
+        summary = {"period": period, "date_from": today - datetime.timedelta(days=40), "date_to": today}
+
+        def bill_and_pay(days_ago: int):
+            record = record_on(today - datetime.timedelta(days=days_ago))
+            payment_record(record=record, amount=D("100.00"), method="cash", now=timezone.now() - (days_ago * DAY))
+
+        bill_and_pay(3)
+        category_totals_rebuild()
+        with django_assert_max_num_queries(6) as one:
+            billing_summary(**summary)
         for n in range(30):
-            record_on(datetime.date(2026, 3, 1) + datetime.timedelta(days=n % 10))
-        # Bills by collection type (the period totals are its sum), payments and refunds, by category, and when the
-        # category split was computed.
-        with django_assert_num_queries(4):
-            billing_summary(period="day", date_from=datetime.date(2026, 3, 1), date_to=datetime.date(2026, 3, 31))
+            bill_and_pay(n % 10)
+        category_totals_rebuild()
+        with django_assert_max_num_queries(len(one.captured_queries)):
+            billing_summary(**summary)
+
+    def test_stored_payment_totals_give_the_figures_the_payments_give(self):
+        """Past days from PaymentDayTotal after a rebuild, today from the payments: the same figures as reading
+        every payment; a payment of a past day recorded after the rebuild counts from the next one."""
+        today = timezone.localdate()
+        summary = {"period": "day", "date_from": today - datetime.timedelta(days=10), "date_to": today}
+        for days_ago, kind in [(9, "home"), (5, "lab"), (5, "home"), (1, "home"), (0, "lab")]:
+            record = record_on(today - datetime.timedelta(days=days_ago), kind=kind)
+            at = timezone.now() - days_ago * DAY
+            payment_record(record=record, amount=D("300.00"), method="cash", now=at)
+            if days_ago == 5:
+                payment_record(record=record, amount=D("50.00"), method="cash", kind="refund", now=at)
+        live = billing_summary(**summary)
+
+        category_totals_rebuild()
+
+        assert {row.day for row in PaymentDayTotal.objects.all()} == {
+            today - datetime.timedelta(days=d) for d in (9, 5, 1)
+        }
+        stored = billing_summary(**summary)
+        assert (stored.rows, stored.by_collection_type, stored.totals) == (
+            live.rows,
+            live.by_collection_type,
+            live.totals,
+        )
+        assert stored.totals["payments"] == D("1500.00")
+        assert stored.totals["refunds"] == D("100.00")
+        late = record_on(today - datetime.timedelta(days=2))
+        payment_record(record=late, amount=D("70.00"), method="cash", now=timezone.now() - 2 * DAY)
+        assert billing_summary(**summary).totals["payments"] == D("1500.00")  # until the next rebuild
+        category_totals_rebuild()
+        assert billing_summary(**summary).totals["payments"] == D("1570.00")
 
     def test_payments_refunds_and_net_per_period_keep_cancelled_bookings_money(self):
         def at(month: int, day: int) -> datetime.datetime:
