@@ -167,15 +167,15 @@ def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.
     if (date_to - date_from).days > MAX_RANGE_DAYS:
         raise ValidationFailed("Choose a range of at most three years.", code="range_too_long", field="to")
     trunc = PERIODS[period]
-    # Grouped by the stored date (at most 2 × 1,098 rows), then into periods here: cheaper for PostgreSQL than
-    # grouping every bill by an expression.
-    by_day = (
+    # Grouped per period by PostgreSQL: a month summary's bills come as at most 2 × 37 rows instead of 2 × 1,098
+    # days to add up here (EXPLAIN ANALYZE: the same time either way on 110k bills; a day is the stored column).
+    by_period = (
         _records(date_from, date_to)
-        .values("collection_type", period=F("billing_date"))
+        .values("collection_type", period=F("billing_date") if period == "day" else trunc("billing_date"))
         .annotate(**_figures())
         .order_by()
     )
-    by_type = _add_up([*by_day, *_cash(trunc, date_from, date_to)], period=period, keys=("collection_type",))
+    by_type = _add_up([*by_period, *_cash(trunc, date_from, date_to)], period=period, keys=("collection_type",))
     # The per-period rows are the per-type rows added up: one query less over the whole range.
     rows = _add_up(by_type, period=period, keys=())
     by_category = _by_category(trunc, date_from, date_to)
