@@ -5,7 +5,7 @@ automatic offers then come from the cache, and for a quote the active tests and 
 transaction that created them would read them from the database until it ends, see ``diagnopet.reference_cache``).
 The budgets count the request's SQL statements until its transaction commits; the transaction's own BEGIN and
 COMMIT lines (SAVEPOINT and RELEASE inside a test transaction) are left out, as production counts them. What runs
-after the commit is queued work (sending the "booking placed" notification), done by a Celery worker in production
+after the commit is queued work (the "booking placed" deliveries, made and sent), done by a Celery worker in production
 and only run in the request here because the tests have no broker.
 """
 
