@@ -238,8 +238,11 @@ def _cash(trunc, date_from: datetime.date, date_to: datetime.date) -> list[dict]
     """Succeeded payments and refunds received in [date_from, date_to], per collection type of their bill (void bills
     included: the money moved all the same): the days up to the last one stored in ``PaymentDayTotal`` from there,
     per period (``trunc``), the days after it per day from the payments (a day or so since the last rebuild, read on
-    the received-at index). Three small queries, whatever the number of payments."""
-    stored_until = PaymentDayTotal.objects.aggregate(last=Max("day"))["last"]
+    the received-at index). Three small queries, whatever the number of payments; one from today on (a rebuild
+    stores the days before its own, so none of them)."""
+    stored_until = None
+    if date_from < timezone.localdate():
+        stored_until = PaymentDayTotal.objects.aggregate(last=Max("day"))["last"]
     stored: list[dict] = []
     live_from = date_from
     if stored_until is not None and stored_until >= date_from:

@@ -174,6 +174,16 @@ class TestSummary:
         with django_assert_max_num_queries(len(one.captured_queries)):
             billing_summary(**summary)
 
+    def test_today_alone_reads_no_stored_totals(self, django_assert_num_queries):
+        """Today is never stored (a rebuild stores the days before its own): the bills, today's payments, the
+        categories and when they were computed (the staff dashboard's revenue)."""
+        record = record_on(timezone.localdate())
+        payment_record(record=record, amount=D("100.00"), method="cash")
+        category_totals_rebuild()
+        with django_assert_num_queries(4):
+            today = billing_summary(period="day", date_from=timezone.localdate(), date_to=timezone.localdate())
+        assert today.totals["payments"] == D("100.00")
+
     def test_stored_payment_totals_give_the_figures_the_payments_give(self):
         """Past days from PaymentDayTotal after a rebuild, today from the payments: the same figures as reading
         every payment; a payment of a past day recorded after the rebuild counts from the next one."""
