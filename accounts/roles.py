@@ -60,6 +60,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     ),
     "reviews": ("review", "collectorrating"),
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
+    "settlement": ("collectorfee", "cashhandover", "collectorpayout", "collectorstatement"),
 }
 
 
@@ -89,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "billing": {"add_payment", "view_payment", "view_billingrecord"},
         # Their own average rating only ("My rating"), never the reviews behind it.
         "reviews": _view("collectorrating"),
+        # Their own monthly statement (fees, cash held, payouts), never another collector's.
+        "settlement": _view("collectorstatement"),
     },
     # The lab: see bookings and items, move items through processing, upload and verify reports, check
     # prescriptions. Nothing of offers, coupons, distance pricing, staff or clinic info.

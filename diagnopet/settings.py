@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "billing",
     "bookings",
     "reviews",
+    "settlement",
     "content",
 ]
 
@@ -367,6 +368,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = [
     {"model": "billing.Payment", "exclude_fields": _AUDIT_SKIP},
     {"model": "billing.DistancePricingConfig", "exclude_fields": _AUDIT_SKIP},
     {"model": "clinic.ClinicInfo", "exclude_fields": _AUDIT_SKIP},
+    {"model": "settlement.CollectorFee", "exclude_fields": _AUDIT_SKIP},
+    {"model": "settlement.CashHandover", "exclude_fields": _AUDIT_SKIP},
+    {"model": "settlement.CollectorPayout", "exclude_fields": _AUDIT_SKIP},
     {"model": "catalog.LabTest", "exclude_fields": _AUDIT_SKIP},
 ]
 AUDITLOG_DISABLE_REMOTE_ADDR = False

@@ -65,8 +65,13 @@ from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.tests import factories as promotions_f
 from reviews.models import CollectorRating, Review
 from reviews.tests import factories as reviews_f
+from settlement import models as settlement_models
+from settlement.tests import factories as settlement_f
 
-OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "content")
+OUR_APPS = (
+    *("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "settlement"),
+    "content",
+)
 
 _unique = itertools.count(1)
 
@@ -123,6 +128,10 @@ MAKERS = {
     content_models.Announcement: content_f.AnnouncementFactory,
     content_models.Testimonial: content_f.TestimonialFactory,
     CollectorAssignment: bookings_f.CollectorAssignmentFactory,
+    settlement_models.CollectorFee: lambda: settlement_f.CollectorFeeFactory(created_by=accounts_f.StaffUserFactory()),
+    settlement_models.CashHandover: settlement_f.CashHandoverFactory,
+    settlement_models.CollectorPayout: settlement_f.CollectorPayoutFactory,
+    settlement_models.CollectorStatement: settlement_f.collector_user,
 }
 
 # Rows that only the business flows create (or that are read-only records): no add page.
@@ -145,6 +154,7 @@ ADD_DISABLED = {
     CollectorRating,
     CollectorAssignment,
     bookings_models.ResultValue,
+    settlement_models.CollectorStatement,
 }
 
 REGISTERED = sorted(
@@ -228,7 +238,8 @@ def test_add_page(admin_client, model):
 def test_change_page_renders(admin_client, model):
     (obj,) = _make(model)
 
-    if model is CollectorRating:  # no page per review: who rated stays hidden
+    if model in (CollectorRating, settlement_models.CollectorStatement):
+        # No page per review (who rated stays hidden); a collector's page is their statement.
         assert admin_client.get(_url(model, "change", obj.pk)).status_code == 403
         return
     response = admin_client.get(_url(model, "change", obj.pk))

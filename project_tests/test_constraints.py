@@ -62,8 +62,12 @@ from content.tests.factories import AnnouncementFactory, FaqTopicFactory, Testim
 from pets.tests.factories import PetFactory
 from promotions.tests.factories import CouponFactory, CouponRedemptionFactory, OfferFactory
 from reviews.tests.factories import ReviewFactory
+from settlement.tests.factories import CashHandoverFactory, CollectorFeeFactory, CollectorPayoutFactory
 
-OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "content")
+OUR_APPS = (
+    *("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "settlement"),
+    "content",
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -220,6 +224,11 @@ CHECK_CASES = [
     ("reviews_review_visit_rating_range", ReviewFactory, {"visit_rating": 6}),
     ("reviews_review_collector_rating_range", ReviewFactory, {"collector_rating": 0}),
     ("reviews_review_collector_rating_has_collector", ReviewFactory, {"collector": None}),
+    # settlement
+    ("settlement_fee_non_negative", CollectorFeeFactory, {"fee_per_visit": Decimal("-1")}),
+    ("settlement_fee_commission_range", CollectorFeeFactory, {"commission_percent": Decimal("100.01")}),
+    ("settlement_handover_amount_sign", CashHandoverFactory, {"amount": Decimal("-1")}),
+    ("settlement_payout_amount_sign", CollectorPayoutFactory, {"amount": Decimal("0")}),
     # content
     ("content_announcement_ends_after_start", AnnouncementFactory, {"ends_at": F("starts_at")}),
 ]
@@ -237,6 +246,11 @@ def _receipt(payment):
 
 # --- Unique constraints in Meta: (constraint, make the first row, make the duplicate of it) ------------------------
 UNIQUE_CONSTRAINT_CASES = [
+    (
+        "settlement_fee_one_per_day",
+        CollectorFeeFactory,
+        lambda first: CollectorFeeFactory(collector=first.collector, effective_from=first.effective_from),
+    ),
     (
         "billing_payment_provider_payment_unique",
         lambda: PaymentFactory(provider="razorpay", provider_payment_id="pay_1"),

@@ -13,8 +13,12 @@ from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory, TestReportFactory
 from pets.tests.factories import PetFactory
 from promotions.tests.factories import CouponFactory, CouponRedemptionFactory
+from settlement.tests.factories import CashHandoverFactory, CollectorFeeFactory, CollectorPayoutFactory
 
-OUR_APPS = ("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "content")
+OUR_APPS = (
+    *("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "settlement"),
+    "content",
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +37,10 @@ def history():
     redemption = CouponRedemptionFactory(booking=booking, coupon=coupon)
     record = BillingRecordFactory(booking=booking)
     payment = PaymentFactory(billing_record=record, received_by=collector)
+    # The collector's settlement: fee, a hand-over of that cash, a payout.
+    CollectorFeeFactory(collector=collector)
+    CashHandoverFactory(collector=collector)
+    CollectorPayoutFactory(collector=collector)
     return SimpleNamespace(
         booking=booking, item=item, report=report, redemption=redemption, record=record, payment=payment
     )

@@ -11,6 +11,7 @@ from content.tests import factories as content_f
 from pets.tests import factories as pets_f
 from promotions.tests import factories as promotions_f
 from reviews.tests import factories as reviews_f
+from settlement.tests import factories as settlement_f
 
 FACTORIES = [
     accounts_f.UserFactory,
@@ -45,6 +46,9 @@ FACTORIES = [
     content_f.FaqFactory,
     content_f.AnnouncementFactory,
     content_f.TestimonialFactory,
+    settlement_f.CollectorFeeFactory,
+    settlement_f.CashHandoverFactory,
+    settlement_f.CollectorPayoutFactory,
 ]
 
 

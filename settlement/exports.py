@@ -1,0 +1,119 @@
+"""A collector's monthly statement as CSV and as PDF (reportlab, like billing's invoices).
+
+Both are drawn from one ``Statement`` (settlement.selectors), so the file, the page and the sums are the same rows.
+"""
+
+import csv
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from diagnopet.spreadsheet import spreadsheet_safe
+from settlement.selectors import Statement
+
+_STYLES = getSampleStyleSheet()
+_TABLE = TableStyle(
+    [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+    ]
+)
+
+
+def collector_name(collector) -> str:
+    return collector.full_name or collector.phone
+
+
+def summary_rows(statement: Statement) -> list[tuple[str, object]]:
+    return [
+        ("Opening cash held", statement.opening_cash_held),
+        ("Opening fees owed", statement.opening_fees_owed),
+        ("Visits", statement.visit_count),
+        ("Fees earned", statement.fees),
+        ("Cash collected", statement.cash_collected),
+        ("Cash handed over", statement.handed_over),
+        ("Closing cash held", statement.closing_cash_held),
+        ("Payouts", statement.paid_out),
+        ("Closing fees owed", statement.closing_fees_owed),
+        ("Balance (clinic owes collector)", statement.balance),
+    ]
+
+
+def statement_csv(statement: Statement) -> str:
+    """Sections one after the other: the summary, then every entry with its kind (visit, cash, hand-over, payout)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["collector", spreadsheet_safe(collector_name(statement.collector))])
+    writer.writerow(["month", f"{statement.month:%Y-%m}"])
+    for label, value in summary_rows(statement):
+        writer.writerow([label, value])
+    writer.writerow([])
+    writer.writerow(["kind", "date", "reference", "amount", "fee"])
+    for visit in statement.visits:
+        writer.writerow(["visit", visit["day"].isoformat(), visit["code"], visit["total"], visit["fee"]])
+    for payment in statement.payments:
+        writer.writerow(["cash", payment["day"].isoformat(), payment["code"], payment["amount"], ""])
+    for handover in statement.handovers:
+        writer.writerow(["handover", handover["day"].isoformat(), f"H{handover['id']}", handover["amount"], ""])
+    for payout in statement.payouts:
+        reference = spreadsheet_safe(f"{payout['method']} {payout['reference']}".strip())
+        writer.writerow(["payout", payout["day"].isoformat(), reference, payout["amount"], ""])
+    return out.getvalue()
+
+
+def _text(value: str) -> str:
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _table(header: list[str], rows: list[list]) -> Table:
+    table = Table([header, *[[_text(cell) for cell in row] for row in rows]], hAlign="LEFT", repeatRows=1)
+    table.setStyle(_TABLE)
+    return table
+
+
+def statement_pdf(statement: Statement, *, clinic_name: str = "DiagnoPet") -> bytes:
+    buffer = io.BytesIO()
+    title = f"Collector statement {statement.month:%Y-%m}"
+    document = SimpleDocTemplate(buffer, pagesize=A4, title=title, leftMargin=15 * mm, rightMargin=15 * mm)
+    parts = [
+        Paragraph(_text(clinic_name), _STYLES["Title"]),
+        Paragraph(_text(f"{title}: {collector_name(statement.collector)}"), _STYLES["Heading2"]),
+        _table(["", "amount"], [[label, value] for label, value in summary_rows(statement)]),
+        Spacer(1, 5 * mm),
+        Paragraph("Per day", _STYLES["Heading3"]),
+        _table(
+            ["day", "visits", "fees", "cash collected", "handed over", "payouts", "cash held"],
+            [
+                [
+                    row.day.isoformat(),
+                    row.visits,
+                    row.fees,
+                    row.cash_collected,
+                    row.handed_over,
+                    row.payouts,
+                    row.cash_held,
+                ]
+                for row in statement.days
+            ],
+        ),
+        Spacer(1, 5 * mm),
+        Paragraph("Entries", _STYLES["Heading3"]),
+        _table(
+            ["kind", "date", "reference", "amount", "fee"],
+            [["visit", v["day"].isoformat(), v["code"], v["total"], v["fee"]] for v in statement.visits]
+            + [["cash", p["day"].isoformat(), p["code"], p["amount"], ""] for p in statement.payments]
+            + [["handover", h["day"].isoformat(), f"H{h['id']}", h["amount"], ""] for h in statement.handovers]
+            + [
+                ["payout", p["day"].isoformat(), f"{p['method']} {p['reference']}".strip(), p["amount"], ""]
+                for p in statement.payouts
+            ],
+        ),
+    ]
+    document.build(parts)
+    return buffer.getvalue()
