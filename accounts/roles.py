@@ -61,6 +61,7 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "reviews": ("review", "collectorrating"),
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
     "settlement": ("collectorfee", "cashhandover", "collectorpayout", "collectorstatement"),
+    "privacy": ("accountclosure",),
 }
 
 

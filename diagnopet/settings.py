@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reviews",
     "settlement",
     "content",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -406,6 +407,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-old-otps": {"task": "accounts.tasks.otp_purge_task", "schedule": _EVERY_15_MINUTES},
     "flush-expired-tokens": {"task": "bookings.tasks.tokens_flush_expired_task", "schedule": _EVERY_15_MINUTES},
+    # Closed accounts past the retention period; idempotent, so running often only finds nothing to do.
+    "anonymise-closed-accounts": {
+        "task": "privacy.tasks.closed_accounts_anonymise_task",
+        "schedule": _EVERY_15_MINUTES,
+    },
 }
 SCHEDULED_DAILY_AT = {
     "visit-reminders": "18:00",
@@ -484,4 +490,7 @@ MEDIA_MIN_FREE_MB = env.int("MEDIA_MIN_FREE_MB", default=500)
 # Every anonymisation is also appended here (one JSON line: user id, account creation time, when), outside the
 # database: a restore rolls the database back, and scripts/restore re-applies the anonymisations logged since the
 # backup from this file. Keep it on a disk that outlives the database, and out of MEDIA_ROOT.
+# A closed account keeps what its invoices print (name, phone, pet names) this many years, then is anonymised
+# (privacy.services.closed_accounts_anonymise, daily).
+CLOSED_ACCOUNT_RETENTION_YEARS = env.int("CLOSED_ACCOUNT_RETENTION_YEARS", default=8)
 ANONYMISATION_LOG = Path(env.str("ANONYMISATION_LOG", default=str(BASE_DIR / "var" / "anonymisations.jsonl")))

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("bookings.api.urls")),
     path("", include("reviews.api.urls")),
     path("", include("content.api.urls")),
+    path("", include("privacy.api.urls")),
 ]
 
 handler404 = "diagnopet.views.not_found"

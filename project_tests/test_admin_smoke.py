@@ -61,6 +61,8 @@ from content import models as content_models
 from content.tests import factories as content_f
 from pets.models import Pet
 from pets.tests import factories as pets_f
+from privacy.models import AccountClosure
+from privacy.tests.factories import AccountClosureFactory
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.tests import factories as promotions_f
 from reviews.models import CollectorRating, Review
@@ -70,7 +72,7 @@ from settlement.tests import factories as settlement_f
 
 OUR_APPS = (
     *("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "settlement"),
-    "content",
+    *("content", "privacy"),
 )
 
 _unique = itertools.count(1)
@@ -132,6 +134,7 @@ MAKERS = {
     settlement_models.CashHandover: settlement_f.CashHandoverFactory,
     settlement_models.CollectorPayout: settlement_f.CollectorPayoutFactory,
     settlement_models.CollectorStatement: settlement_f.collector_user,
+    AccountClosure: AccountClosureFactory,
 }
 
 # Rows that only the business flows create (or that are read-only records): no add page.
@@ -155,6 +158,7 @@ ADD_DISABLED = {
     CollectorAssignment,
     bookings_models.ResultValue,
     settlement_models.CollectorStatement,
+    AccountClosure,
 }
 
 REGISTERED = sorted(

@@ -60,13 +60,14 @@ from clinic.tests.factories import ClinicHolidayFactory, ClinicInfoFactory, Open
 from content.models import FaqTopic
 from content.tests.factories import AnnouncementFactory, FaqTopicFactory, TestimonialFactory
 from pets.tests.factories import PetFactory
+from privacy.tests.factories import AccountClosureFactory
 from promotions.tests.factories import CouponFactory, CouponRedemptionFactory, OfferFactory
 from reviews.tests.factories import ReviewFactory
 from settlement.tests.factories import CashHandoverFactory, CollectorFeeFactory, CollectorPayoutFactory
 
 OUR_APPS = (
     *("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "settlement"),
-    "content",
+    *("content", "privacy"),
 )
 
 pytestmark = pytest.mark.django_db
@@ -229,6 +230,12 @@ CHECK_CASES = [
     ("settlement_fee_commission_range", CollectorFeeFactory, {"commission_percent": Decimal("100.01")}),
     ("settlement_handover_amount_sign", CashHandoverFactory, {"amount": Decimal("-1")}),
     ("settlement_payout_amount_sign", CollectorPayoutFactory, {"amount": Decimal("0")}),
+    # privacy
+    (
+        "privacy_closure_anonymise_after_closing",
+        AccountClosureFactory,
+        {"anonymise_after": F("closed_at") - datetime.timedelta(days=1)},
+    ),
     # content
     ("content_announcement_ends_after_start", AnnouncementFactory, {"ends_at": F("starts_at")}),
 ]
@@ -429,6 +436,7 @@ UNIQUE_FIELD_CASES = [
     ("reviews.Review.booking", ReviewFactory, lambda first: ReviewFactory(booking=first.booking)),
     ("content.FaqTopic.name", FaqTopicFactory, lambda first: FaqTopic.objects.create(name=first.name)),
     ("content.Testimonial.review", TestimonialFactory, lambda first: TestimonialFactory(review=first.review)),
+    ("privacy.AccountClosure.user", AccountClosureFactory, lambda first: AccountClosureFactory(user=first.user)),
 ]
 
 

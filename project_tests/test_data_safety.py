@@ -17,7 +17,7 @@ from settlement.tests.factories import CashHandoverFactory, CollectorFeeFactory,
 
 OUR_APPS = (
     *("accounts", "pets", "catalog", "clinic", "promotions", "billing", "bookings", "reviews", "settlement"),
-    "content",
+    *("content", "privacy"),
 )
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ from catalog.tests import factories as catalog_f
 from clinic.tests import factories as clinic_f
 from content.tests import factories as content_f
 from pets.tests import factories as pets_f
+from privacy.tests.factories import AccountClosureFactory
 from promotions.tests import factories as promotions_f
 from reviews.tests import factories as reviews_f
 from settlement.tests import factories as settlement_f
@@ -49,6 +50,7 @@ FACTORIES = [
     settlement_f.CollectorFeeFactory,
     settlement_f.CashHandoverFactory,
     settlement_f.CollectorPayoutFactory,
+    AccountClosureFactory,
 ]
 
 

@@ -309,6 +309,20 @@ def _ma_password(world, client, api_client):
     assert _user_flags(customer) == before
 
 
+def _ma_close(world, client, api_client):
+    customer = world["customer"]
+    customer.set_password("old-Passphrase-42")
+    customer.save()
+    # A booking under way blocks closing; with none, only the caller's own account closes.
+    Booking.objects.filter(user=customer).update(status=Booking.Status.COMPLETED)
+    others = {u.pk: _user_flags(u) for u in User.objects.exclude(pk=customer.pk)}
+    response = client.post("/api/v1/me/close", _with(world, {"password": "old-Passphrase-42"}), format="json")
+    assert response.status_code == 200, response.json()
+    customer.refresh_from_db()
+    assert (customer.is_active, customer.is_staff, customer.is_superuser) == (False, False, False)
+    assert {u.pk: _user_flags(u) for u in User.objects.exclude(pk=customer.pk)} == others
+
+
 def _ma_address_create(world, client, api_client):
     response = client.post("/api/v1/addresses/", _with(world, _address_body()), format="json")
     assert response.status_code == 201, response.json()
@@ -620,6 +634,7 @@ MASS_ASSIGNMENT = {
     "POST /api/v1/auth/otp/verify": _ma_otp_verify,
     "PATCH /api/v1/me": _ma_me,
     "POST /api/v1/me/password": _ma_password,
+    "POST /api/v1/me/close": _ma_close,
     "POST /api/v1/addresses/": _ma_address_create,
     "PUT /api/v1/addresses/{id}/": _ma_address_update("put"),
     "PATCH /api/v1/addresses/{id}/": _ma_address_update("patch"),

@@ -134,3 +134,14 @@ def review_update(
         review.save(update_fields=[*changes, "updated_at"])
     _low_rating_notify(review)
     return review
+
+
+@transaction.atomic
+def review_comments_remove(*, user) -> int:
+    """Take a closing or anonymised customer's words out of their reviews: the comments and the consent to show them
+    as testimonials. The ratings stay (they make the collectors' averages and name nobody). Returns how many."""
+    return (
+        Review.objects.filter(booking__user=user)
+        .exclude(comment="", testimonial_consent=False)
+        .update(comment="", testimonial_consent=False, updated_at=timezone.now())
+    )

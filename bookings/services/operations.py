@@ -117,33 +117,20 @@ def reminders_send(*, today=None) -> dict[str, int]:
 
 
 @transaction.atomic
-def user_anonymize(*, user, log: bool = True) -> bool:
-    """Scrub a customer's personal data while keeping every financial and lab record.
+def user_personal_data_remove(*, user) -> None:
+    """Remove what a customer's invoices do not need (account closure, and the first half of anonymisation).
 
-    Name, phone, email, password, addresses, pet details, booking address snapshots, notifications, one-time codes
-    and prescription files go; bookings, items, bills, payments, coupon uses and reports stay (linked to the
-    anonymous account). Returns False when the user was already anonymised.
-
-    The anonymisation is appended to the anonymisation log (``accounts/anonymisations.py``) last, before the
-    commit: a restore of an older backup re-applies it from there; if the log cannot be written nothing changes.
-    ``anonymisations_reapply`` passes ``log=False`` (its entries are in the log already).
+    Invoices and receipts print the customer's name and phone and the pet's name, so those stay (until
+    ``user_anonymize``). Everything else personal goes: email and notification choices, the password, one-time
+    codes, notifications, addresses (and the bookings' copies, pins and notes), prescription files, and the pets'
+    breed, microchip, birth date and medical history. Bookings, items, bills, payments and reports stay.
+    The caller holds the customer's row lock (``lock_customer_row``).
     """
-    user = lock_customer_row(user_id=user.pk)
-    if user.anonymized_at:
-        return False
-    if user.is_staff or user.is_superuser:
-        raise Conflict("Staff accounts are deactivated, not anonymised.", code="staff_account")
-    old_phone = user.phone
-    user.full_name = "Anonymised customer"
-    user.phone = f"anon-{user.pk}"
     user.email = None
     user.notification_channels = []
     user.set_unusable_password()
-    user.is_active = False
-    user.is_verified = False
-    user.anonymized_at = user.deactivated_at = timezone.now()
-    user.save()
-    PhoneOTP.objects.filter(phone=old_phone).delete()
+    user.save(update_fields=["email", "notification_channels", "password", "updated_at"])
+    PhoneOTP.objects.filter(phone=user.phone).delete()
     user.notifications.all().delete()
     uploads = PrescriptionUpload.objects.filter(user=user)
     files = [(upload.file.storage, upload.file.name) for upload in uploads if upload.file]
@@ -162,7 +149,35 @@ def user_anonymize(*, user, log: bool = True) -> bool:
     # Home bookings must keep some address text (a database rule); it no longer says where.
     Booking.objects.filter(user=user).exclude(address_text="").update(address_text="[removed]")
     user.addresses.all().delete()
-    user.pets.update(name="Pet", breed="", microchip_id="", medical_history="", date_of_birth=None, is_active=False)
+    user.pets.update(breed="", microchip_id="", medical_history="", date_of_birth=None, is_active=False)
+
+
+@transaction.atomic
+def user_anonymize(*, user, log: bool = True) -> bool:
+    """Scrub a customer's personal data while keeping every financial and lab record.
+
+    Everything ``user_personal_data_remove`` removes, and then the name, phone and pet names too; bookings, items,
+    bills, payments, coupon uses and reports stay (linked to the anonymous account). Returns False when the user
+    was already anonymised.
+
+    The anonymisation is appended to the anonymisation log (``accounts/anonymisations.py``) last, before the
+    commit: a restore of an older backup re-applies it from there; if the log cannot be written nothing changes.
+    ``anonymisations_reapply`` passes ``log=False`` (its entries are in the log already).
+    """
+    user = lock_customer_row(user_id=user.pk)
+    if user.anonymized_at:
+        return False
+    if user.is_staff or user.is_superuser:
+        raise Conflict("Staff accounts are deactivated, not anonymised.", code="staff_account")
+    user_personal_data_remove(user=user)
+    user.full_name = "Anonymised customer"
+    user.phone = f"anon-{user.pk}"
+    user.is_active = False
+    user.is_verified = False
+    user.anonymized_at = timezone.now()
+    user.deactivated_at = user.deactivated_at or user.anonymized_at
+    user.save()
+    user.pets.update(name="Pet")
     if log:
         anonymisation_log_append(user=user, at=user.anonymized_at)
     return True

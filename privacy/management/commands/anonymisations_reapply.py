@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
 from accounts.anonymisations import anonymisation_log_read
-from bookings.services.operations import user_anonymize
 from diagnopet.errors import DomainError
+from privacy.services import account_anonymize
 
 # Log times come from the app servers' clocks, the backup time from PostgreSQL's: entries up to this much older
 # than --since are re-applied too (a second anonymisation changes nothing).
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                 absent += 1
                 continue
             try:
-                changed = user_anonymize(user=user, log=False)
+                changed = account_anonymize(user=user, log=False)
             except DomainError as exc:  # e.g. the account is staff in this database: say so, go on with the rest
                 refused += 1
                 self.stderr.write(f"user {user.pk} not anonymised: {exc.message}")

@@ -3,13 +3,14 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.phone import normalize_phone
-from bookings.services.operations import user_anonymize
 from diagnopet.errors import DomainError
+from privacy.services import account_anonymize
 
 
 class Command(BaseCommand):
     help = (
-        "Scrub a customer's personal data (name, phone, email, addresses, pet details, prescriptions, messages) "
+        "Scrub a customer's personal data (name, phone, email, addresses, pet details, prescriptions, messages, review "
+        "comments) "
         "while keeping bookings, bills, payments and reports. Irreversible; a second run changes nothing."
     )
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Would anonymise user {user.pk} ({user}). Add --yes to do it.")
             return
         try:
-            changed = user_anonymize(user=user)
+            changed = account_anonymize(user=user)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         if changed:
