@@ -15,6 +15,7 @@ from accounts.locks import lock_notification_delivery
 from accounts.models import Notification, NotificationDelivery
 from accounts.sms import get_sms_backend
 from accounts.whatsapp import get_whatsapp_backend
+from diagnopet.system_settings import system_settings
 
 Channel, Status = NotificationDelivery.Channel, NotificationDelivery.Status
 
@@ -64,6 +65,8 @@ def _skip_reason(delivery: NotificationDelivery) -> str:
         return "The account is closed."
     if delivery.channel == Channel.EMAIL and not user.email:
         return "No email address."
+    if not system_settings().channel_enabled(delivery.channel):
+        return f"The clinic has switched {delivery.get_channel_display()} off (system settings)."
     return ""
 
 

@@ -62,6 +62,8 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
     "settlement": ("collectorfee", "cashhandover", "collectorpayout", "collectorstatement"),
     "privacy": ("accountclosure",),
+    # The run-time system settings (one row): the clinic admin's.
+    "diagnopet": ("systemsettings",),
 }
 
 

@@ -84,7 +84,6 @@ CLINIC = {
     "home_slot_capacity": 4,
     "lab_slot_capacity": 6,
     "home_daily_capacity": 30,
-    "cancellation_cutoff_hours": 2,
     "road_factor": Decimal("1.30"),
 }
 

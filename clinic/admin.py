@@ -95,7 +95,6 @@ class ClinicInfoAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
                     "lab_slot_capacity",
                     "home_daily_capacity",
                     "lab_daily_capacity",
-                    "cancellation_cutoff_hours",
                 )
             },
         ),

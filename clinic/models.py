@@ -36,7 +36,6 @@ class ClinicInfo(TimeStampedModel):
     lab_daily_capacity = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Lab visits per day over all windows; empty means only the windows limit."
     )
-    cancellation_cutoff_hours = models.PositiveSmallIntegerField(default=2)
     road_factor = models.DecimalField(
         max_digits=4, decimal_places=2, default=1.30, help_text="Straight-line distance × this = road distance."
     )

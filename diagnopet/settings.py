@@ -369,6 +369,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = [
     {"model": "billing.Payment", "exclude_fields": _AUDIT_SKIP},
     {"model": "billing.DistancePricingConfig", "exclude_fields": _AUDIT_SKIP},
     {"model": "clinic.ClinicInfo", "exclude_fields": _AUDIT_SKIP},
+    {"model": "diagnopet.SystemSettings", "exclude_fields": _AUDIT_SKIP},
     {"model": "settlement.CollectorFee", "exclude_fields": _AUDIT_SKIP},
     {"model": "settlement.CashHandover", "exclude_fields": _AUDIT_SKIP},
     {"model": "settlement.CollectorPayout", "exclude_fields": _AUDIT_SKIP},

@@ -13,6 +13,7 @@ from accounts.notifications import notification_create, notifications_enqueue_pe
 from accounts.sms import MemorySmsBackend
 from accounts.tasks import notification_deliver
 from accounts.tests.factories import UserFactory
+from diagnopet.tests.system_settings_factories import SystemSettingsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +114,16 @@ def test_email_without_an_address_is_skipped(django_capture_on_commit_callbacks)
         notification = notify(user)
     assert deliveries(notification) == {"email": ("skipped", 0)}
     assert mail.outbox == []
+
+
+def test_a_channel_the_clinic_switched_off_is_skipped(outbox, whatsapp_outbox, django_capture_on_commit_callbacks):
+    SystemSettingsFactory(whatsapp_enabled=False)  # system settings, changed at run time
+    user = UserFactory(email="asha@example.com", notification_channels=["sms", "whatsapp", "email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify(user)
+    assert deliveries(notification) == {"sms": ("sent", 1), "whatsapp": ("skipped", 0), "email": ("sent", 1)}
+    assert "switched WhatsApp off" in notification.deliveries.get(channel="whatsapp").last_error
+    assert whatsapp_outbox == []
 
 
 def test_not_created_when_the_transaction_rolls_back(outbox, django_capture_on_commit_callbacks):

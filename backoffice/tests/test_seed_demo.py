@@ -258,12 +258,12 @@ def test_report_pdf_is_a_valid_pdf_made_by_reportlab():
 
 def test_clinic_info_upsert_creates_then_updates_the_single_row():
     created = clinic_info_upsert(**demo.CLINIC)
-    updated = clinic_info_upsert(name="DiagnoPet Labs", cancellation_cutoff_hours=4)
+    updated = clinic_info_upsert(name="DiagnoPet Labs", home_slot_capacity=5)
 
     assert updated.pk == created.pk
     assert ClinicInfo.objects.count() == 1
     row = ClinicInfo.objects.get()
-    assert (row.name, row.cancellation_cutoff_hours, row.road_factor) == ("DiagnoPet Labs", 4, Decimal("1.30"))
+    assert (row.name, row.home_slot_capacity, row.road_factor) == ("DiagnoPet Labs", 5, Decimal("1.30"))
 
 
 def test_clinic_info_upsert_writes_nothing_when_nothing_changes():

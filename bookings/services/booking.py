@@ -20,10 +20,9 @@ from bookings.models import Booking, BookingItem, CollectionType
 from bookings.services.notifications import notify_booking_placed
 from bookings.services.pricing import Quote, booking_quote, quote_items, slot_starts_at
 from bookings.states import check_transition
-from clinic.models import ClinicInfo
-from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, DomainError, NotFound, ValidationFailed
 from diagnopet.money import ZERO
+from diagnopet.system_settings import system_settings
 from promotions.services import REASON_MESSAGES, coupon_redeem, coupon_release
 
 __all__ = ["IdempotencyKeyReused", "booking_cancel", "booking_create", "booking_expire", "booking_quote"]
@@ -237,13 +236,7 @@ def cancellation_deadline(booking: Booking) -> datetime.datetime | None:
     """Until when the customer may cancel: the slot's start minus the clinic's cutoff hours."""
     if booking.slot is None:
         return None
-    clinic = clinic_info_cached()
-    # Without a clinic row yet, the model's own default cutoff.
-    cutoff_hours = (
-        clinic.cancellation_cutoff_hours
-        if clinic
-        else ClinicInfo._meta.get_field("cancellation_cutoff_hours").get_default()
-    )
+    cutoff_hours = system_settings().cancellation_cutoff_hours
     return slot_starts_at(booking.slot) - datetime.timedelta(hours=cutoff_hours)
 
 

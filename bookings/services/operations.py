@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
@@ -18,6 +17,7 @@ from bookings.querysets import item_overdue_q
 from bookings.services.booking import booking_expire
 from bookings.states import BOOKING_SCHEDULED
 from diagnopet.errors import Conflict
+from diagnopet.system_settings import system_settings
 
 
 def _slot_started(now) -> Q:
@@ -26,16 +26,16 @@ def _slot_started(now) -> Q:
 
 def pending_bookings_past_hold(*, now=None):
     """Pending bookings holding a slot place that were never confirmed and have no payment recorded: their slot has
-    already started, or they were made more than ``BOOKING_PENDING_HOLD_MINUTES`` ago (0: only the first), or, when
-    home visits need prepayment (``HOME_VISIT_PREPAYMENT_REQUIRED``), a home visit made more than
-    ``PREPAYMENT_HOLD_MINUTES`` ago."""
+    already started, or they were made more than the pending hold ago (system settings; 0: only the first), or, when
+    home visits need prepayment, a home visit made more than the prepayment hold ago."""
     now = timezone.localtime(now or timezone.now())
+    rules = system_settings()
     due = _slot_started(now)
-    if settings.BOOKING_PENDING_HOLD_MINUTES > 0:
-        due |= Q(created_at__lte=now - datetime.timedelta(minutes=settings.BOOKING_PENDING_HOLD_MINUTES))
-    if settings.HOME_VISIT_PREPAYMENT_REQUIRED:
+    if rules.booking_pending_hold_minutes > 0:
+        due |= Q(created_at__lte=now - datetime.timedelta(minutes=rules.booking_pending_hold_minutes))
+    if rules.home_visit_prepayment_required:
         # Home visits are paid before the visit: an unpaid one holds its place only for the prepayment window.
-        unpaid_since = now - datetime.timedelta(minutes=settings.PREPAYMENT_HOLD_MINUTES)
+        unpaid_since = now - datetime.timedelta(minutes=rules.prepayment_hold_minutes)
         due |= Q(collection_type=CollectionType.HOME, created_at__lte=unpaid_since)
     paid = Payment.objects.filter(billing_record__booking=OuterRef("pk"))
     return (
@@ -52,7 +52,7 @@ def bookings_expire_pending(*, now=None, progress=None) -> int:
     its own transaction (``booking_expire``: the slot place, coupon use and bill go back as on a cancellation);
     returns how many."""
     expired = 0
-    hours = settings.BOOKING_PENDING_HOLD_MINUTES / 60
+    hours = system_settings().booking_pending_hold_minutes / 60
     held = f"Not confirmed within {hours:g} hours of booking; the place was released."
     for booking in (
         progress(list(pending_bookings_past_hold(now=now))) if progress else pending_bookings_past_hold(now=now)

@@ -9,7 +9,6 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -30,6 +29,7 @@ from catalog.selectors import (
 from clinic.selectors import clinic_holidays_cached, clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.money import ZERO, split_amount, to_money
+from diagnopet.system_settings import system_settings
 from pets.models import Pet
 from promotions.services import Cart, CouponVerdict, Discount, discount_choose
 
@@ -237,17 +237,18 @@ def _slot_with_open_bookings(slot_id, *, pet: Pet) -> CollectionSlot | None:
 
 
 def _check_open_limits(slot: CollectionSlot, pet: Pet) -> None:
-    """A customer, and a pet, may hold only so many open bookings on one day (settings; 0 = no limit), so that one
-    account cannot take a day's places."""
+    """A customer, and a pet, may hold only so many open bookings on one day (system settings; 0 = no limit), so
+    that one account cannot take a day's places."""
     day = f"{slot.date:%d %b %Y}"
-    per_customer = settings.BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY
+    limits = system_settings()
+    per_customer = limits.booking_max_open_per_customer_per_day
     if per_customer and slot.customer_open >= per_customer:
         raise Conflict(
             f"You already have {slot.customer_open} open bookings on {day}, the most allowed for one day. "
             "Choose another day, or cancel a booking first.",
             code="booking_limit",
         )
-    per_pet = settings.BOOKING_MAX_OPEN_PER_PET_PER_DAY
+    per_pet = limits.booking_max_open_per_pet_per_day
     if per_pet and slot.pet_open >= per_pet:
         raise Conflict(
             f"{pet.name} already has {slot.pet_open} open bookings on {day}, the most allowed for one pet. "
@@ -334,7 +335,7 @@ def booking_quote(
 
     ``for_booking`` (``booking_create``, inside its transaction): the customer's row is locked with the pet read and
     the customer's and the pet's open bookings on the slot's day are counted with the slot read; a limit reached
-    raises ``Conflict`` ``booking_limit`` (settings ``BOOKING_MAX_OPEN_PER_CUSTOMER_PER_DAY`` and ``…_PER_PET_…``).
+    raises ``Conflict`` ``booking_limit`` (system settings: open bookings per customer and per pet per day).
     """
     now = now or timezone.now()
     if collection_type not in CollectionType.values:

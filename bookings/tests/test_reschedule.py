@@ -23,8 +23,8 @@ from bookings.services import (
 )
 from bookings.tests.conftest import booking_payload
 from bookings.tests.factories import CollectionSlotFactory
-from clinic.models import ClinicInfo
 from conftest import client_for
+from diagnopet.tests.system_settings_factories import SystemSettingsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_every_move_is_kept_in_the_bookings_history(customer, customer_client, b
 def test_past_the_cutoff_the_customer_is_refused(customer_client, booked):
     # The slot starts in 2 days at 09:00; a cutoff of 3 days has passed.
     booked_slot = booked.slot
-    ClinicInfo.objects.update(cancellation_cutoff_hours=72)
+    SystemSettingsFactory(cancellation_cutoff_hours=72)
     new_slot = later_slot(days=5)
 
     response = customer_client.post(reschedule_url(booked.pk), {"slot": new_slot.pk}, format="json")
@@ -187,7 +187,7 @@ def staff_client(client, role: str):
 
 
 def test_staff_reschedule_from_the_admin_past_the_cutoff(client, booked):
-    ClinicInfo.objects.update(cancellation_cutoff_hours=72)  # the customer could no longer move it
+    SystemSettingsFactory(cancellation_cutoff_hours=72)  # the customer could no longer move it
     new_slot = later_slot(days=6)
     staff_client(client, StaffRole.ADMIN)
     url = reverse("admin:bookings_booking_act", args=[booked.pk, "reschedule"])

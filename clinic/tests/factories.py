@@ -27,7 +27,6 @@ class ClinicInfoFactory(factory.django.DjangoModelFactory):
     slot_minutes = 60
     home_slot_capacity = 4
     lab_slot_capacity = None
-    cancellation_cutoff_hours = 2
     road_factor = Decimal("1.30")
 
 

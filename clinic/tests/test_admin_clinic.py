@@ -46,7 +46,6 @@ def clinic_form(clinic: ClinicInfo, **changes) -> dict:
         "slot_minutes": clinic.slot_minutes,
         "home_slot_capacity": clinic.home_slot_capacity,
         "lab_slot_capacity": clinic.lab_slot_capacity or "",
-        "cancellation_cutoff_hours": clinic.cancellation_cutoff_hours,
         "slot_buffer_minutes": clinic.slot_buffer_minutes,
         "home_daily_capacity": clinic.home_daily_capacity or "",
         "lab_daily_capacity": clinic.lab_daily_capacity or "",
@@ -88,15 +87,16 @@ def test_edit_in_place_records_who_and_what(admin_client, admin_user):
     clinic = ClinicInfoFactory()
     url = reverse("admin:clinic_clinicinfo_change", args=[clinic.pk])
 
-    response = admin_client.post(url, clinic_form(clinic, cancellation_cutoff_hours=4))
+    old_name = clinic.name
+    response = admin_client.post(url, clinic_form(clinic, name="DiagnoPet Labs"))
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     clinic.refresh_from_db()
-    assert clinic.cancellation_cutoff_hours == 4
+    assert clinic.name == "DiagnoPet Labs"
     assert clinic.updated_by == admin_user
     entry = LogEntry.objects.get_for_object(clinic).filter(action=LogEntry.Action.UPDATE).get()
     assert entry.actor == admin_user
-    assert entry.changes_dict["cancellation_cutoff_hours"] == ["2", "4"]
+    assert entry.changes_dict["name"] == [old_name, "DiagnoPet Labs"]
     history = admin_client.get(reverse("admin:clinic_clinicinfo_auditlog", args=[clinic.pk]))
     assert entry in list(history.context["log_entries"])
 
