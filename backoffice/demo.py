@@ -50,9 +50,13 @@ from catalog.models import LabTest
 from catalog.services import catalog_import_csv
 from clinic.models import ClinicHoliday
 from clinic.services import clinic_info_upsert, opening_hours_set
+from diagnopet.money import to_money
 from pets.models import Pet
 from pets.services import pet_create
 from promotions.models import Coupon, Offer
+from settlement.models import CashHandover, CollectorFee
+from settlement.selectors import collector_cash_held
+from settlement.services import cash_handover_record, collector_fee_add
 
 Log = Callable[[str], None]
 
@@ -671,6 +675,25 @@ def seed_bookings(*, staff: DemoStaff, log: Log = _nothing) -> list[Booking]:
     return bookings
 
 
+def seed_settlement(*, staff: DemoStaff, log: Log = _nothing) -> None:
+    """Each collector is paid ₹80 a visit plus 2 % from the first demo day, and has handed over half the cash they
+    took at the door (once: a collector with a fee row or a hand-over is left alone)."""
+    for index, collector in enumerate(staff.collectors):
+        if not CollectorFee.objects.filter(collector=collector).exists():
+            collector_fee_add(
+                collector=collector,
+                effective_from=timezone.localdate(),
+                fee_per_visit=Decimal("80.00"),
+                commission_percent=Decimal("2.00") if index == 0 else Decimal("0"),
+                by=staff.admin,
+                notes="Demo fee",
+            )
+        held = collector_cash_held(collector=collector)
+        if held > 0 and not CashHandover.objects.filter(collector=collector).exists():
+            cash_handover_record(collector=collector, amount=to_money(held / 2), by=staff.admin, notes="Demo")
+            log(f"Collector {collector.full_name}: handed over ₹{to_money(held / 2)} of ₹{held}")
+
+
 # --- All of it ------------------------------------------------------------------------------------------------------
 
 
@@ -694,5 +717,6 @@ def seed_demo(*, log: Log = _nothing) -> None:
     seed_promotions(log)
     bookings = seed_bookings(staff=staff, log=log)
     seed_content(bookings=bookings, log=log)
+    seed_settlement(staff=staff, log=log)
     # The billing report's split by category is rebuilt every 10 minutes by beat; the demo shows it at once.
     category_totals_rebuild()
