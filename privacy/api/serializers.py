@@ -1,8 +1,10 @@
 from rest_framework import serializers
 
+from diagnopet.api.serializers import StrictCharField
+
 
 class AccountCloseSerializer(serializers.Serializer):
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    password = StrictCharField(write_only=True, trim_whitespace=False, max_length=128, style={"input_type": "password"})
 
 
 class AccountClosedSerializer(serializers.Serializer):
