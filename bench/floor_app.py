@@ -35,6 +35,7 @@ from bookings.models import Booking, BookingItem, TestReport  # noqa: E402
 from catalog.models import LabTest  # noqa: E402
 from clinic.api.serializers import ClinicInfoSerializer  # noqa: E402
 from clinic.models import ClinicInfo  # noqa: E402
+from diagnopet.system_settings import system_settings  # noqa: E402
 
 PAGE = 20
 TEST_FIELDS = ("id", "code", "name", "category__name", "price", "discounted_price", "sample_type", "tat_hours")
@@ -114,7 +115,10 @@ BILL_REFUNDED = Coalesce(
     Value(ZERO),
     output_field=MONEY,
 )
-CLINIC_FIELDS = [name for name in ClinicInfoSerializer.Meta.fields if name != "whatsapp_link"]
+# Columns of the clinic row; the cutoff is a system setting (diagnopet.system_settings), read from its cache.
+CLINIC_FIELDS = [
+    name for name in ClinicInfoSerializer.Meta.fields if name not in ("whatsapp_link", "cancellation_cutoff_hours")
+]
 
 
 def _item(row: dict) -> dict:
@@ -233,6 +237,7 @@ def clinic(request):
     row = ClinicInfo.objects.values(*CLINIC_FIELDS).get()
     digits = "".join(ch for ch in row["whatsapp_number"] if ch.isdigit())
     row["whatsapp_link"] = f"https://wa.me/{digits}" if digits else ""
+    row["cancellation_cutoff_hours"] = system_settings().cancellation_cutoff_hours
     return JsonResponse(row)
 
 
