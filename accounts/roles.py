@@ -57,6 +57,8 @@ OUR_MODELS: dict[str, tuple[str, ...]] = {
         "testreport",
         "prescriptionupload",
         "resultvalue",
+        "reportshare",
+        "reportshareaccess",
     ),
     "reviews": ("review", "collectorrating"),
     "content": ("faqtopic", "faq", "announcement", "testimonial"),
@@ -103,7 +105,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         | {"change_bookingitem"}
         | _codenames(["testreport"], ("add", "change", "view"))
         | _codenames(["prescriptionupload"], ("change", "view"))
-        | _codenames(["resultvalue"], ("add", "change", "view")),
+        | _codenames(["resultvalue"], ("add", "change", "view"))
+        | _view("reportshare", "reportshareaccess"),
         "pets": _view("pet"),
         "catalog": _view("labtest", "packagecomponent", "analyte", "referencerange"),
     },

@@ -406,6 +406,10 @@ class TestReport(TimeStampedModel):
     )
     verified_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set at verification: the random code of the public verification page (printed as a QR code on a generated
+    # report) and the SHA-256 of the file as verified, which that page compares with (bookings/publishing.py).
+    verification_code = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
+    file_sha256 = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -480,6 +484,50 @@ class ResultValue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.analyte_id}: {self.value} {self.unit}".strip()
+
+
+class ReportShare(TimeStampedModel):
+    """A link a customer made to show one report to someone (their own vet) without an account: expiring, revocable.
+
+    Only the SHA-256 of the link's token is stored: the link itself is shown once, when it is made, so a copy of the
+    database opens no report. Never deleted (its accesses are the customer's record of who looked)."""
+
+    report = models.ForeignKey(TestReport, on_delete=models.PROTECT, related_name="shares")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["report", "-created_at"], name="bookings_share_report_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="bookings_share_expires_later"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Share {self.pk} of report #{self.report_id}"
+
+
+class ReportShareAccess(TimeStampedModel):
+    """One opening of a share link (the page or the PDF): when, from where (a keyed hash of the IP address, not the
+    address) and with what browser."""
+
+    class Kind(models.TextChoices):
+        PAGE = "page", "Page"
+        PDF = "pdf", "PDF download"
+
+    share = models.ForeignKey(ReportShare, on_delete=models.PROTECT, related_name="accesses")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    ip_hash = models.CharField(max_length=16)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["share", "-created_at"], name="bookings_shareaccess_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of share #{self.share_id}"
 
 
 class PrescriptionUpload(TimeStampedModel):

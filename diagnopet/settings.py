@@ -238,6 +238,16 @@ PRESCRIPTION_MAX_BYTES_PER_CUSTOMER_PER_DAY = env.int(
     "PRESCRIPTION_MAX_BYTES_PER_CUSTOMER_PER_DAY", default=60 * 1024 * 1024
 )
 
+# --- Published reports (README "Results and reports") -----------------------------------------------
+# The public origin of this site: printed (as a QR code) on generated reports for their verification page, and the
+# start of the share links customers send to their vet.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Share links: days a link lives when the customer does not say (and the most they may ask), and how many links
+# of one report may be open at once.
+REPORT_SHARE_DEFAULT_DAYS = env.int("REPORT_SHARE_DEFAULT_DAYS", default=7)
+REPORT_SHARE_MAX_DAYS = env.int("REPORT_SHARE_MAX_DAYS", default=30)
+REPORT_SHARE_MAX_OPEN = env.int("REPORT_SHARE_MAX_OPEN", default=10)
+
 # --- Cache ----------------------------------------------------------------------------------------
 # Shared Redis cache when configured (every worker and instance sees the same entries); local
 # memory otherwise.
@@ -285,6 +295,8 @@ REST_FRAMEWORK = {
         # Back-office login attempts, per client IP and per login name, counted before any password is checked.
         "admin_login": env.str("THROTTLE_ADMIN_LOGIN", default="10/min"),
         "payment_webhook": env.str("THROTTLE_PAYMENT_WEBHOOK", default="600/min"),
+        # The public report pages (verification, share links) per client IP: a person reads a few, never hundreds.
+        "report_link": env.str("THROTTLE_REPORT_LINK", default="60/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
     # Proxies in front of the app (load balancer = 1): throttles then read the client IP from X-Forwarded-For.

@@ -24,6 +24,8 @@ handler500 = "diagnopet.views.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
+    # Public report pages (plain HTML, no login): verification by code and hash, and share links.
+    path("reports/", include("bookings.public_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Its init script is served by the view itself (?script), not inline: the pages' CSP allows only 'self' scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -123,6 +123,8 @@ MAKERS = {
     TestReport: bookings_f.TestReportFactory,
     PrescriptionUpload: bookings_f.PrescriptionUploadFactory,
     bookings_models.ResultValue: bookings_f.ResultValueFactory,
+    bookings_models.ReportShare: bookings_f.ReportShareFactory,
+    bookings_models.ReportShareAccess: bookings_f.ReportShareAccessFactory,
     Review: lambda: reviews_f.ReviewFactory(testimonial_consent=True),  # one a testimonial may be made of
     CollectorRating: reviews_f.ReviewFactory,
     content_models.FaqTopic: content_f.FaqTopicFactory,
@@ -159,6 +161,8 @@ ADD_DISABLED = {
     bookings_models.ResultValue,
     settlement_models.CollectorStatement,
     AccountClosure,
+    bookings_models.ReportShare,
+    bookings_models.ReportShareAccess,
 }
 
 REGISTERED = sorted(

@@ -41,6 +41,7 @@ from bookings.tests.factories import (
     CollectionDayFactory,
     CollectionSlotFactory,
     PrescriptionUploadFactory,
+    ReportShareFactory,
     ResultValueFactory,
     TestReportFactory,
 )
@@ -221,6 +222,7 @@ CHECK_CASES = [
     ("bookings_report_version_positive", TestReportFactory, {"version": 0}),
     ("bookings_report_verifier_not_uploader", TestReportFactory, {"verified_by": F("uploaded_by")}),
     ("bookings_prescription_not_empty", PrescriptionUploadFactory, {"file_size_bytes": 0}),
+    ("bookings_share_expires_later", ReportShareFactory, {"expires_at": F("created_at")}),
     # reviews
     ("reviews_review_visit_rating_range", ReviewFactory, {"visit_rating": 6}),
     ("reviews_review_collector_rating_range", ReviewFactory, {"collector_rating": 0}),
@@ -387,6 +389,16 @@ UNIQUE_CONSTRAINT_CASES = [
 
 # --- Unique columns (unique=True, OneToOneField): (app_label.Model.field, make the first row, make the duplicate) --
 UNIQUE_FIELD_CASES = [
+    (
+        "bookings.TestReport.verification_code",
+        lambda: TestReportFactory(verification_code="c0de" * 6),
+        lambda first: TestReportFactory(verification_code=first.verification_code),
+    ),
+    (
+        "bookings.ReportShare.token_sha256",
+        ReportShareFactory,
+        lambda first: ReportShareFactory(token_sha256=first.token_sha256),
+    ),
     (
         "bookings.BookingItem.code",
         BookingItemFactory,

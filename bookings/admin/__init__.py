@@ -14,13 +14,24 @@ One module per page (bookings, items, reports, slots, prescriptions, the collect
 importing them here registers them with the admin site.
 """
 
-from bookings.admin import assignments, bookings, items, prescriptions, reports, results, slots, visit_scope
+from bookings.admin import (
+    assignments,
+    bookings,
+    items,
+    prescriptions,
+    reports,
+    results,
+    shares,
+    slots,
+    visit_scope,
+)
 from bookings.admin.assignments import CollectorAssignmentAdmin
 from bookings.admin.bookings import BookingAdmin
 from bookings.admin.items import BookingItemAdmin, TestBatchGroupAdmin
 from bookings.admin.prescriptions import PrescriptionUploadAdmin
 from bookings.admin.reports import TestReportAdmin
 from bookings.admin.results import ResultValueAdmin
+from bookings.admin.shares import ReportShareAccessAdmin, ReportShareAdmin
 from bookings.admin.slots import CollectionSlotAdmin
 from bookings.admin.visit_scope import VisitScopedAddressAdmin, VisitScopedPetAdmin
 
@@ -30,6 +41,8 @@ __all__ = [
     "BookingItemAdmin",
     "CollectionSlotAdmin",
     "PrescriptionUploadAdmin",
+    "ReportShareAccessAdmin",
+    "ReportShareAdmin",
     "ResultValueAdmin",
     "TestBatchGroupAdmin",
     "TestReportAdmin",
@@ -41,6 +54,7 @@ __all__ = [
     "prescriptions",
     "reports",
     "results",
+    "shares",
     "slots",
     "visit_scope",
 ]

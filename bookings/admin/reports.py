@@ -65,6 +65,7 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         (None, {"fields": ("booking", "booking_item", "pet", "test", "batch_group")}),
         ("Result", {"fields": ("status", "stored_file", "findings")}),
         ("Versions", {"fields": ("version", "is_current", "supersedes", "amendment_reason", "version_history")}),
+        ("Publication", {"fields": ("verification_code", "file_sha256", "verification_page")}),
         (
             "Workflow",
             {"fields": ("uploaded_by", "generated_at", "verified_by", "verified_at", "delivered_at", *TIMESTAMPS)},
@@ -83,6 +84,13 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             amend = reverse("admin:bookings_testreport_amend", args=[obj.pk])
             links = format_html('{} · <a href="{}">Amend (new version)…</a>', links, amend)
         return links
+
+    @admin.display(description="verification page")
+    def verification_page(self, obj) -> str:
+        if not obj.verification_code:
+            return "— (set when the report is verified)"
+        url = reverse("report-verify", args=[obj.verification_code])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     @admin.display(description="all versions")
     def version_history(self, obj) -> str:

@@ -25,6 +25,7 @@ from bookings.codes import booking_code_new, item_code
 from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
 from bookings.models import Booking, BookingItem, CollectionType, CollectorAssignment, TestReport
 from bookings.services.notifications import notify_booking_confirmed
+from bookings.services.publishing import report_publish
 from bookings.states import BOOKING_UNSCHEDULED, BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
@@ -281,15 +282,20 @@ def report_upload(*, item: BookingItem, file, by, findings: str = "") -> TestRep
     return report
 
 
+@files_kept_on_commit
 @transaction.atomic
 def report_verify(*, report: TestReport, by) -> TestReport:
-    """Four-eyes check: someone other than the uploader verifies the report."""
+    """Four-eyes check: someone other than the uploader (or whoever entered the results) verifies the report.
+
+    A report with result values gets its PDF generated from them now (``bookings.services.publishing``); an
+    uploaded one (a partner lab's) keeps its file. Both get the code and hash of the public verification page."""
     report = _lock_report(report)
     check_transition("report", report.status, R.VERIFIED)
     if report.uploaded_by_id == by.pk:
         raise Conflict("A report must be verified by someone other than its uploader.", code="four_eyes")
     report.status, report.verified_by, report.verified_at = R.VERIFIED, by, timezone.now()
-    report.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
+    published = report_publish(report=report, by=by, now=report.verified_at)
+    report.save(update_fields=["status", "verified_by", "verified_at", *published, "updated_at"])
     return report
 
 

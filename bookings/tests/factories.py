@@ -14,6 +14,8 @@ from bookings.models import (
     CollectionType,
     CollectorAssignment,
     PrescriptionUpload,
+    ReportShare,
+    ReportShareAccess,
     ResultValue,
     TestBatchGroup,
     TestReport,
@@ -132,3 +134,25 @@ class ResultValueFactory(factory.django.DjangoModelFactory):
     flag = ResultValue.Flag.NORMAL
     entered_by = factory.SubFactory(StaffUserFactory)
     entered_at = factory.LazyFunction(timezone.now)
+
+
+class ReportShareFactory(factory.django.DjangoModelFactory):
+    """An open share link of a delivered report (its token is not kept: only its hash is stored)."""
+
+    class Meta:
+        model = ReportShare
+
+    report = factory.SubFactory(TestReportFactory, status=TestReport.Status.DELIVERED)
+    created_by = factory.SelfAttribute("report.booking.user")
+    token_sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+class ReportShareAccessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReportShareAccess
+
+    share = factory.SubFactory(ReportShareFactory)
+    kind = ReportShareAccess.Kind.PAGE
+    ip_hash = "0123456789abcdef"
+    user_agent = "Mozilla/5.0"
