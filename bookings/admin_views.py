@@ -32,7 +32,7 @@ from bookings.assignment import (
 )
 from bookings.labels import tube_labels_pdf
 from bookings.maps import maps_url
-from bookings.models import Booking, BookingItem, CollectionSlot
+from bookings.models import PET_WEIGHT_MAX_KG, PET_WEIGHT_MIN_KG, Booking, BookingItem, CollectionSlot
 from bookings.querysets import booking_status_counts, bookings_for_export, bookings_of_day
 from bookings.services import booking_mark_no_show, report_amend, report_upload
 from bookings.services.assignment import day_auto_assign
@@ -193,6 +193,14 @@ class CollectedAtDoorForm(forms.Form):
 
     latitude = forms.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False)
     longitude = forms.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False)
+    pet_weight_kg = forms.DecimalField(
+        label="Weight (kg)",
+        max_digits=6,
+        decimal_places=2,
+        min_value=PET_WEIGHT_MIN_KG,
+        max_value=PET_WEIGHT_MAX_KG,
+        required=False,
+    )
 
 
 class RefuseAtDoorForm(forms.Form):
@@ -347,7 +355,11 @@ def visit_collected_view(model_admin, request, object_id):
         booking,
         CollectedAtDoorForm(request.POST),
         lambda data: collection_complete(
-            booking=booking, by=request.user, latitude=data["latitude"], longitude=data["longitude"]
+            booking=booking,
+            by=request.user,
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            pet_weight_kg=data["pet_weight_kg"],
         ),
         "samples collected.",
     )

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -5,6 +7,10 @@ from django.db.models import F, Q
 from diagnopet.files import stored_name
 from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, money_field, random_upload_path
+
+# A pet weighed at a visit: a budgie's 30 g to a mastiff's 100 kg and more; outside is a typing mistake.
+PET_WEIGHT_MIN_KG = Decimal("0.01")
+PET_WEIGHT_MAX_KG = Decimal("150")
 
 
 class CollectionType(models.TextChoices):
@@ -174,6 +180,14 @@ class Booking(TimeStampedModel):
     cancellation_reason = models.TextField(blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
     no_show_reason = models.CharField(max_length=20, choices=NoShowReason.choices, blank=True)
+    # Weighed by the collector at the visit (optional): the pet's weight history is these, over its bookings.
+    pet_weight_kg = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=f"The pet's weight when the samples were taken ({PET_WEIGHT_MIN_KG}–{PET_WEIGHT_MAX_KG} kg).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -217,6 +231,11 @@ class Booking(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(collection_type="lab") | ~Q(address_text=""),
                 name="bookings_booking_home_has_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(pet_weight_kg__isnull=True)
+                | Q(pet_weight_kg__gte=PET_WEIGHT_MIN_KG, pet_weight_kg__lte=PET_WEIGHT_MAX_KG),
+                name="bookings_booking_pet_weight_range",
             ),
         ]
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from billing.models import Payment
 from bookings.api.serializers import SlotSerializer
 from bookings.maps import maps_url
-from bookings.models import Booking, BookingItem
+from bookings.models import PET_WEIGHT_MAX_KG, PET_WEIGHT_MIN_KG, Booking, BookingItem
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
 from diagnopet.money import to_money
 
@@ -140,6 +140,15 @@ class CollectedSerializer(serializers.Serializer):
     )
     longitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False, allow_null=True
+    )
+    pet_weight_kg = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        min_value=PET_WEIGHT_MIN_KG,
+        max_value=PET_WEIGHT_MAX_KG,
+        required=False,
+        allow_null=True,
+        help_text="The pet's weight at the visit, if weighed: its weight history.",
     )
 
 

@@ -108,6 +108,7 @@ class CollectionViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.Generi
             failed_item_ids=data.validated_data["failed_items"],
             latitude=data.validated_data.get("latitude"),
             longitude=data.validated_data.get("longitude"),
+            pet_weight_kg=data.validated_data.get("pet_weight_kg"),
             payment_amount=payment.get("amount"),
             payment_method=payment.get("method", "cash"),
             payment_reference=payment.get("reference", ""),

@@ -21,6 +21,7 @@ def collection_complete(
     failed_item_ids=(),
     latitude=None,
     longitude=None,
+    pet_weight_kg=None,
     payment_amount: Decimal | None = None,
     payment_method: str = "cash",
     payment_reference: str = "",
@@ -32,7 +33,12 @@ def collection_complete(
     """
     visit_day_check(lock_booking(booking_id=booking.pk))
     booking = booking_mark_collected(
-        booking=booking, by=by, failed_item_ids=failed_item_ids, latitude=latitude, longitude=longitude
+        booking=booking,
+        by=by,
+        failed_item_ids=failed_item_ids,
+        latitude=latitude,
+        longitude=longitude,
+        pet_weight_kg=pet_weight_kg,
     )
     if payment_amount is not None:
         record = BillingRecord.objects.get(booking=booking)

@@ -23,13 +23,22 @@ from billing.services import (
 from bookings.assignment import assignment_warnings
 from bookings.codes import booking_code_new, item_code
 from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
-from bookings.models import Booking, BookingItem, CollectionType, CollectorAssignment, TestReport
+from bookings.models import (
+    PET_WEIGHT_MAX_KG,
+    PET_WEIGHT_MIN_KG,
+    Booking,
+    BookingItem,
+    CollectionType,
+    CollectorAssignment,
+    TestReport,
+)
 from bookings.services.notifications import notify_booking_confirmed
 from bookings.services.publishing import report_publish
 from bookings.states import BOOKING_UNSCHEDULED, BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
 from diagnopet.storage import files_kept_on_commit
+from pets.models import Pet
 from promotions.models import Offer
 from promotions.services import Cart, offer_discount_amount
 
@@ -118,9 +127,15 @@ def booking_confirm(*, booking: Booking, by) -> Booking:
 
 
 @transaction.atomic
-def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude=None, longitude=None) -> Booking:
+def booking_mark_collected(
+    *, booking: Booking, by, failed_item_ids=(), latitude=None, longitude=None, pet_weight_kg=None
+) -> Booking:
     """Record the samples taken at the visit. Items listed in ``failed_item_ids`` could not be collected and are
-    cancelled; every other pending item becomes collected, with its report due after the test's turnaround."""
+    cancelled; every other pending item becomes collected, with its report due after the test's turnaround.
+
+    ``pet_weight_kg``, when the collector weighed the pet, goes into the pet's weight history (this booking) and
+    becomes the pet's current weight."""
+    pet_weight_kg = pet_weight_check(pet_weight_kg)
     booking = lock_booking(booking_id=booking.pk)
     check_transition("booking", booking.status, B.COLLECTED)
     now = timezone.now()
@@ -144,6 +159,9 @@ def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude
     BookingItem.objects.bulk_update(items, ["status", "collected_at", "collected_by", "due_at", "updated_at"])
     booking.status, booking.collected_at = B.COLLECTED, now
     booking.collected_latitude, booking.collected_longitude = latitude, longitude
+    booking.pet_weight_kg = pet_weight_kg
+    if pet_weight_kg is not None:
+        Pet.objects.filter(pk=booking.pet_id).update(weight_kg=pet_weight_kg, updated_at=now)
     money_fields = _collection_point_check(booking, items)
     booking.save(
         update_fields=[
@@ -151,6 +169,7 @@ def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude
             "collected_at",
             "collected_latitude",
             "collected_longitude",
+            "pet_weight_kg",
             "collection_pin_gap_km",
             *money_fields,
             "updated_at",
@@ -165,6 +184,21 @@ def booking_mark_collected(*, booking: Booking, by, failed_item_ids=(), latitude
         event_key=f"booking:{booking.pk}:collected",
     )
     return booking
+
+
+def pet_weight_check(weight_kg) -> Decimal | None:
+    """A weight recorded at a visit: empty, or within ``PET_WEIGHT_MIN_KG``–``PET_WEIGHT_MAX_KG`` (else a typing
+    mistake: grams for kilograms)."""
+    if weight_kg is None or weight_kg == "":
+        return None
+    weight = Decimal(str(weight_kg))
+    if not PET_WEIGHT_MIN_KG <= weight <= PET_WEIGHT_MAX_KG:
+        raise ValidationFailed(
+            f"A pet's weight is {PET_WEIGHT_MIN_KG}–{PET_WEIGHT_MAX_KG} kg.",
+            code="invalid_weight",
+            field="pet_weight_kg",
+        )
+    return weight.quantize(Decimal("0.01"))
 
 
 def collection_pin_is_far(gap_km: Decimal | None) -> bool:
