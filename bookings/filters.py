@@ -1,6 +1,6 @@
 import django_filters
 
-from bookings.models import Booking, TestReport
+from bookings.models import Booking, ResultValue, TestReport
 
 
 class BookingFilter(django_filters.FilterSet):
@@ -22,3 +22,13 @@ class ReportFilter(django_filters.FilterSet):
     class Meta:
         model = TestReport
         fields = ["pet", "booking"]
+
+
+class ResultFilter(django_filters.FilterSet):
+    analyte = django_filters.CharFilter(
+        field_name="analyte__code", lookup_expr="iexact", help_text="An analyte's code, e.g. HCT (any case)."
+    )
+
+    class Meta:
+        model = ResultValue
+        fields = ["analyte"]

@@ -5,7 +5,7 @@ import datetime
 from django.db.models import Count, F, Prefetch, Q
 
 from billing.selectors import refunded_amount
-from bookings.models import Booking, BookingItem, TestReport
+from bookings.models import Booking, BookingItem, ResultValue, TestReport
 from bookings.states import BOOKING_UNSCHEDULED, ITEM_IN_LAB
 
 # Wide columns of related rows that no customer read shows (a pet's medical history, a test's description and
@@ -68,6 +68,26 @@ def customer_reports(user):
 def reports_for_customer(user):
     """``customer_reports`` with what the API shows and the download reads, in one query."""
     return customer_reports(user).select_related("test", "pet", "booking").only(*REPORT_SHOWN)
+
+
+# Report statuses whose values are published (the pet's health record, share links, the verification page).
+REPORT_PUBLISHED = (TestReport.Status.VERIFIED, TestReport.Status.DELIVERED)
+REPORT_UNPUBLISHED = (TestReport.Status.PENDING, TestReport.Status.GENERATED)
+
+
+def published_results(*, pet_id: int):
+    """The pet's published result values: those of verified or delivered reports that are the current version, or
+    whose amendment is not verified yet (while the lab corrects a report, its verified values stay in the record
+    until the new version replaces them)."""
+    return ResultValue.objects.filter(pet_id=pet_id, report__status__in=REPORT_PUBLISHED).filter(
+        Q(report__is_current=True) | Q(report__superseded_by__status__in=REPORT_UNPUBLISHED)
+    )
+
+
+def customer_shareable_reports(user):
+    """Reports whose share links a customer manages: verified or delivered, of their own bookings (earlier versions
+    included, so that links made before an amendment can still be listed and revoked)."""
+    return TestReport.objects.filter(booking__user_id=user.pk, status__in=REPORT_PUBLISHED)
 
 
 # --- Back-office reads ---------------------------------------------------------------------------------------

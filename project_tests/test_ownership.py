@@ -4,14 +4,18 @@ The routes are read from the URL conf, so a new route with an id fails this test
 """
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from accounts.tests.factories import AddressFactory, NotificationFactory, UserFactory
-from bookings.tests.factories import BookingFactory, BookingItemFactory, TestReportFactory
+from accounts.tests.factories import AddressFactory, NotificationFactory, StaffUserFactory, UserFactory
+from bookings.services import report_verify
+from bookings.tests.factories import BookingFactory, BookingItemFactory, ReportShareFactory, TestReportFactory
+from bookings.tests.publishing_helpers import submitted_report
 from conftest import client_for
 from pets.tests.factories import PetFactory
 
@@ -31,6 +35,25 @@ def _delivered_report(*, user):
     return TestReportFactory(booking_item=item, status="delivered", report_file=ContentFile(b"%PDF", name="r.pdf"))
 
 
+def _pet_with_results(*, user):
+    """A pet with a verified report of results (HCT among them)."""
+    pet = PetFactory(user=user)
+    report = submitted_report(booking=BookingFactory(user=user, pet=pet))
+    report_verify(report=report, by=StaffUserFactory())
+    return pet
+
+
+def _weighed_pet(*, user):
+    booking = BookingFactory(user=user, status="collected", collected_at=timezone.now(), pet_weight_kg=Decimal("9.5"))
+    return booking.pet
+
+
+def _report_share(*, user):
+    return ReportShareFactory(report=_delivered_report(user=user))
+
+
+PET_ROUTES = {"bookings:pet-reports", "bookings:pet-results", "bookings:pet-result-trend", "bookings:pet-weights"}
+
 OWNED_OBJECT = {
     "accounts:address-detail": AddressFactory,
     "accounts:notification-read": NotificationFactory,
@@ -44,7 +67,23 @@ OWNED_OBJECT = {
     "bookings:booking-prescriptions": BookingFactory,
     "bookings:report-detail": _delivered_report,
     "bookings:report-download": _delivered_report,
+    "bookings:pet-results": _pet_with_results,
+    "bookings:pet-result-trend": _pet_with_results,
+    "bookings:pet-weights": _weighed_pet,
+    "bookings:report-share": _delivered_report,
+    "bookings:report-share-revoke": _report_share,
 }
+
+
+def _kwargs(route, obj) -> dict:
+    if route in PET_ROUTES:
+        kwargs = {"pet_id": obj.pk}
+        if route == "bookings:pet-result-trend":
+            kwargs["analyte"] = "HCT"
+        return kwargs
+    if route == "bookings:report-share-revoke":
+        return {"pk": obj.report_id, "share_id": obj.pk}
+    return {"pk": obj.pk}
 
 
 def _routes_with_ids(patterns=None, namespace=""):
@@ -54,7 +93,7 @@ def _routes_with_ids(patterns=None, namespace=""):
             yield from _routes_with_ids(pattern.url_patterns, ns)
         elif isinstance(pattern, URLPattern) and pattern.name:
             keys = set(pattern.pattern.regex.groupindex)
-            if keys & {"pk", "pet_id"}:
+            if keys & {"pk", "pet_id", "share_id"}:
                 yield f"{namespace}{pattern.name}", keys
 
 
@@ -77,8 +116,7 @@ def test_every_route_with_an_id_is_covered():
 def test_other_customers_object_is_404_for_every_method(route):
     owner, intruder = UserFactory(), UserFactory()
     obj = OWNED_OBJECT[route](user=owner)
-    kwargs = {"pet_id": obj.pk} if route == "bookings:pet-reports" else {"pk": obj.pk}
-    url = reverse(route, kwargs=kwargs)
+    url = reverse(route, kwargs=_kwargs(route, obj))
     client = client_for(intruder)
     before = fingerprint()
     statuses = {}

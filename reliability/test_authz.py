@@ -17,15 +17,19 @@ from decimal import Decimal
 
 import pytest
 import responses
+from django.conf import settings
 from django.test import TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import StaffRole, User
 from billing.models import BillingRecord, Payment, PaymentOrder
 from billing.tests import provider_fixtures as fx
-from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload
-from bookings.tests.factories import CollectionSlotFactory
+from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, ReportShare
+from bookings.services import report_verify
+from bookings.tests.factories import BookingFactory, CollectionSlotFactory
+from bookings.tests.publishing_helpers import submitted_report
 from conftest import client_for
 from pets.models import Pet
 from project_tests.test_ownership import fingerprint
@@ -625,6 +629,32 @@ def _ma_payment_webhook(world, client, api_client):
     assert BillingRecord.objects.get(booking=world["visit"]).amount_paid == Decimal("0.00")
 
 
+def _ma_report_share(world, client, api_client):
+    booking = BookingFactory(user=world["customer"], pet=world["pet"])
+    lab = {"entered_by": world["other_collector"]}  # staff of the world: the check counts new staff accounts
+    report = report_verify(report=submitted_report(booking=booking, **lab), by=world["admin"])
+    other = report_verify(report=submitted_report(**lab), by=world["admin"])
+    body = _with(
+        world,
+        {
+            "expires_in_days": 2,
+            "report": other.id,
+            "created_by": world["analyst"].id,
+            "expires_at": "2100-01-01T00:00:00Z",
+            "revoked_at": "2000-01-01T00:00:00Z",
+            "token_sha256": "0" * 64,
+            "url": "https://evil.example/x",
+        },
+    )
+    response = client.post(f"/api/v1/reports/{report.id}/share", body, format="json")
+    assert response.status_code == 201, response.json()
+    share = ReportShare.objects.get()
+    assert (share.report_id, share.created_by_id, share.revoked_at) == (report.id, world["customer"].id, None)
+    assert share.expires_at < timezone.now() + datetime.timedelta(days=2, minutes=1)
+    assert share.token_sha256 != "0" * 64
+    assert response.json()["url"].startswith(settings.PUBLIC_BASE_URL)
+
+
 MASS_ASSIGNMENT = {
     "POST /api/v1/auth/register": _ma_register,
     "POST /api/v1/auth/token": _ma_token,
@@ -651,6 +681,7 @@ MASS_ASSIGNMENT = {
     "POST /api/v1/payments/webhooks/{provider}": _ma_payment_webhook,
     "POST /api/v1/bookings/{id}/reschedule": _ma_reschedule,
     "POST /api/v1/bookings/{id}/prescriptions/": _ma_prescription,
+    "POST /api/v1/reports/{id}/share": _ma_report_share,
     "POST /api/v1/notifications/{id}/read": _ma_notification_read,
     "POST /api/v1/notifications/read-all": _ma_read_all,
     "POST /api/v1/staff/collections/{id}/collected": _ma_collected,

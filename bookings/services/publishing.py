@@ -25,12 +25,11 @@ from django.utils import timezone
 
 from bookings import report_pdf
 from bookings.models import ReportShare, ReportShareAccess, ResultValue, TestReport
+from bookings.querysets import REPORT_PUBLISHED
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
 
-R = TestReport.Status
-# Report statuses whose results are published: the customer's health record, the verification page, share links.
-PUBLISHED = (R.VERIFIED, R.DELIVERED)
+PUBLISHED = REPORT_PUBLISHED
 
 
 # --- The generated PDF --------------------------------------------------------------------------------------------

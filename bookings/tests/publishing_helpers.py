@@ -12,7 +12,9 @@ from bookings.tests.factories import BookingFactory, BookingItemFactory, ResultV
 from catalog.tests.factories import AnalyteFactory
 
 
-def submitted_report(*, analytes: int = 3, booking=None, test=None, sampled_at=None, values=None, **report_kwargs):
+def submitted_report(
+    *, analytes: int = 3, booking=None, test=None, sampled_at=None, values=None, entered_by=None, **report_kwargs
+):
     """A generated report of ``analytes`` results (values 10, 11, …, or ``values``), HCT first."""
     sampled_at = sampled_at or timezone.now() - datetime.timedelta(hours=6)
     booking = booking or BookingFactory()
@@ -24,7 +26,7 @@ def submitted_report(*, analytes: int = 3, booking=None, test=None, sampled_at=N
         received_at=sampled_at + datetime.timedelta(hours=1),
         **item_kwargs,
     )
-    entered_by = StaffUserFactory()
+    entered_by = entered_by or StaffUserFactory()
     report = TestReportFactory(booking_item=item, status="generated", uploaded_by=entered_by, **report_kwargs)
     codes = ["HCT", "HGB", "RBC", "WBC", "PLT"]
     for n in range(analytes):
