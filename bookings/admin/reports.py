@@ -9,12 +9,18 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from bookings import admin_views
 from bookings.admin.common import AuditHistory
 from bookings.models import TestReport
+from bookings.querysets import published_results
+from bookings.report_pdf import decimal_text, range_text
 from bookings.services import (
     report_deliver,
     report_verify,
@@ -35,6 +41,12 @@ def report_opened_record(request, report_id: int) -> None:
 
 def report_was_opened(request, report_id: int) -> bool:
     return report_id in request.session.get(OPENED_SESSION_KEY, [])
+
+PREVIOUS_SHOWN = 3
+
+
+def _day(moment) -> str:
+    return date_format(localtime(moment))
 
 
 @admin.register(TestReport)
@@ -63,7 +75,7 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     actions = ["deliver"]
     fieldsets = (
         (None, {"fields": ("booking", "booking_item", "pet", "test", "batch_group")}),
-        ("Result", {"fields": ("status", "stored_file", "findings")}),
+        ("Result", {"fields": ("status", "stored_file", "findings", "result_table")}),
         ("Versions", {"fields": ("version", "is_current", "supersedes", "amendment_reason", "version_history")}),
         ("Publication", {"fields": ("verification_code", "file_sha256", "verification_page")}),
         (
@@ -84,6 +96,58 @@ class TestReportAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             amend = reverse("admin:bookings_testreport_amend", args=[obj.pk])
             links = format_html('{} · <a href="{}">Amend (new version)…</a>', links, amend)
         return links
+
+    @admin.display(description="results (with the pet's previous values)")
+    def result_table(self, obj) -> str:
+        """This version's values, and for each analyte the pet's latest three published values before it: two
+        queries whatever the pet's history (a window function keeps three per analyte)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        results = list(obj.results.select_related("analyte").order_by("analyte__position", "analyte_id"))
+        if not results:
+            return "— (an uploaded report)"
+        previous: dict[int, list] = {}
+        if obj.booking_item_id:
+            earlier = published_results(pet_id=obj.pet_id).filter(analyte_id__in=[r.analyte_id for r in results])
+            earlier = earlier.exclude(item_id=obj.booking_item_id)  # other samples, not this one's other versions
+            if results[0].sampled_at is not None:
+                earlier = earlier.filter(sampled_at__lt=results[0].sampled_at)
+            history = (
+                earlier.annotate(
+                    rank=Window(
+                        RowNumber(), partition_by=[F("analyte_id")], order_by=[F("sampled_at").desc(), F("id").desc()]
+                    )
+                )
+                .filter(rank__lte=PREVIOUS_SHOWN)
+                .order_by("analyte_id", "rank")
+            )
+            for past in history:
+                previous.setdefault(past.analyte_id, []).append(past)
+        return format_html(
+            "<table><thead><tr><th>Analyte</th><th>Value</th><th>Unit</th><th>Range</th><th>Flag</th>"
+            "<th>Previous values (newest first)</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        r.analyte.code,
+                        r.analyte.name,
+                        decimal_text(r.value, r.analyte.decimals),
+                        r.unit,
+                        range_text(r.range_low, r.range_high, r.analyte.decimals),
+                        r.get_flag_display(),
+                        "; ".join(
+                            f"{decimal_text(p.value, r.analyte.decimals)} ({_day(p.sampled_at or p.entered_at)}"
+                            f"{', ' + p.get_flag_display().lower() if p.flag not in ('normal', 'no_range') else ''})"
+                            for p in previous.get(r.analyte_id, [])
+                        )
+                        or "—",
+                    )
+                    for r in results
+                ),
+            ),
+        )
 
     @admin.display(description="verification page")
     def verification_page(self, obj) -> str:
