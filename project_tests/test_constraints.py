@@ -223,6 +223,7 @@ CHECK_CASES = [
     ("bookings_report_verifier_not_uploader", TestReportFactory, {"verified_by": F("uploaded_by")}),
     ("bookings_prescription_not_empty", PrescriptionUploadFactory, {"file_size_bytes": 0}),
     ("bookings_share_expires_later", ReportShareFactory, {"expires_at": F("created_at")}),
+    ("bookings_booking_pet_weight_range", BookingFactory, {"pet_weight_kg": Decimal("150.01")}),
     # reviews
     ("reviews_review_visit_rating_range", ReviewFactory, {"visit_rating": 6}),
     ("reviews_review_collector_rating_range", ReviewFactory, {"collector_rating": 0}),

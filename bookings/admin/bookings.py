@@ -151,6 +151,7 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
                     "collected_longitude",
                     "collection_pin_gap_km",
                     "pin_warning",
+                    "pet_weight_kg",
                     "processing_at",
                     "completed_at",
                     "no_show_at",
