@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import report_pdf
+from bookings.locks import lock_report
 from bookings.models import ReportShare, ReportShareAccess, ResultValue, TestReport
 from bookings.querysets import REPORT_PUBLISHED
 from clinic.selectors import clinic_info_cached
@@ -132,7 +133,9 @@ def report_publish(*, report: TestReport, by, now) -> list[str]:
     report.verification_code = code
     report.file_sha256 = hashlib.sha256(content).hexdigest()
     pet_id = report.pet_id
-    transaction.on_commit(lambda: results_changed(pet_id=pet_id))
+    # robust: a cache outage after the commit must not turn a committed verification into an error (the charts'
+    # keys also hold the latest value's id, which a verification almost always changes).
+    transaction.on_commit(lambda: results_changed(pet_id=pet_id), robust=True)
     return fields
 
 
@@ -235,7 +238,7 @@ def report_share_create(*, report: TestReport, by, days: int | None = None) -> t
         raise Conflict("Only a verified, current report can be shared.", code="report_not_shareable")
     now = timezone.now()
     # The report's row lock serialises two shares made at once, so the count below holds.
-    TestReport.objects.select_for_update(of=("self",)).filter(pk=report.pk).values_list("pk", flat=True).get()
+    lock_report(report_id=report.pk)
     open_links = ReportShare.objects.filter(report=report, revoked_at__isnull=True, expires_at__gt=now).count()
     if open_links >= settings.REPORT_SHARE_MAX_OPEN:
         raise Conflict(f"This report already has {open_links} open links; revoke one first.", code="share_limit")
