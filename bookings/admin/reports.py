@@ -8,9 +8,9 @@ there is no bulk verify on the list. The list shows who uploaded each report, so
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -41,6 +41,7 @@ def report_opened_record(request, report_id: int) -> None:
 
 def report_was_opened(request, report_id: int) -> bool:
     return report_id in request.session.get(OPENED_SESSION_KEY, [])
+
 
 PREVIOUS_SHOWN = 3
 
