@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from catalog.ranges import Flag as ResultFlag
 from diagnopet.files import stored_name
 from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, money_field, random_upload_path
@@ -461,13 +462,8 @@ class ResultValue(TimeStampedModel):
     catalog's ranges does not change a published result, and ``flag`` is computed from them.
     """
 
-    class Flag(models.TextChoices):
-        NORMAL = "normal", "Normal"
-        LOW = "low", "Low"
-        HIGH = "high", "High"
-        CRITICAL_LOW = "critical_low", "Critical low"
-        CRITICAL_HIGH = "critical_high", "Critical high"
-        NO_RANGE = "no_range", "No reference range"
+    # The flag rule's own vocabulary (catalog.ranges): one list of flags for the rule and the column.
+    Flag = ResultFlag
 
     item = models.ForeignKey(BookingItem, on_delete=models.PROTECT, related_name="results")
     report = models.ForeignKey(TestReport, on_delete=models.PROTECT, null=True, blank=True, related_name="results")
