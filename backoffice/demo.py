@@ -47,7 +47,7 @@ from bookings.services import (
     slot_generate,
 )
 from catalog.models import LabTest
-from catalog.services import catalog_import_csv
+from catalog.services import ANALYTES_CSV, RANGES_CSV, analytes_import_csv, catalog_import_csv
 from clinic.models import ClinicHoliday
 from clinic.services import clinic_info_upsert, opening_hours_set
 from diagnopet.money import to_money
@@ -405,6 +405,10 @@ def seed_catalog(log: Log = _nothing) -> None:
     if result.errors:  # the shipped file is valid; this guards against it being edited badly
         raise ValueError("; ".join(str(error) for error in result.errors))
     log(f"Catalog: {result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    analytes = analytes_import_csv(analytes_file=ANALYTES_CSV, ranges_file=RANGES_CSV)
+    if analytes.errors:
+        raise ValueError("; ".join(str(error) for error in analytes.errors))
+    log(f"Analytes: {analytes.analytes['created']} created; reference ranges: {analytes.ranges['created']} created")
 
 
 def next_public_holidays(today: datetime.date, count: int = 2) -> list[tuple[datetime.date, str]]:

@@ -12,6 +12,7 @@ from import_export.tmp_storages import CacheStorage
 
 from catalog.models import Analyte, LabTest, PackageComponent, ReferenceRange, TestCategory, TestTag
 from catalog.resources import LabTestResource
+from catalog.resources_analytes import AnalyteResource, ReferenceRangeResource
 from catalog.services import catalog_import_errors
 from diagnopet.admin_base import TIMESTAMPS
 
@@ -45,6 +46,75 @@ class CatalogImportForm(ImportForm):
             raise forms.ValidationError("The file is not UTF-8 text; save it as CSV UTF-8.") from None
         upload.seek(0)
         return upload
+
+
+class PreviewedImportMixin(ImportExportMixin):
+    """import-export's CSV import (preview, then confirm) and export, as the catalog uses them: the upload waits in
+    the cache (shared by every instance) between preview and confirm, only an upload this session previewed can be
+    confirmed, confirming imports again against the catalog as it is then, and any invalid row writes nothing."""
+
+    import_formats = [CSV]
+    export_formats = [CSV]
+    import_form_class = CatalogImportForm
+    export_form_class = ExportForm  # every column: the export is always a file the import takes back
+    skip_export_form = True
+    tmp_storage_class = CacheStorage
+    import_noun = "row"  # what the preview counts: "3 row(s) to create"
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def get_import_context_data(self, **kwargs):
+        return {**super().get_import_context_data(**kwargs), "import_noun": self.import_noun}
+
+    def get_import_data_kwargs(self, **kwargs):
+        # One bad row writes nothing, also when the confirm step finds it (the catalog changed since the preview).
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def _import_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        confirm_form = getattr(response, "context_data", {}).get("confirm_form")
+        if confirm_form is not None:
+            previewed = request.session.get(SESSION_KEY, [])[-4:]
+            request.session[SESSION_KEY] = [*previewed, confirm_form.initial["import_file_name"]]
+        return response
+
+    def process_import(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        name = request.POST.get("import_file_name", "")
+        previewed = request.session.get(SESSION_KEY, [])
+        if request.method == "POST" and (name not in previewed or CacheStorage(name=name).read() is None):
+            self.message_user(request, "That preview has expired; upload the file again.", messages.ERROR)
+            return HttpResponseRedirect(self._import_url())
+        request.session[SESSION_KEY] = [other for other in previewed if other != name]
+        return super().process_import(request, **kwargs)
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            problems = "; ".join(str(error) for error in catalog_import_errors(result)[:5])
+            self.message_user(
+                request,
+                f"Nothing was imported: the file no longer passes the checks against the catalog ({problems}).",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(self._import_url())
+        return super().process_result(result, request)
+
+    def add_success_message(self, result, request):
+        totals = result.totals
+        self.message_user(
+            request,
+            f"{self.opts.verbose_name_plural.capitalize()} imported: {totals['new']} created, "
+            f"{totals['update']} updated, {totals['skip']} unchanged.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(TestCategory)
@@ -98,8 +168,13 @@ class ReferenceRangeInline(admin.TabularInline):
 
 
 @admin.register(Analyte)
-class AnalyteAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    """What each test measures, with its reference ranges per species (edited here or imported with the catalog)."""
+class AnalyteAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """What each test measures, with its reference ranges per species: edited here, or imported from a CSV in the
+    format of ``catalog/data/vet_analytes.csv`` (``import/``: preview, then confirm; ``AnalyteResource``)."""
+
+    resource_classes = [AnalyteResource]
+    import_noun = "analyte"
+    import_template_name = "admin/catalog/analyte/import.html"
 
     list_display = ("test", "position", "code", "name", "unit", "decimals", "is_active")
     list_select_related = ("test",)
@@ -112,8 +187,13 @@ class AnalyteAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReferenceRange)
-class ReferenceRangeAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
-    """Every reference range in one list, to compare species and age bands (each is edited on its analyte too)."""
+class ReferenceRangeAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
+    """Every reference range in one list, to compare species and age bands (each is edited on its analyte too), and
+    imported from a CSV in the format of ``catalog/data/vet_reference_ranges.csv`` (``ReferenceRangeResource``)."""
+
+    resource_classes = [ReferenceRangeResource]
+    import_noun = "reference range"
+    import_template_name = "admin/catalog/referencerange/import.html"
 
     list_display = ("analyte", "species", "min_age_months", "max_age_months", "critical_low", "low", "high")
     list_select_related = ("analyte", "analyte__test")
@@ -125,7 +205,7 @@ class ReferenceRangeAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(LabTest)
-class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class LabTestAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``), in the
     format of ``catalog/data/vet_tests.csv`` (``LabTestResource``).
 
@@ -136,12 +216,7 @@ class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmi
 
     show_auditlog_history_link = True
     resource_classes = [LabTestResource]
-    import_formats = [CSV]
-    export_formats = [CSV]
-    import_form_class = CatalogImportForm
-    export_form_class = ExportForm  # every column: the export is always a file the import takes back
-    skip_export_form = True
-    tmp_storage_class = CacheStorage
+    import_noun = "test"
     import_template_name = "admin/catalog/labtest/import.html"
     list_display = (
         "code",
@@ -188,45 +263,8 @@ class LabTestAdmin(ImportExportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmi
             and request.user.has_perms(["catalog.add_testcategory", "catalog.add_testtag"])
         )
 
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
-
-    def get_import_data_kwargs(self, **kwargs):
-        # One bad row writes nothing, also when the confirm step finds it (the catalog changed since the preview).
-        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
-
     def get_export_filename(self, request, queryset, file_format):
         return "catalog.csv"
-
-    def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
-        confirm_form = getattr(response, "context_data", {}).get("confirm_form")
-        if confirm_form is not None:
-            previewed = request.session.get(SESSION_KEY, [])[-4:]
-            request.session[SESSION_KEY] = [*previewed, confirm_form.initial["import_file_name"]]
-        return response
-
-    def process_import(self, request, **kwargs):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        name = request.POST.get("import_file_name", "")
-        previewed = request.session.get(SESSION_KEY, [])
-        if request.method == "POST" and (name not in previewed or CacheStorage(name=name).read() is None):
-            self.message_user(request, "That preview has expired; upload the file again.", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:catalog_labtest_import"))
-        request.session[SESSION_KEY] = [other for other in previewed if other != name]
-        return super().process_import(request, **kwargs)
-
-    def process_result(self, result, request):
-        if result.has_errors() or result.has_validation_errors():
-            problems = "; ".join(str(error) for error in catalog_import_errors(result)[:5])
-            self.message_user(
-                request,
-                f"Nothing was imported: the file no longer passes the checks against the catalog ({problems}).",
-                messages.ERROR,
-            )
-            return HttpResponseRedirect(reverse("admin:catalog_labtest_import"))
-        return super().process_result(result, request)
 
     def add_success_message(self, result, request):
         totals = result.totals

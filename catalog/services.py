@@ -12,8 +12,12 @@ from django.db import transaction
 from import_export.results import RowResult
 
 from catalog.resources import LabTestResource
+from catalog.resources_analytes import AnalyteResource, ReferenceRangeResource
 
 CSV_COLUMNS = LabTestResource.Meta.fields
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ANALYTES_CSV = DATA_DIR / "vet_analytes.csv"
+RANGES_CSV = DATA_DIR / "vet_reference_ranges.csv"
 
 
 @dataclass(frozen=True)
@@ -110,4 +114,58 @@ def catalog_import_csv(*, file, dry_run: bool = False) -> ImportResult:
     for row in imported.rows:
         codes[row.import_type].append(row.instance.code)
     result.categories_created, result.tags_created = resource.categories_created, resource.tags_created
+    return result
+
+
+@dataclass
+class AnalytesImportResult:
+    """What importing the analytes and their reference ranges did (or would do)."""
+
+    dry_run: bool
+    analytes: dict[str, int] = field(default_factory=dict)  # "new" / "update" / "skip" → rows
+    ranges: dict[str, int] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _totals(result) -> dict[str, int]:
+    return {
+        kind: result.totals[key]
+        for kind, key in (("created", RowResult.IMPORT_TYPE_NEW), ("updated", RowResult.IMPORT_TYPE_UPDATE))
+    } | {"unchanged": result.totals[RowResult.IMPORT_TYPE_SKIP]}
+
+
+@transaction.atomic(durable=True)
+def analytes_import_csv(*, analytes_file=None, ranges_file=None, dry_run: bool = False) -> AnalytesImportResult:
+    """Create or update analytes (``vet_analytes.csv``) and then their reference ranges (``vet_reference_ranges.csv``)
+    through ``catalog.resources_analytes``, in one transaction: with any invalid row in either file nothing is
+    written, and ``errors`` names the file, row and column of each problem. A dry run imports both (the ranges may
+    name analytes the first file adds) and rolls the whole transaction back."""
+    result = AnalytesImportResult(dry_run=dry_run)
+    steps = [
+        ("analytes", analytes_file, AnalyteResource, result.analytes),
+        ("ranges", ranges_file, ReferenceRangeResource, result.ranges),
+    ]
+    for label, file, resource_class, totals in steps:
+        if file is None:
+            continue
+        try:
+            dataset = _dataset(file)
+        except UnicodeDecodeError:
+            result.errors.append(RowError(0, "", f"{label} file is not UTF-8 text; save it as CSV UTF-8"))
+            break
+        except tablib.InvalidDimensions:
+            result.errors.append(RowError(0, "", f"{label} file: a row has more values than the header has columns"))
+            break
+        imported = resource_class().import_data(dataset, dry_run=False, rollback_on_validation_errors=True)
+        errors = catalog_import_errors(imported)
+        if errors:
+            result.errors = [RowError(e.row, f"{label}: {e.column}" if e.column else label, e.message) for e in errors]
+            break
+        totals.update(_totals(imported))
+    if dry_run or result.errors:
+        transaction.set_rollback(True)
     return result
