@@ -52,6 +52,17 @@ def lock_items_of(booking: Booking) -> list[BookingItem]:
     return list(booking.items.select_related("test").select_for_update(of=("self",)).order_by("pk"))
 
 
+def lock_items(*, item_ids) -> list[BookingItem]:
+    """Items by id, in id order (after their bookings when those are locked too), with their tests and bookings'
+    pets (not locked): the samples a batch of results is entered for."""
+    return list(
+        BookingItem.objects.select_for_update(of=("self",))
+        .select_related("test", "booking__pet")
+        .filter(pk__in=item_ids)
+        .order_by("pk")
+    )
+
+
 def lock_report(*, report_id: int) -> TestReport:
     return TestReport.objects.select_for_update(of=("self",)).get(pk=report_id)
 

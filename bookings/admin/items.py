@@ -11,9 +11,11 @@ from accounts.roles import staff_is_collector
 from bookings import admin_receive, admin_views, admin_worklist
 from bookings.admin.common import AuditHistory, overdue_badge
 from bookings.admin.inlines import TestReportInline
+from bookings.admin_results import can_enter_results
 from bookings.models import BookingItem, TestBatchGroup
 from bookings.querysets import collector_visits, item_overdue_q
 from bookings.services import item_receive, item_reject, item_start_processing
+from bookings.services.results import results_submit
 from bookings.states import ITEM_IN_LAB, ITEM_REPORTABLE
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
 
@@ -60,7 +62,7 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     search_fields = ("code", "booking__code", "test__code", "test__name")
     date_hierarchy = "created_at"
     inlines = [TestReportInline]
-    actions = ["receive", "start_processing", "reject"]
+    actions = ["receive", "start_processing", "submit_results", "reject"]
     fieldsets = (
         (
             None,
@@ -130,10 +132,13 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="report")
     def report_link(self, obj) -> str:
+        # Results are entered on the worklist, one sample or many (also after delivery: an amendment).
+        results = reverse("admin:bookings_resultvalue_worklist") + f"?test={obj.test_id}&item={obj.pk}"
+        enter = format_html('<a class="button" href="{}">Enter results</a>', results)
         if obj.status not in ITEM_REPORTABLE:
-            return "Reports are uploaded while the sample is in the lab."
+            return format_html("{} Reports are uploaded while the sample is in the lab.", enter)
         url = reverse("admin:bookings_bookingitem_upload_report", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Upload the report (PDF)</a>', url)
+        return format_html('{} <a class="button" href="{}">Upload the report (PDF)</a>', enter, url)
 
     def has_add_permission(self, request):
         return False
@@ -188,6 +193,19 @@ class BookingItemAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     def receive(self, request, queryset):
         admin_views.run_each(
             self, request, queryset, lambda i: item_receive(item=i, by=request.user), done="Received at the lab"
+        )
+
+    def has_results_permission(self, request) -> bool:
+        return can_enter_results(request.user)
+
+    @admin.action(description="Submit entered results for verification", permissions=["results"])
+    def submit_results(self, request, queryset):
+        admin_views.run_each(
+            self,
+            request,
+            queryset.select_related("test"),
+            lambda i: results_submit(item=i, by=request.user),
+            done="Submitted for verification",
         )
 
     @admin.action(description="Move to processing", permissions=["lab"])

@@ -327,6 +327,8 @@ def report_verify(*, report: TestReport, by) -> TestReport:
     check_transition("report", report.status, R.VERIFIED)
     if report.uploaded_by_id == by.pk:
         raise Conflict("A report must be verified by someone other than its uploader.", code="four_eyes")
+    if report.results.filter(entered_by=by).exists():
+        raise Conflict("A report must be verified by someone other than who entered its results.", code="four_eyes")
     report.status, report.verified_by, report.verified_at = R.VERIFIED, by, timezone.now()
     published = report_publish(report=report, by=by, now=report.verified_at)
     report.save(update_fields=["status", "verified_by", "verified_at", *published, "updated_at"])
