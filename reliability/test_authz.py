@@ -18,12 +18,13 @@ from decimal import Decimal
 import pytest
 import responses
 from django.conf import settings
-from django.test import TestCase, override_settings
+from django.test import Client, TestCase, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import StaffRole, User
+from accounts.tests.staff import logged_in, staff_of
 from billing.models import BillingRecord, Payment, PaymentOrder
 from billing.tests import provider_fixtures as fx
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, ReportShare
@@ -161,6 +162,42 @@ def test_staff_routes_refuse_customers_and_other_roles(route, world):
 def test_staff_routes_refuse_anonymous(route, world, api_client):
     for method in ("get", "post"):
         assert getattr(api_client, method)(_staff_url(route, world), {}, format="json").status_code in (401, 405)
+
+
+# --- The lab's own back-office pages (beyond the model admins' permissions) ---------------------------------------
+
+LAB_PAGES = {
+    "admin:bookings_resultvalue_worklist": {StaffRole.LAB_TECH, StaffRole.ADMIN},
+    "admin:bookings_resultvalue_analyser_import": {StaffRole.LAB_TECH, StaffRole.ADMIN},
+}
+MODEL_ADMIN_VIEWS = ("changelist", "add", "change", "delete", "history", "autocomplete")
+
+
+def test_every_result_entry_page_is_covered():
+    pages = {
+        name
+        for name, _route in _named_routes()
+        if name.startswith("admin:bookings_resultvalue_") and not name.endswith(MODEL_ADMIN_VIEWS)
+    }
+    assert set(LAB_PAGES) == pages
+
+
+@pytest.mark.parametrize("route", sorted(LAB_PAGES))
+def test_lab_pages_refuse_customers_anonymous_and_other_roles(route, world):
+    url = reverse(route)
+    phones = iter(f"+9198777000{n:02d}" for n in range(50))
+    callers = {role: staff_of(role, phone=next(phones)) for role in StaffRole.values if role not in LAB_PAGES[route]}
+    before = fingerprint()
+    for who, user in callers.items():
+        client = logged_in(user)
+        assert client.get(url).status_code == 403, who
+        assert client.post(url, {"confirm": "1", "token": "x"}).status_code == 403, who
+    customer = logged_in(world["customer"])
+    assert customer.get(url).status_code == 302  # to the admin's login: not staff
+    assert Client().get(url).status_code == 302
+    assert fingerprint() == before
+    for allowed in LAB_PAGES[route]:
+        assert logged_in(staff_of(allowed, phone=next(phones))).get(url).status_code == 200, allowed
 
 
 # --- Mass assignment ------------------------------------------------------------------------------------------------
