@@ -46,7 +46,8 @@ from bookings.services import (
     report_verify,
     slot_generate,
 )
-from catalog.models import LabTest
+from bookings.services.results import ResultEntry, results_save, results_submit
+from catalog.models import Analyte, LabTest
 from catalog.services import ANALYTES_CSV, RANGES_CSV, analytes_import_csv, catalog_import_csv
 from clinic.models import ClinicHoliday
 from clinic.services import clinic_info_upsert, opening_hours_set
@@ -595,13 +596,43 @@ def _current_report(item: BookingItem) -> TestReport | None:
     return TestReport.objects.filter(booking_item=item, is_current=True).first()
 
 
-def _report_forward(item: BookingItem, *, staff: DemoStaff, until: str) -> None:
-    """Move an item's report up to ``until`` (generated, verified or delivered): uploaded by one lab technician,
-    verified by the other (four eyes), delivered by the clinic admin."""
+# Results entered on the worklist for some demo samples (booking key, test code → analyte code → value), so that their
+# reports are made from results: the demo dog Sheru's CBC waits for a second technician's verification, the cat
+# Mishti's was verified and delivered. The other demo reports are uploaded PDFs (tests sent to partner labs).
+DEMO_RESULTS = {
+    ("demo-5", "HEM-CBC"): {
+        "HCT": "44.8", "HGB": "15.2", "RBC": "6.85", "WBC": "18.4", "PLT": "312", "MCV": "65.4", "MCH": "22.2",
+        "MCHC": "33.9", "NEU": "13.90", "LYM": "3.10", "MONO": "0.90", "EOS": "0.50",
+    },
+    ("demo-6", "HEM-CBC"): {
+        "HCT": "36.2", "HGB": "12.1", "RBC": "8.10", "WBC": "9.8", "PLT": "350", "MCV": "44.7", "MCH": "14.9",
+        "MCHC": "33.4", "NEU": "6.20", "LYM": "2.90", "MONO": "0.35", "EOS": "0.35",
+    },
+}  # fmt: skip
+DEMO_INSTRUMENT = {"method": "Impedance with optical differential", "instrument": "Haematology analyser 1"}
+
+
+def _results_enter(item: BookingItem, values: dict[str, str], *, by: User) -> TestReport:
+    """Enter the demo values of ``item`` on the worklist's service and submit them (a report version, generated)."""
+    analytes = {a.code: a.pk for a in Analyte.objects.filter(test_id=item.test_id, is_active=True)}
+    entries = [
+        ResultEntry(item_id=item.pk, analyte_id=analytes[code], value=value, **DEMO_INSTRUMENT)
+        for code, value in values.items()
+    ]
+    results_save(entries=entries, by=by)
+    return results_submit(item=item, by=by)
+
+
+def _report_forward(item: BookingItem, *, staff: DemoStaff, until: str, key: str = "") -> None:
+    """Move an item's report up to ``until`` (generated, verified or delivered): uploaded (or its results entered)
+    by one lab technician, verified by the other (four eyes), delivered by the clinic admin."""
     uploader, verifier = staff.lab_techs[0], staff.lab_techs[-1]
     steps = [TestReport.Status.GENERATED, TestReport.Status.VERIFIED, TestReport.Status.DELIVERED]
     report = _current_report(item)
-    if report is None or report.status == TestReport.Status.PENDING:
+    values = DEMO_RESULTS.get((key, item.test.code))
+    if (report is None or report.status == TestReport.Status.PENDING) and values:
+        report = _results_enter(item, values, by=uploader)
+    elif report is None or report.status == TestReport.Status.PENDING:
         report = report_upload(item=item, file=_report_file(item), by=uploader)
     if steps.index(until) >= 1 and report.status == TestReport.Status.GENERATED:
         report = report_verify(report=report, by=verifier)
@@ -635,10 +666,10 @@ def _forward(booking: Booking, target: str, *, staff: DemoStaff, plan: dict) -> 
         items = list(booking.items.select_related("test", "booking__pet", "booking__user").order_by("sequence"))
         if target == B.PROCESSING:
             # The first result is in and waits for a second lab technician to verify it.
-            _report_forward(items[0], staff=staff, until=TestReport.Status.GENERATED)
+            _report_forward(items[0], staff=staff, until=TestReport.Status.GENERATED, key=plan["key"])
         elif target == B.COMPLETED:
             for item in items:
-                _report_forward(item, staff=staff, until=TestReport.Status.DELIVERED)
+                _report_forward(item, staff=staff, until=TestReport.Status.DELIVERED, key=plan["key"])
         booking.refresh_from_db()
     if booking.status == B.COMPLETED:
         _settle(booking, staff=staff)
