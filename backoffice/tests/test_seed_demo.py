@@ -14,7 +14,7 @@ from accounts.models import StaffProfile, StaffRole, User
 from backoffice import demo
 from billing.models import BillingRecord, DistancePricingConfig
 from billing.services import distance_pricing_active
-from bookings.models import Booking, CollectionSlot, TestReport
+from bookings.models import Booking, CollectionSlot, ResultValue, TestReport
 from bookings.services import booking_create
 from catalog.models import LabTest
 from catalog.models import TestCategory as Category  # aliased: pytest collects Test* names
@@ -185,7 +185,11 @@ def test_bookings_in_every_state_made_by_the_booking_services():
 
     processing = bookings["demo-5"]
     waiting = TestReport.objects.get(booking=processing)
-    assert waiting.status == TestReport.Status.GENERATED  # uploaded, waiting for a second pair of eyes
+    assert waiting.status == TestReport.Status.GENERATED  # entered, waiting for a second pair of eyes
+    # The demo dog's CBC, entered on the worklist: a raised WBC and neutrophils are flagged high.
+    flags = dict(waiting.results.values_list("analyte__code", "flag"))
+    assert (len(flags), flags["WBC"], flags["NEU"], flags["HCT"]) == (12, "high", "high", "normal")
+    assert not ResultValue.objects.filter(report__isnull=True).exists()
 
     completed = bookings["demo-6"]
     # Paid in cash at the door and invoiced: its customer has an invoice and a receipt to download.
@@ -197,8 +201,13 @@ def test_bookings_in_every_state_made_by_the_booking_services():
     for report in reports:
         assert report.status == TestReport.Status.DELIVERED
         assert report.verified_by_id != report.uploaded_by_id
-        with report.report_file.open("rb") as pdf:
-            assert upload_check(pdf, allowed=REPORT_TYPES) == "application/pdf"
+        # The CBC's report is made from results entered on the worklist; the others are uploaded PDFs.
+        assert report.results.count() == (12 if report.test.code == "HEM-CBC" else 0)
+        if report.report_file:
+            with report.report_file.open("rb") as pdf:
+                assert upload_check(pdf, allowed=REPORT_TYPES) == "application/pdf"
+        else:
+            assert report.results.exists()
 
 
 def test_a_run_that_stopped_half_way_is_completed_by_the_next():
