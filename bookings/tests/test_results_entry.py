@@ -429,3 +429,22 @@ def test_an_export_too_large_or_not_utf8_is_refused(cbc, tech, monkeypatch):
 
     response = _upload(client, "code,result\nx,1\n")
     assert "missing the column(s): sample, analyte, value" in response.context["preview"].error
+
+
+def test_the_sample_page_links_to_its_results_and_the_action_submits_them(cbc, tech):
+    test, analytes = cbc
+    item = _sample(test)
+    _enter(item, analytes, tech)
+    client = logged_in(tech)
+
+    page = client.get(reverse("admin:bookings_bookingitem_change", args=[item.pk]))
+    assert f"?test={test.pk}&amp;item={item.pk}" in page.content.decode()
+
+    response = client.post(
+        reverse("admin:bookings_bookingitem_changelist"),
+        {"action": "submit_results", "_selected_action": [item.pk]},
+        follow=True,
+    )
+
+    assert f"Submitted for verification: {item}" in response.content.decode()
+    assert TestReport.objects.get(booking_item=item).results.count() == 3
