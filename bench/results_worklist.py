@@ -8,7 +8,7 @@ saving every value of the page in one transaction (first entry, then a correctio
 Runs against a scratch database of its own (Django's test database of ``DATABASE_URL``: ``test_<name>``, created and
 migrated here, dropped at the end unless ``--keepdb``), so the benchmark data is never touched. Requests go through
 Django's test client (``force_login`` as a lab technician, ``DEBUG=0``): middleware, SQL, template rendering, no
-HTTP. The page shows as many samples as ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` lets one form post (41 of 10 analytes at
+HTTP. The page shows as many samples as ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` lets one form post (40 of 10 analytes at
 Django's default of 1000); the benchmark raises the limit so that one page holds all 200, and also measures the
 default page. Figures: median wall time (ms), CPU time of this process, queries per request.
 """
