@@ -41,12 +41,11 @@ def test_flags_follow_the_typing_and_the_page_saves_every_row(new_page, screensh
     dog, cat = items
 
     page = new_page("tech")
-    page.goto("/admin/login/?next=/admin/")
+    page.goto(f"/admin/login/?next=/admin/bookings/resultvalue/worklist/%3Ftest%3D{test.pk}")
     page.fill("#id_username", tech.phone)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/admin/")
-    page.goto(f"/admin/bookings/resultvalue/worklist/?test={test.pk}")
+    page.wait_for_url(f"**/admin/bookings/resultvalue/worklist/?test={test.pk}")
 
     value = page.locator(f'input[name="v-{dog.pk}-{hct.pk}"]')
     flag = page.locator(f"#row-{dog.pk} [data-flag]")
