@@ -92,8 +92,10 @@ CLINIC = {
     "road_factor": Decimal("1.30"),
 }
 
-# Monday to Saturday 08:00–18:00; Sunday closed.
+# Monday to Saturday 08:00–18:00; Sunday mornings 08:00–12:00, so that "today" has visits whatever the day the demo is
+# seeded (closed days are shown by the holidays).
 WEEKLY_HOURS = {weekday: [(datetime.time(8, 0), datetime.time(18, 0))] for weekday in range(6)}
+WEEKLY_HOURS[6] = [(datetime.time(8, 0), datetime.time(12, 0))]
 
 # Keyed by ``effective_from``. The first is the rate card in force; the second is last year's, kept as history.
 DISTANCE_PRICING = [
@@ -367,6 +369,24 @@ DEMO_BOOKINGS = [
     {"key": "demo-8", "phone": "+919000000013", "pet": "Mithu", "tests": ["HEM-CBC", "PAR-FEC"], "type": "lab",
      "status": B.CONFIRMED},
 ]  # fmt: skip
+# Today's visits, whatever the hour the demo is seeded: home visits for both collectors' day sheets, and collected
+# tubes for the lab to receive by scanning. ``window`` is the visit's place among today's windows (0 = the first);
+# ``collector`` indexes the demo collectors. Their keys get today's date (``_today_key``), so each day's run adds
+# that day's visits and a second run the same day finds them.
+TODAY_BOOKINGS = [
+    {"key": "visit-1", "phone": "+919000000011", "pet": "Bruno", "tests": ["HEM-CBC", "BIO-GLU"], "type": "home",
+     "window": 1, "collector": 0, "status": B.CONFIRMED, "notes": "Ring the bell twice; the dog barks but is gentle."},
+    {"key": "visit-2", "phone": "+919000000012", "pet": "Simba", "tests": ["PKG-WELL"], "type": "home",
+     "window": 2, "collector": 0, "status": B.CONFIRMED},
+    {"key": "visit-3", "phone": "+919000000013", "pet": "Tiger", "tests": ["HEM-BPAR", "BIO-CRP"], "type": "home",
+     "window": 3, "collector": 0, "status": B.CONFIRMED, "notes": "Fever again since yesterday."},
+    {"key": "visit-4", "phone": "+919000000014", "pet": "Zara", "tests": ["BIO-SDMA", "URI-RM"], "type": "home",
+     "window": 1, "collector": 1, "status": B.CONFIRMED},
+    {"key": "visit-5", "phone": "+919000000015", "pet": "Pepper", "tests": ["HEM-CBC", "PAR-GIAR"], "type": "home",
+     "window": 0, "collector": 1, "status": B.COLLECTED},
+    {"key": "visit-6", "phone": "+919000000013", "pet": "Bella", "tests": ["BIO-KFT", "END-T4"], "type": "lab",
+     "window": 0, "status": B.COLLECTED},
+]  # fmt: skip
 # How far along each state is, for moving a booking forward to its demo state.
 _PROGRESS = [B.PENDING, B.CONFIRMED, B.COLLECTED, B.PROCESSING, B.COMPLETED]
 
@@ -389,7 +409,7 @@ def _nothing(message: str) -> None:
 def seed_clinic(log: Log = _nothing) -> None:
     info = clinic_info_upsert(**CLINIC)
     opening_hours_set(week=WEEKLY_HOURS)
-    log(f"Clinic: {info.name}, Mon–Sat {info.opening_time:%H:%M}–{info.closing_time:%H:%M}, Sunday closed")
+    log(f"Clinic: {info.name}, Mon–Sat {info.opening_time:%H:%M}–{info.closing_time:%H:%M}, Sunday 08:00–12:00")
 
 
 def seed_distance_pricing(log: Log = _nothing) -> None:
@@ -729,6 +749,58 @@ def seed_settlement(*, staff: DemoStaff, log: Log = _nothing) -> None:
             log(f"Collector {collector.full_name}: handed over ₹{to_money(held / 2)} of ₹{held}")
 
 
+def _today_key(plan: dict, today: datetime.date) -> str:
+    return f"today-{today.isoformat()}-{plan['key']}"
+
+
+def seed_today(*, staff: DemoStaff, log: Log = _nothing) -> list[Booking]:
+    """Today's visits (``TODAY_BOOKINGS``), made through ``booking_create`` and moved on through the booking services:
+    confirmed home visits assigned to the demo collectors, and visits whose tubes were collected and wait for the lab.
+
+    Today's windows that already started cannot be booked now, so the bookings are made as of the start of the day
+    (``booking_create(now=...)``): whatever the hour the demo is seeded, today's day sheets and the lab's receive page
+    have work. A day the clinic is closed (a holiday an earlier run created) gets none."""
+    today = timezone.localdate()
+    windows = list(CollectionSlot.objects.filter(date=today, is_active=True).order_by("start_time"))
+    if not windows or ClinicHoliday.objects.filter(date=today, opens_at__isnull=True).exists():
+        log("Today: the clinic is closed, no visits")
+        return []
+    morning = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    bookings = []
+    for plan in TODAY_BOOKINGS:
+        key = _today_key(plan, today)
+        user = User.objects.get(phone=plan["phone"])
+        booking = Booking.objects.filter(user=user, idempotency_key=key).first()
+        if booking is None:
+            pet = Pet.objects.get(user=user, name=plan["pet"])
+            tests = dict(LabTest.objects.filter(code__in=plan["tests"]).values_list("code", "pk"))
+            home = plan["type"] == CollectionType.HOME
+            booking = booking_create(
+                user=user,
+                pet_id=pet.pk,
+                test_ids=[tests[code] for code in plan["tests"]],
+                collection_type=plan["type"],
+                slot_id=windows[min(plan["window"], len(windows) - 1)].pk,
+                address_id=Address.objects.get(user=user, is_default=True).pk if home else None,
+                notes=plan.get("notes", ""),
+                idempotency_key=key,
+                now=morning,
+            )
+        if booking.status == B.PENDING:
+            if booking.collection_type == CollectionType.HOME:
+                collector = staff.collectors[plan["collector"]]
+                booking_assign_collector(booking=booking, collector=collector, by=staff.admin)
+            else:
+                booking_confirm(booking=booking, by=staff.admin)
+            booking.refresh_from_db()
+        if plan["status"] == B.COLLECTED and booking.status == B.CONFIRMED:
+            booking_mark_collected(booking=booking, by=booking.collection_staff or staff.lab_techs[0])
+            booking.refresh_from_db()
+        bookings.append(booking)
+    log(f"Today: {len(bookings)} visits ({', '.join(b.code for b in bookings)})")
+    return bookings
+
+
 # --- All of it ------------------------------------------------------------------------------------------------------
 
 
@@ -751,6 +823,7 @@ def seed_demo(*, log: Log = _nothing) -> None:
     seed_customers(log)
     seed_promotions(log)
     bookings = seed_bookings(staff=staff, log=log)
+    seed_today(staff=staff, log=log)
     seed_content(bookings=bookings, log=log)
     seed_settlement(staff=staff, log=log)
     # The billing report's split by category is rebuilt every 10 minutes by beat; the demo shows it at once.

@@ -14,7 +14,7 @@ from accounts.models import StaffProfile, StaffRole, User
 from backoffice import demo
 from billing.models import BillingRecord, DistancePricingConfig
 from billing.services import distance_pricing_active
-from bookings.models import Booking, CollectionSlot, ResultValue, TestReport
+from bookings.models import Booking, BookingItem, CollectionSlot, ResultValue, TestReport
 from bookings.services import booking_create
 from catalog.models import LabTest
 from catalog.models import TestCategory as Category  # aliased: pytest collects Test* names
@@ -69,7 +69,8 @@ def test_running_it_twice_gives_identical_row_counts_for_every_model():
 
     assert row_counts() == first
     assert booking_states() == states
-    assert first["bookings.Booking"] == len(EXPECTED_STATES)  # a guard: the first run really made the data
+    # A guard: the first run really made the data (and today's visits).
+    assert first["bookings.Booking"] == len(EXPECTED_STATES) + len(demo.TODAY_BOOKINGS)
 
 
 def test_clinic_pricing_catalog_and_calendar():
@@ -96,15 +97,18 @@ def test_clinic_pricing_catalog_and_calendar():
     half_day = ClinicHoliday.objects.get(opens_at__isnull=False)
     assert half_day.date == min(holidays) - datetime.timedelta(days=1)
     assert (half_day.opens_at, half_day.closes_at) == (datetime.time(8), datetime.time(13))
-    assert sorted(clinic.opening_hours.values_list("weekday", flat=True)) == [0, 1, 2, 3, 4, 5]  # Sunday closed
+    assert sorted(clinic.opening_hours.values_list("weekday", flat=True)) == [0, 1, 2, 3, 4, 5, 6]
+    assert clinic.opening_hours.get(weekday=6).closes_at == datetime.time(12)  # Sunday mornings only
     hours = [datetime.time(hour) for hour in range(8, 18)]
     for offset in range(demo.SLOT_DAYS):  # from today
         day = today + datetime.timedelta(days=offset)
         slots = CollectionSlot.objects.filter(date=day).order_by("start_time")
-        if day in holidays or day.weekday() == 6:
+        if day in holidays:
             expected = []
         elif day == half_day.date:
             expected = hours[:5]  # 08:00–13:00
+        elif day.weekday() == 6:
+            expected = hours[:4]  # 08:00–12:00
         else:
             expected = hours
         assert [s.start_time for s in slots] == expected, day
@@ -331,3 +335,25 @@ def test_site_content_is_served_publicly(api_client):
     assert completed.review.testimonial_consent
     assert testimonial["first_name"] == completed.user.full_name.split()[0]
     assert testimonial["pet_species"] == completed.pet.species
+
+
+@pytest.mark.parametrize("hour", [6, 13, 23])
+def test_today_has_visits_for_both_collectors_and_tubes_for_the_lab_whatever_the_hour(monkeypatch, hour):
+    # The clock at ``hour`` today (clinic time): before opening, mid-day, after closing.
+    at = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(hour, 30)))
+    monkeypatch.setattr(timezone, "now", lambda: at)
+    today = at.date()
+
+    seed()
+    seed()  # idempotent the same day
+
+    visits = Booking.objects.filter(booking_date=today, idempotency_key__startswith=f"today-{today.isoformat()}-")
+    assert visits.count() == len(demo.TODAY_BOOKINGS)
+    assert all(v.slot.date == today for v in visits.select_related("slot"))
+    to_collect = visits.filter(status=Booking.Status.CONFIRMED, collection_type="home")
+    collectors = set(to_collect.values_list("collection_staff__phone", flat=True))
+    assert collectors == {"+919000000102", "+919000000103"}
+    assert to_collect.filter(collection_staff__phone="+919000000102").count() >= 2  # one collected, one no-show
+    waiting = BookingItem.objects.filter(booking__in=visits, status=BookingItem.Status.COLLECTED)
+    assert waiting.count() >= 2
+    assert all(re.fullmatch(r"DP-[A-Z0-9]{6}-\d\d", item.code) for item in waiting)

@@ -70,6 +70,7 @@ def booking_create(
     coupon_code=None,
     notes="",
     idempotency_key=None,
+    now: datetime.datetime | None = None,
 ) -> Booking:
     """Book tests for a pet: booking, items, slot place, coupon use, draft bill and the "booking placed"
     notification (sent after commit), all in one transaction.
@@ -84,6 +85,10 @@ def booking_create(
     key longer than the column or with non-printable characters is refused (400). The returned booking has
     ``was_replayed`` set to say which happened; a new one comes with its pet, slot, coupon and items (``shown_items``:
     the rows it inserted, with their tests) loaded, so showing it needs no further query.
+
+    ``now`` is the moment the booking counts as made for the rules that depend on time (a slot must not have started,
+    a coupon or offer must be valid); default: this instant. The API never passes it; the demo data does, to book
+    the day's earlier windows as if the customers had booked them that morning (``backoffice.demo``).
     """
     idempotency_key = _idempotency_key_clean(idempotency_key)
     request_hash = None
@@ -114,6 +119,7 @@ def booking_create(
                 notes=notes,
                 idempotency_key=idempotency_key,
                 request_hash=request_hash,
+                now=now,
             )
         except IntegrityError as exc:
             # Either this key's booking exists (a replay, or a concurrent request with the same key won: the loop
@@ -159,9 +165,20 @@ def _booking_with_key(user, idempotency_key, request_hash) -> Booking | None:
 
 @transaction.atomic(durable=True)
 def _booking_create_once(
-    *, user, pet_id, test_ids, collection_type, slot_id, address_id, coupon_code, notes, idempotency_key, request_hash
+    *,
+    user,
+    pet_id,
+    test_ids,
+    collection_type,
+    slot_id,
+    address_id,
+    coupon_code,
+    notes,
+    idempotency_key,
+    request_hash,
+    now: datetime.datetime | None,
 ) -> Booking:
-    now = timezone.now()
+    now = now or timezone.now()
     quote: Quote = booking_quote(
         user=user,
         pet_id=pet_id,
