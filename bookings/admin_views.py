@@ -30,6 +30,7 @@ from bookings.assignment import (
     collector_suggestions,
     plan_fingerprint,
 )
+from bookings.codes import booking_code_from_scan
 from bookings.labels import tube_labels_pdf
 from bookings.maps import maps_url
 from bookings.models import PET_WEIGHT_MAX_KG, PET_WEIGHT_MIN_KG, Booking, BookingItem, CollectionSlot
@@ -279,6 +280,16 @@ def _sheet_visit(booking: Booking) -> SheetVisit:
     )
 
 
+def _sheet_find(model_admin, request, scoped, raw: str) -> Booking | None:
+    """The visit a scanned or typed code names (a booking's code, or any of its tubes'), among the visits the user
+    may see; None, with a message on the sheet, when there is none."""
+    code = booking_code_from_scan(raw)
+    found = scoped.filter(code=code).only("pk", "booking_date").first()
+    if found is None:
+        model_admin.message_user(request, f"No visit of yours has the code {code}.", messages.WARNING)
+    return found
+
+
 def booking_today_view(model_admin, request) -> TemplateResponse:
     """The day sheet, phone first: a day's visits in time order (grouped by slot), each with what the collector
     needs at the door (pet, tests, tubes, fasting and preparation, the customer's notes, phone and map links) and
@@ -286,8 +297,12 @@ def booking_today_view(model_admin, request) -> TemplateResponse:
     sees their own visits). ``?day=YYYY-MM-DD`` shows another day."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    day = _day_of(model_admin, request, request.GET.get("day"))
     scoped = model_admin.get_queryset(request)
+    if request.GET.get("code"):
+        found = _sheet_find(model_admin, request, scoped, request.GET["code"])
+        if found is not None:
+            return _back_to_sheet(found)
+    day = _day_of(model_admin, request, request.GET.get("day"))
     bookings = list(bookings_of_day(scoped, day))
     counts = booking_status_counts(scoped.filter(booking_date=day))
     is_today = day == timezone.localdate()

@@ -14,6 +14,7 @@ from bookings import admin_views
 from bookings.admin.common import AuditHistory
 from bookings.admin.inlines import BookingItemInline, PrescriptionUploadInline, TestReportInline
 from bookings.admin_collection_pin import CollectionPinAdminMixin, PinFarFilter
+from bookings.codes import item_codes_to_booking_codes
 from bookings.models import Booking, BookingItem
 from bookings.querysets import collector_visits
 from bookings.services import (
@@ -168,6 +169,10 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
         queryset = super().get_queryset(request)
         # SPEC §4: a collector sees the bookings assigned to them.
         return queryset & collector_visits(request.user) if staff_is_collector(request.user) else queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        # A scanned tube label (DP-7K3Q9X-01) finds its visit: the booking's code is what is searched.
+        return super().get_search_results(request, queryset, item_codes_to_booking_codes(search_term))
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status in BOOKING_TERMINAL:

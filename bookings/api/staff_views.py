@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from accounts.models import StaffRole
 from accounts.permissions import HasStaffRole, user_has_role
 from bookings.api.staff_serializers import CollectedSerializer, NoShowSerializer, RefuseSerializer, VisitSerializer
-from bookings.codes import booking_code_normalize
+from bookings.codes import booking_code_from_scan
 from bookings.models import Booking, BookingItem
 from bookings.services.collections import collection_complete
 from bookings.services.no_show import booking_mark_no_show
@@ -81,13 +81,20 @@ class CollectionViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.Generi
         return visits
 
     @extend_schema(
-        summary="Find a visit by its booking code (scan)",
-        parameters=[OpenApiParameter("code", OpenApiTypes.STR, required=True, description="e.g. DP-7K3Q9X")],
+        summary="Find a visit by its booking code or one of its tube codes (scan)",
+        parameters=[
+            OpenApiParameter(
+                "code",
+                OpenApiTypes.STR,
+                required=True,
+                description="A booking's code (DP-7K3Q9X) or a tube's (DP-7K3Q9X-01).",
+            )
+        ],
         responses={200: VisitSerializer, **errors(401, 403, 404)},
     )
     @action(detail=False, methods=["get"])
     def lookup(self, request):
-        code = booking_code_normalize(request.query_params.get("code", ""))
+        code = booking_code_from_scan(request.query_params.get("code", ""))
         visit = get_object_or_404(self.get_queryset(), code=code)
         return Response(self.get_serializer(visit).data)
 

@@ -13,7 +13,7 @@ from accounts.models import StaffRole
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
 from bookings.models import Booking
-from bookings.tests.factories import BookingFactory, CollectionSlotFactory
+from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectionSlotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +155,36 @@ def test_today_page_runs_the_same_queries_at_5_and_50_visits(admin_user, slots, 
 
     assert login(user).get(TODAY_URL).context["total"] == 200
     assert many == few
+
+
+def test_find_a_visit_by_booking_or_tube_code_opens_its_day(slots):
+    collector = make_staff(StaffRole.COLLECTOR)
+    tomorrow = CollectionSlotFactory(date=timezone.localdate() + datetime.timedelta(days=1))
+    mine = visit(tomorrow, status=Booking.Status.CONFIRMED, collection_staff=collector)
+    tube = BookingItemFactory(booking=mine, sequence=2)
+    theirs = visit(slots[0], status=Booking.Status.CONFIRMED, collection_staff=make_staff(StaffRole.COLLECTOR))
+    client = login(collector)
+
+    for scanned in (tube.code, tube.code.lower(), mine.code):
+        response = client.get(TODAY_URL, {"code": scanned})
+        assert response.status_code == 302
+        assert response["Location"] == f"{TODAY_URL}?day={tomorrow.date.isoformat()}#visit-{mine.pk}"
+
+    # Another collector's visit, or a code that is nobody's: today's sheet with a message, never a 404 or 500.
+    for scanned in (theirs.code, "DP-NOPE99-01", "\x00"):
+        response = client.get(TODAY_URL, {"code": scanned}, follow=True)
+        assert response.status_code == 200
+        assert "No visit of yours has the code" in response.content.decode()
+
+
+def test_booking_search_finds_a_visit_by_a_scanned_tube_code(admin_client):
+    booking = BookingFactory()
+    other = BookingFactory()
+    tube = BookingItemFactory(booking=booking, sequence=3)
+
+    response = admin_client.get(BOOKINGS, {"q": tube.code.lower()})
+
+    assert response.status_code == 200
+    shown = {b.pk for b in response.context["cl"].result_list}
+    assert booking.pk in shown
+    assert other.pk not in shown

@@ -71,6 +71,16 @@ def test_lookup_by_scanned_code(collector, other_collector):
     assert client.get(LOOKUP, {"code": "DP-NOPE99"}).status_code == 404
 
 
+def test_lookup_by_a_scanned_tube_code_finds_its_visit(collector, other_collector):
+    mine, theirs = visit(collector), visit(other_collector)
+    client = client_for(collector)
+    tube = mine.items.order_by("sequence").last()
+    assert tube.code.startswith(f"{mine.code}-")
+    assert client.get(LOOKUP, {"code": tube.code}).json()["id"] == mine.id
+    assert client.get(LOOKUP, {"code": f" {tube.code.lower()}\n"}).json()["id"] == mine.id  # a scanner's spelling
+    assert client.get(LOOKUP, {"code": theirs.items.first().code}).status_code == 404
+
+
 def test_mark_collected_with_door_payment(collector):
     booking = visit(collector)
     failed = booking.items.order_by("sequence").last()
