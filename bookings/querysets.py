@@ -2,10 +2,10 @@
 
 import datetime
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from billing.selectors import refunded_amount
-from bookings.models import Booking, BookingItem, ResultValue, TestReport
+from bookings.models import Booking, BookingItem, CollectionDay, ResultValue, TestReport
 from bookings.states import BOOKING_UNSCHEDULED, ITEM_IN_LAB
 
 # Wide columns of related rows that no customer read shows (a pet's medical history, a test's description and
@@ -136,3 +136,29 @@ def bookings_for_export(queryset):
     return queryset.select_related("user", "pet", "slot", "collection_staff").order_by(
         "booking_date", F("slot__start_time").asc(nulls_last=True), "code"
     )
+
+
+def slots_with_day_places(slots: QuerySet) -> QuerySet:
+    """Collection slots with the places left in their day (the clinic's daily caps): ``day_remaining`` (home visits)
+    and ``day_lab_remaining`` (lab visits), None when the day has no row or no cap of that kind. A slot with room in
+    its window but none in its day is full."""
+    day = CollectionDay.objects.filter(date=OuterRef("date"))
+    return slots.annotate(
+        day_remaining=Subquery(day.values(left=F("capacity") - F("booked"))[:1]),
+        day_lab_remaining=Subquery(day.values(left=F("lab_capacity") - F("lab_booked"))[:1]),
+    )
+
+
+def slot_places_left(slot, collection_type: str) -> int | None:
+    """Places of ``collection_type`` (``home`` or ``lab``) left in ``slot``: the fewer of its window's and its day's
+    (``slots_with_day_places``); None when neither limits lab visits."""
+    if collection_type == "home":
+        window = max(slot.capacity - slot.booked, 0)
+        day = getattr(slot, "day_remaining", None)
+    else:
+        window = None if slot.lab_capacity is None else max(slot.lab_capacity - slot.lab_booked, 0)
+        day = getattr(slot, "day_lab_remaining", None)
+    if day is None:
+        return window
+    day = max(day, 0)
+    return day if window is None else min(window, day)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from billing.selectors import PaymentStatus
 from bookings.api.payment_status import payment_shown
 from bookings.models import Booking, BookingItem, CollectionSlot, CollectionType, PrescriptionUpload, TestReport
+from bookings.querysets import slot_places_left
 from diagnopet.api.schema import LocalTimeField
 from diagnopet.api.serializers import ModelSerializer, StrictCharField
 
@@ -13,18 +14,22 @@ from diagnopet.api.serializers import ModelSerializer, StrictCharField
 class SlotSerializer(ModelSerializer):
     start = LocalTimeField(source="start_time")
     end = LocalTimeField(source="end_time")
-    remaining = serializers.SerializerMethodField(help_text="Home-collection places left.")
-    lab_remaining = serializers.SerializerMethodField(help_text="Lab-visit places left; null means no limit.")
+    remaining = serializers.SerializerMethodField(
+        help_text="Home-collection places left: in the window and in its day (the daily cap); 0 means full."
+    )
+    lab_remaining = serializers.SerializerMethodField(
+        help_text="Lab-visit places left in the window and its day; null means no limit."
+    )
 
     class Meta:
         model = CollectionSlot
         fields = ["id", "date", "start", "end", "capacity", "remaining", "lab_remaining"]
 
     def get_remaining(self, slot) -> int:
-        return max(slot.capacity - slot.booked, 0)
+        return slot_places_left(slot, CollectionType.HOME)
 
     def get_lab_remaining(self, slot) -> int | None:
-        return None if slot.lab_capacity is None else max(slot.lab_capacity - slot.lab_booked, 0)
+        return slot_places_left(slot, CollectionType.LAB)
 
 
 class BookingRequestSerializer(serializers.Serializer):

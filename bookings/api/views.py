@@ -35,6 +35,7 @@ from bookings.querysets import (
     customer_bookings,
     customer_reports,
     reports_for_customer,
+    slots_with_day_places,
 )
 from bookings.services import booking_cancel, booking_create, booking_quote, booking_reschedule
 from bookings.services.payments import booking_pay
@@ -340,7 +341,9 @@ class SlotViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.GenericViewS
         holidays = ClinicHoliday.objects.filter(date__in=days, opens_at__isnull=True).values("date")
         slots = CollectionSlot.objects.filter(is_active=True, date__in=days).exclude(date__in=holidays)
         # Windows of today that already started are gone.
-        return slots.exclude(date=now.date(), start_time__lte=now.time()).order_by("date", "start_time")
+        slots = slots.exclude(date=now.date(), start_time__lte=now.time()).order_by("date", "start_time")
+        # The day's places too: a window of a day that reached its daily cap shows no place left.
+        return slots_with_day_places(slots)
 
 
 @extend_schema_view(

@@ -17,6 +17,7 @@ from accounts.models import Address
 from billing.services import distance_charge_compute, road_distance_km
 from bookings.locks import with_owner_locked
 from bookings.models import Booking, CollectionDay, CollectionSlot, CollectionType
+from bookings.querysets import slot_places_left, slots_with_day_places
 from bookings.states import BOOKING_SCHEDULED
 from catalog.models import LabTest
 from catalog.selectors import (
@@ -118,7 +119,8 @@ def _pets(*, pet_id, user_id):
 
 
 def _active_slots(*, slot_id):
-    return CollectionSlot.objects.filter(pk=slot_id, is_active=True)
+    # With the day's places left: a slot of a full day is full (the daily caps).
+    return slots_with_day_places(CollectionSlot.objects.filter(pk=slot_id, is_active=True))
 
 
 def _pet(user, pet_id, *, lock: bool = False) -> Pet:
@@ -272,11 +274,10 @@ def _slot(slot_id, collection_type: str, *, now, limits_for: Pet | None = None) 
         raise ValidationFailed("The clinic is closed on this day.", code="slot_unavailable", field="slot")
     if limits_for is not None:
         _check_open_limits(slot, limits_for)
-    if collection_type == CollectionType.HOME:
-        full = slot.booked >= slot.capacity
-    else:
-        full = slot.lab_capacity is not None and slot.lab_booked >= slot.lab_capacity
-    if full:
+    if slot_places_left(slot, collection_type) == 0:
+        day_kind = "day_remaining" if collection_type == CollectionType.HOME else "day_lab_remaining"
+        if getattr(slot, day_kind) == 0:
+            raise Conflict(f"{slot.date:%d %b %Y} is fully booked; choose another day.", code="slot_full")
         raise Conflict("This slot is fully booked; choose another one.", code="slot_full")
     return slot
 

@@ -182,6 +182,51 @@ def test_daily_cap_limits_a_day_over_all_its_windows(customer_client, booking_se
     assert CollectionDay.objects.get(date=day).booked == 1
 
 
+def test_a_full_day_shows_its_windows_full_and_quotes_and_books_none(customer_client, booking_setup):
+    clinic = booking_setup["clinic"]
+    ClinicInfo.objects.filter(pk=clinic.pk).update(home_daily_capacity=1, lab_daily_capacity=1)
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    slot_generate(start=day, days=1)
+    first, second = CollectionSlot.objects.filter(date=day).order_by("start_time")[:2]
+    slots_url = reverse("bookings:slot-list")
+
+    listed = {s["id"]: s for s in customer_client.get(slots_url, {"date": day.isoformat()}).json()}
+    assert (listed[second.pk]["remaining"], listed[second.pk]["lab_remaining"]) == (1, 1)
+    booked = customer_client.post(
+        reverse("bookings:booking-list"), booking_payload(booking_setup, slot=first.pk), format="json"
+    )
+    assert booked.status_code == 201, booked.json()
+
+    listed = {s["id"]: s for s in customer_client.get(slots_url, {"date": day.isoformat()}).json()}
+    # The window itself has room (capacity 4, nobody in it), but its day is full for home visits; lab visits not.
+    assert CollectionSlot.objects.get(pk=second.pk).booked == 0
+    assert {s["remaining"] for s in listed.values()} == {0}
+    assert listed[second.pk]["lab_remaining"] == 1
+    other = {"tests": [booking_setup["tests"][2].pk], "slot": second.pk}
+    quote = customer_client.post(
+        reverse("bookings:booking-quote"), booking_payload(booking_setup, **other), format="json"
+    )
+    assert (quote.status_code, quote.json()["code"]) == (409, "slot_full")
+    assert "fully booked" in quote.json()["detail"]
+    refused = customer_client.post(
+        reverse("bookings:booking-list"), booking_payload(booking_setup, **other), format="json"
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "slot_full")
+    lab_quote = customer_client.post(
+        reverse("bookings:booking-quote"),
+        booking_payload(booking_setup, collection_type="lab", address=None, **other),
+        format="json",
+    )
+    assert lab_quote.status_code == 200, lab_quote.json()
+
+
+def test_slot_list_queries_do_not_grow_with_the_days_and_windows(api_client, django_assert_max_num_queries):
+    week_clinic()
+    slot_generate(start=timezone.localdate() + datetime.timedelta(days=1), days=6)
+    with django_assert_max_num_queries(3):
+        assert len(api_client.get(reverse("bookings:slot-list")).json()) > 10
+
+
 def test_regenerate_never_touches_booked_slots():
     clinic = week_clinic()
     slot_generate(start=MONDAY, days=2)
