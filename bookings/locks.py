@@ -3,11 +3,13 @@
 Lock order (every transaction takes them in this order, so none can deadlock another):
 customer (booking_create, with the pet read; booking_reschedule) → booking → its items and reports → collection
 slots (conditional UPDATEs, by primary key) → their days (by date) → coupon (promotions.locks) → billing record
-(billing.locks). A prescription is locked on its own (verification takes no other lock).
+(billing.locks). A prescription is locked on its own (verification takes no other lock). Making windows
+(slot_generate, slot_regenerate) takes the clinic's row first (clinic.locks), then the slots it deletes (by
+primary key), then their days.
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from bookings.models import (
     Booking,
@@ -172,3 +174,16 @@ def lock_unassigned_of_day(*, day) -> list[int]:
         status__in=(Booking.Status.PENDING, Booking.Status.CONFIRMED),
     )
     return list(rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+
+
+def lock_unused_slots(slots: QuerySet) -> list[int]:
+    """The windows of ``slots`` that hold no place and that no booking ever used, locked (FOR UPDATE, in primary-key
+    order) so that they can be deleted; returns their ids.
+
+    A booking taking a place in one of them meanwhile either went first (its conditional UPDATE made ``booked`` 1:
+    PostgreSQL waits for it and re-checks the condition on the committed row, so the window is not locked, and is
+    kept), or comes second (its UPDATE waits for this lock, then finds the window gone and changes no row: the
+    booking is refused with ``slot_full``, never a foreign-key error)."""
+    used = Exists(Booking.objects.filter(slot=OuterRef("pk")))
+    unused = slots.filter(~used, booked=0, lab_booked=0).order_by("pk")
+    return list(unused.select_for_update(of=("self",)).values_list("pk", flat=True))

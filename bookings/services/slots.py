@@ -10,7 +10,9 @@ from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from bookings.locks import lock_unused_slots
 from bookings.models import Booking, CollectionDay, CollectionSlot
+from clinic.locks import lock_clinic_info
 from clinic.models import ClinicInfo
 from clinic.selectors import Window, opening_windows
 from diagnopet.errors import Conflict
@@ -18,8 +20,10 @@ from diagnopet.errors import Conflict
 __all__ = ["SlotRegeneration", "planned_windows", "slot_generate", "slot_regenerate"]
 
 
-def _clinic() -> ClinicInfo:
-    clinic = ClinicInfo.objects.first()
+def _clinic(*, lock: bool = False) -> ClinicInfo:
+    """The clinic's details; with ``lock``, its row held until the transaction ends, so that windows are made by one
+    transaction at a time (two regenerations, or a generation and a regeneration, would both make the same window)."""
+    clinic = lock_clinic_info() if lock else ClinicInfo.objects.first()
     if clinic is None:
         raise Conflict("Set up the clinic's information (hours) before generating slots.", code="clinic_not_configured")
     return clinic
@@ -83,7 +87,7 @@ def slot_generate(*, start: datetime.date | None = None, days: int) -> int:
     capacities; the day gets the daily caps. A day that already has windows is left as it is (running it twice
     changes nothing; ``slot_regenerate`` applies changed hours to days nobody booked).
     """
-    clinic = _clinic()
+    clinic = _clinic(lock=True)
     dates = _dates(start, days)
     done = set(CollectionSlot.objects.filter(date__in=dates).values_list("date", flat=True).distinct())
     todo = [day for day in dates if day not in done]
@@ -119,17 +123,19 @@ def slot_regenerate(*, start: datetime.date | None = None, days: int) -> SlotReg
     that no longer fits the hours and holds no place (only cancelled bookings) is closed to new bookings. New windows
     that would overlap a kept open one, or start when a kept one does, are not made. The days' caps follow the clinic's.
     """
-    clinic = _clinic()
+    clinic = _clinic(lock=True)
     now = timezone.localtime()
     dates = [day for day in _dates(start, days) if day >= now.date()]
     result = SlotRegeneration()
     if not dates:
         return result
     in_range = CollectionSlot.objects.filter(date__in=dates).exclude(date=now.date(), start_time__lte=now.time())
-    used = Exists(Booking.objects.filter(slot=OuterRef("pk")))
-    # booked/lab_booked too: a booking taking a place meanwhile updates the row, and PostgreSQL re-checks the
-    # condition on it before deleting.
-    result.removed, _ = in_range.filter(~used, booked=0, lab_booked=0).delete()
+    # Locked before they are deleted, so that a booking racing for one of them is either kept (it went first) or
+    # refused as a 4xx (it came second): bookings.locks.lock_unused_slots.
+    unused = lock_unused_slots(in_range)
+    if unused:
+        used = Exists(Booking.objects.filter(slot=OuterRef("pk")))
+        result.removed, _ = CollectionSlot.objects.filter(~used, pk__in=unused, booked=0, lab_booked=0).delete()
     kept = list(in_range.order_by("date", "start_time"))
     plan = opening_windows(dates)
     by_day: dict[datetime.date, list[CollectionSlot]] = {}
