@@ -39,7 +39,7 @@ from bookings.services import booking_mark_no_show, report_amend, report_upload
 from bookings.services.assignment import day_auto_assign
 from bookings.services.collections import collection_complete
 from bookings.services.visits import visit_refuse_samples
-from bookings.states import BOOKING_UPCOMING
+from bookings.states import BOOKING_SCHEDULED
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError, ValidationFailed
 from diagnopet.files import REPORT_TYPES, private_file_response, upload_check
@@ -274,7 +274,7 @@ def _sheet_visit(booking: Booking) -> SheetVisit:
         tubes=tubes,
         fasting=any(t.fasting_required for t in tests),
         preparation=preparation,
-        pending=booking.status in BOOKING_UPCOMING and any(i.status == BookingItem.Status.PENDING for i in items),
+        pending=booking.status in BOOKING_SCHEDULED and any(i.status == BookingItem.Status.PENDING for i in items),
         no_show_form=NoShowForm(auto_id=f"id_noshow_{booking.pk}_%s"),
         refuse_form=RefuseAtDoorForm(booking=booking, auto_id=f"id_refuse_{booking.pk}_%s"),
     )

@@ -39,6 +39,17 @@ def lock_booking(*, booking_id: int) -> Booking:
     return Booking.objects.select_for_update(of=("self",)).get(pk=booking_id)
 
 
+def lock_booking_after_its_first(*, booking_id: int) -> Booking:
+    """A booking that samples may be refused or rejected on, locked after the first booking it re-collects (if it is
+    a free re-collection): a sample taken again goes into a re-collection of that first booking
+    (``bookings.services.lifecycle.recollection_add``), so both are held, first booking first — the order a rejection
+    on the first booking takes too."""
+    first = Booking.objects.filter(pk=booking_id).values_list("recollection_of_id", flat=True).first()
+    if first is not None:
+        lock_booking(booking_id=first)
+    return lock_booking(booking_id=booking_id)
+
+
 def lock_customer_row(*, user_id: int):
     """The customer's own row, for a change of the account itself (anonymisation)."""
     return get_user_model().objects.select_for_update(of=("self",)).get(pk=user_id)

@@ -22,7 +22,14 @@ from billing.services import (
 )
 from bookings.assignment import assignment_warnings
 from bookings.codes import booking_code_new, item_code
-from bookings.locks import lock_booking, lock_current_report, lock_item, lock_items_of, lock_report
+from bookings.locks import (
+    lock_booking,
+    lock_booking_after_its_first,
+    lock_current_report,
+    lock_item,
+    lock_items_of,
+    lock_report,
+)
 from bookings.models import (
     PET_WEIGHT_MAX_KG,
     PET_WEIGHT_MIN_KG,
@@ -420,8 +427,13 @@ def report_amend(*, report: TestReport, file, by, reason: str, findings: str = "
 def recollection_add(*, original: Booking, items, now) -> Booking:
     """Put the tests of ``items`` (rejected or refused, each keeping its package) into the free re-collection
     booking of ``original`` (one gathers every sample to take again; created when there is none still upcoming).
-    Call with ``original`` locked."""
-    recollection = original.recollections.filter(status__in=BOOKING_UPCOMING).first()
+
+    A re-collection always belongs to the first, paid booking: a sample refused or rejected again on a re-collection
+    goes into another re-collection of that first booking (never into the visit being made), so that cancelling it
+    gives back what the first booking charged for the tests. Call with ``original`` locked, after its first booking
+    (``bookings.locks.lock_booking_after_its_first``)."""
+    first = original.recollection_of if original.recollection_of_id else original
+    recollection = first.recollections.filter(status__in=BOOKING_UPCOMING).exclude(pk=original.pk).first()
     if recollection is None:
         recollection = Booking.objects.create(
             code=booking_code_new(),
@@ -434,12 +446,12 @@ def recollection_add(*, original: Booking, items, now) -> Booking:
             address_link=original.address_link,
             latitude=original.latitude,
             longitude=original.longitude,
-            notes=f"Free re-collection for {original.code}.",
+            notes=f"Free re-collection for {first.code}.",
             # No slot yet: the customer picks one (booking_reschedule), which confirms it.
             status=B.AWAITING_SCHEDULE,
             subtotal=0,
             total_amount=0,
-            recollection_of=original,
+            recollection_of=first,
         )
         billing_record_create_draft(booking=recollection, items=[])
     sequence = recollection.items.order_by("-sequence").values_list("sequence", flat=True).first() or 0
@@ -475,7 +487,7 @@ def item_reject(*, item: BookingItem, by, reason: str, notes: str = "") -> Booki
     told why. The re-collection starts awaiting its schedule: the customer chooses its slot. Returns the re-collection
     booking."""
     reason = rejection_reason_check(reason)
-    original = lock_booking(booking_id=item.booking_id)
+    original = lock_booking_after_its_first(booking_id=item.booking_id)
     item = _lock_item(item)
     check_transition("item", item.status, It.REJECTED)
     now = timezone.now()

@@ -4,8 +4,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.locks import lock_booking, lock_customer, slot_move
-from bookings.models import Booking
+from bookings.models import Booking, CollectionType
 from bookings.services.booking import cancellation_deadline
+from bookings.services.lifecycle import booking_assign_collector
 from bookings.services.notifications import notify_booking_rescheduled
 from bookings.services.pricing import slot_for_visit
 from bookings.states import BOOKING_UNSCHEDULED, BOOKING_UPCOMING, check_transition
@@ -20,8 +21,8 @@ def booking_reschedule(*, booking: Booking, slot_id, by, as_staff: bool | None =
     transaction (a full slot or day: ``slot_full``, 409, and nothing changes). Money does not change: the distance
     charge was priced from the address, which stays. A free re-collection awaiting its schedule gets its first
     slot this way and becomes confirmed (the lab asked for it; nothing is left to pay, so it must not wait in
-    pending, which expires unpaid bookings). The customer is told; the audit trail keeps every move (slot, day,
-    status, who).
+    pending, which expires unpaid bookings) and, for a home visit, goes to the first visit's collector when they fit
+    that day. The customer is told; the audit trail keeps every move (slot, day, status, who).
 
     A customer moves only their own booking (another's: 404), until the cancellation cutoff before its current slot
     (``reschedule_cutoff_passed``, 409); an awaiting re-collection has no cutoff. Staff (``as_staff``, default
@@ -70,4 +71,21 @@ def booking_reschedule(*, booking: Booking, slot_id, by, as_staff: bool | None =
         fields += ["status", "confirmed_at"]
     booking.save(update_fields=fields)
     notify_booking_rescheduled(booking, previous_slot=previous_slot)
+    if unscheduled:
+        _to_the_first_visits_collector(booking, by=by)
     return booking
+
+
+def _to_the_first_visits_collector(booking: Booking, *, by) -> None:
+    """A home re-collection that just got its slot goes to the collector who made the first booking's visit, when
+    they fit that day (``booking_assign_collector`` refuses, with no warning to accept, a collector outside their
+    areas, working days or daily cap, or no longer a collector): then it is on their day sheet at once, and they can
+    collect or refuse its samples at the door. Otherwise it waits for dispatch like any visit without a collector
+    (the assign action, the day's auto-assignment)."""
+    collector = booking.recollection_of.collection_staff if booking.recollection_of_id else None
+    if booking.collection_type != CollectionType.HOME or booking.collection_staff_id or collector is None:
+        return
+    try:
+        booking_assign_collector(booking=booking, collector=collector, by=by, automatic=True)
+    except (Conflict, ValidationFailed):
+        return  # its savepoint is rolled back: the booking stays as rescheduled, without a collector

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.notifications import notification_create
-from bookings.locks import lock_booking, lock_items_of
+from bookings.locks import lock_booking_after_its_first, lock_items_of
 from bookings.models import Booking, BookingItem
 from bookings.services.lifecycle import recollection_add, rejection_reason_check
-from bookings.states import BOOKING_UPCOMING
+from bookings.states import BOOKING_SCHEDULED, BOOKING_UNSCHEDULED
 from diagnopet.errors import Conflict, ValidationFailed
 
 __all__ = ["visit_day_check", "visit_refuse_samples"]
@@ -38,8 +38,10 @@ def visit_refuse_samples(*, booking: Booking, by, reason: str, item_ids=(), note
     ``BookingItem.RejectionReason``). Each is cancelled with the reason, the time and a note kept on the item; their
     tests go into the free re-collection booking, which is returned. One transaction."""
     reason = rejection_reason_check(reason)
-    booking = lock_booking(booking_id=booking.pk)
-    if booking.status not in BOOKING_UPCOMING:
+    booking = lock_booking_after_its_first(booking_id=booking.pk)
+    if booking.status in BOOKING_UNSCHEDULED:
+        raise Conflict("This visit has no collection slot yet; schedule it first.", code="not_scheduled")
+    if booking.status not in BOOKING_SCHEDULED:
         raise Conflict("Samples can be refused only before the visit is recorded.", code="invalid_transition")
     visit_day_check(booking)
     items = lock_items_of(booking)

@@ -266,3 +266,47 @@ def test_bookings_list_orders_a_days_visits_by_slot_start(admin_client, collecto
     response = admin_client.get(reverse("admin:bookings_booking_changelist"))
 
     assert [b.pk for b in response.context["cl"].result_list] == [nine.pk, ten.pk, eleven.pk]
+
+
+def test_a_same_day_recollection_once_scheduled_can_be_refused_at_the_door_again(collector, monkeypatch, admin_user):
+    today = timezone.localdate()
+    at = timezone.make_aware(datetime.datetime.combine(today, datetime.time(10, 30)))
+    monkeypatch.setattr(timezone, "now", lambda: at)
+    booking = visit(collector, start=9)
+    glucose, urine = booking.items.order_by("sequence")
+    door = client_for(collector)
+
+    # 09:00 visit: the glucose tube is refused at the door, the urine taken.
+    first = door.post(api("refuse", booking), {"reason": "haemolysed", "items": [glucose.pk]}, format="json")
+    assert first.status_code == 200, first.json()
+    assert door.post(api("collected", booking), {}, format="json").status_code == 200
+    recollection = Booking.objects.get(recollection_of=booking)
+    assert (recollection.status, recollection.booking_date, recollection.slot) == ("awaiting_schedule", today, None)
+    # Not scheduled yet: no door button on the day sheet, and the door action is refused.
+    page = login(admin_user).get(TODAY)
+    assert sheet("refuse", recollection) not in page.content.decode()
+    unscheduled = login(admin_user).post(sheet("refuse", recollection), {"reason": "clotted"}, follow=True)
+    assert "no collection slot yet" in unscheduled.content.decode()
+    assert recollection.items.get().status == "pending"
+
+    # The customer picks this afternoon's window: the visit is confirmed and goes back to the same collector.
+    afternoon = CollectionSlotFactory(date=today, start_time=datetime.time(15), end_time=datetime.time(16))
+    moved = client_for(booking.user).post(
+        reverse("bookings:booking-reschedule", args=[recollection.pk]), {"slot": afternoon.pk}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    recollection.refresh_from_db()
+    assert (recollection.status, recollection.collection_staff) == ("confirmed", collector)
+    listed = door.get(reverse("bookings:collection-list")).json()["results"]
+    assert [v["code"] for v in listed] == [booking.code, recollection.code]
+
+    # 15:00: the new tube is clotted too. Refused at the door: its test goes into a new free re-collection of the
+    # first booking (whose bill charged it), not into the visit being made.
+    again = door.post(api("refuse", recollection), {"reason": "clotted"}, format="json")
+
+    assert again.status_code == 200, again.json()
+    item = recollection.items.get()
+    assert (item.status, item.rejection_reason) == ("cancelled", "clotted")
+    third = Booking.objects.exclude(pk__in=[booking.pk, recollection.pk]).get()
+    assert (third.recollection_of, third.status) == (booking, "awaiting_schedule")
+    assert list(third.items.values_list("test", "unit_price")) == [(glucose.test_id, Decimal("0.00"))]
