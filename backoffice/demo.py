@@ -387,6 +387,8 @@ TODAY_BOOKINGS = [
     {"key": "visit-6", "phone": "+919000000013", "pet": "Bella", "tests": ["BIO-KFT", "END-T4"], "type": "lab",
      "window": 0, "status": B.COLLECTED},
 ]  # fmt: skip
+# Visits already made happened on the previous days, not in today's or the week's windows to come.
+VISITED_DAYS_AGO = {B.COLLECTED: 1, B.PROCESSING: 1, B.COMPLETED: 2}
 # How far along each state is, for moving a booking forward to its demo state.
 _PROGRESS = [B.PENDING, B.CONFIRMED, B.COLLECTED, B.PROCESSING, B.COMPLETED]
 
@@ -459,6 +461,9 @@ def seed_calendar(log: Log = _nothing) -> None:
         log(f"Special hours: {eve:%d %b %Y} 08:00–13:00")
     new = slot_generate(start=today, days=SLOT_DAYS)
     log(f"Collection slots: {new} new for today and the next {SLOT_DAYS - 1} days")
+    past = max(VISITED_DAYS_AGO.values())
+    new = slot_generate(start=today - datetime.timedelta(days=past), days=past)
+    log(f"Collection slots: {new} new for the last {past} days (the visits already made)")
 
 
 # --- People ---------------------------------------------------------------------------------------------------------
@@ -590,9 +595,14 @@ def _create(plan: dict, index: int) -> Booking:
     pet = Pet.objects.get(user=user, name=plan["pet"])
     tests = {test.code: test.pk for test in LabTest.objects.filter(code__in=plan["tests"])}
     address = Address.objects.filter(user=user, is_default=True).first()
-    slots = _open_slots(plan["type"])
-    # Spread the bookings over the first windows of the week, one window each while there is room.
-    slot = slots[min(index, len(slots) - 1)]
+    slots = _visited_day_slots(plan)
+    if slots:  # a visit already made: on a past day's window, booked as of that morning
+        slot = slots[index % len(slots)]
+        now = _morning(slot.date)
+    else:
+        slots = _open_slots(plan["type"])
+        # Spread the bookings over the first windows of the week, one window each while there is room.
+        slot, now = slots[min(index, len(slots) - 1)], None
     return booking_create(
         user=user,
         pet_id=pet.pk,
@@ -603,7 +613,23 @@ def _create(plan: dict, index: int) -> Booking:
         coupon_code=plan.get("coupon"),
         notes=plan.get("notes", ""),
         idempotency_key=plan["key"],
+        now=now,
     )
+
+
+def _morning(day: datetime.date) -> datetime.datetime:
+    """The start of ``day`` (clinic time): when the demo's bookings of that day count as made."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def _visited_day_slots(plan: dict) -> list[CollectionSlot]:
+    """The windows of the day a visit already made (collected, in the lab, completed) took place, ``VISITED_DAYS_AGO``
+    before today; none for a visit still to come, or when that day has none (then it takes an upcoming window)."""
+    days_ago = VISITED_DAYS_AGO.get(plan["status"])
+    if days_ago is None:
+        return []
+    day = timezone.localdate() - datetime.timedelta(days=days_ago)
+    return list(CollectionSlot.objects.filter(date=day, is_active=True).order_by("start_time"))
 
 
 def _collector_for(booking: Booking, staff: DemoStaff) -> User:
@@ -765,7 +791,6 @@ def seed_today(*, staff: DemoStaff, log: Log = _nothing) -> list[Booking]:
     if not windows or ClinicHoliday.objects.filter(date=today, opens_at__isnull=True).exists():
         log("Today: the clinic is closed, no visits")
         return []
-    morning = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
     bookings = []
     for plan in TODAY_BOOKINGS:
         key = _today_key(plan, today)
@@ -784,7 +809,7 @@ def seed_today(*, staff: DemoStaff, log: Log = _nothing) -> list[Booking]:
                 address_id=Address.objects.get(user=user, is_default=True).pk if home else None,
                 notes=plan.get("notes", ""),
                 idempotency_key=key,
-                now=morning,
+                now=_morning(today),
             )
         if booking.status == B.PENDING:
             if booking.collection_type == CollectionType.HOME:
