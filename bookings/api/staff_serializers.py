@@ -33,6 +33,7 @@ class VisitItemSerializer(ModelSerializer):
         fields = [
             "id",
             "sequence",
+            "code",
             "test_code",
             "test_name",
             "sample_type",
