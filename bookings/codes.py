@@ -10,9 +10,9 @@ import secrets
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 LENGTH = 6
 PREFIX = "DP-"
-# A tube's code as stored: its booking's code, a dash, its number. Any letter or digit: codes made before the
-# alphabet was narrowed still scan.
-ITEM_CODE = re.compile(r"(DP-[A-Z0-9]{6})-\d{2,3}")
+# A tube's code as stored: its booking's code, a dash, its number (two digits or more). Any letters or digits, of any
+# length: codes made before the alphabet was narrowed (and longer ones the column allows) still scan.
+ITEM_CODE = re.compile(r"(DP-[A-Z0-9]+)-\d{2,}")
 
 
 def booking_code_new() -> str:
@@ -43,4 +43,4 @@ def booking_code_from_scan(raw: str) -> str:
 
 def item_codes_to_booking_codes(text: str) -> str:
     """``text`` (a search box's words) with every tube code replaced by its booking's code, in any case."""
-    return re.sub(r"\b(DP-[A-Z0-9]{6})-\d{2,3}\b", lambda m: m.group(1).upper(), text, flags=re.IGNORECASE)
+    return re.sub(r"\b(DP-[A-Z0-9]+)-\d{2,}\b", lambda m: m.group(1).upper(), text, flags=re.IGNORECASE)
