@@ -48,7 +48,7 @@ def test_every_job_runs_at_least_every_15_minutes_so_a_lost_tick_costs_at_most_o
 
 
 def test_evening_reminders_missed_during_an_outage_go_out_on_the_next_run_once():
-    BookingFactory(booking_date=TOMORROW, slot=CollectionSlotFactory(date=TOMORROW))
+    BookingFactory(booking_date=TOMORROW, slot=CollectionSlotFactory(date=TOMORROW, start_time=datetime.time(9)))
     BookingFactory(booking_date=TOMORROW, slot=CollectionSlotFactory(date=TOMORROW, start_time=datetime.time(10)))
     last_success("visit-reminders", at(TODAY, 17, 45))  # the 18:00 and 18:15 ticks were lost
 
