@@ -10,19 +10,20 @@ TREND_TIMEOUT = 24 * 3600
 ABNORMAL = frozenset({"low", "high", "critical_low", "critical_high"})
 
 
-def pet_trend_png(*, pet_id: int, analyte_code: str) -> bytes | None:
-    """The PNG of the pet's published values of the analyte (None when it has none).
+def pet_trend_png(*, pet_id: int, analyte_code: str, released_only: bool = True) -> bytes | None:
+    """The PNG of the pet's published values of the analyte (None when it has none): the delivered ones (what the
+    customer sees), or every verified one for staff (``released_only=False``).
 
     Cached in the default cache under the pet's results token and the id of its latest published value of that
     analyte: a verification replaces the token after it commits (``results_changed``), and a new value has a new
     id, so a cached chart never outlives the values it shows. Two queries on a hit (the latest id; the token is
     the cache), three on a miss."""
     code = analyte_code.upper()
-    results = published_results(pet_id=pet_id).filter(analyte__code__iexact=code)
+    results = published_results(pet_id=pet_id, released_only=released_only).filter(analyte__code__iexact=code)
     latest = results.order_by("-id").values_list("id", flat=True).first()
     if latest is None:
         return None
-    key = f"results:trend:{pet_id}:{code}:{results_token(pet_id)}:{latest}"
+    key = f"results:trend:{pet_id}:{code}:{int(released_only)}:{results_token(pet_id)}:{latest}"
     png = cache.get(key)
     if png is None:
         rows = list(results.select_related("analyte").order_by("sampled_at", "entered_at", "id"))

@@ -70,24 +70,28 @@ def reports_for_customer(user):
     return customer_reports(user).select_related("test", "pet", "booking").only(*REPORT_SHOWN)
 
 
-# Report statuses whose values are published (the pet's health record, share links, the verification page).
+# Report statuses whose values are published: verified ones are genuine (the verification page, the staff's
+# previous values); the customer sees a report's values once the lab has released it (delivered), in the health
+# record and the share links as in the reports list.
 REPORT_PUBLISHED = (TestReport.Status.VERIFIED, TestReport.Status.DELIVERED)
-REPORT_UNPUBLISHED = (TestReport.Status.PENDING, TestReport.Status.GENERATED)
+REPORT_RELEASED = (TestReport.Status.DELIVERED,)
 
 
-def published_results(*, pet_id: int):
-    """The pet's published result values: those of verified or delivered reports that are the current version, or
-    whose amendment is not verified yet (while the lab corrects a report, its verified values stay in the record
-    until the new version replaces them)."""
-    return ResultValue.objects.filter(pet_id=pet_id, report__status__in=REPORT_PUBLISHED).filter(
-        Q(report__is_current=True) | Q(report__superseded_by__status__in=REPORT_UNPUBLISHED)
+def published_results(*, pet_id: int, released_only: bool = False):
+    """The pet's published result values (only the delivered ones with ``released_only``, what the customer sees):
+    those of the current report version, or of an earlier version whose amendment is not published yet (while the
+    lab corrects a report, its values stay in the record until the new version replaces them)."""
+    statuses = REPORT_RELEASED if released_only else REPORT_PUBLISHED
+    not_yet = [status for status in TestReport.Status.values if status not in statuses]
+    return ResultValue.objects.filter(pet_id=pet_id, report__status__in=statuses).filter(
+        Q(report__is_current=True) | Q(report__superseded_by__status__in=not_yet)
     )
 
 
 def customer_shareable_reports(user):
-    """Reports whose share links a customer manages: verified or delivered, of their own bookings (earlier versions
-    included, so that links made before an amendment can still be listed and revoked)."""
-    return TestReport.objects.filter(booking__user_id=user.pk, status__in=REPORT_PUBLISHED)
+    """Reports whose share links a customer manages: delivered, of their own bookings (earlier versions included,
+    so that links made before an amendment can still be listed and revoked)."""
+    return TestReport.objects.filter(booking__user_id=user.pk, status__in=REPORT_RELEASED)
 
 
 # --- Back-office reads ---------------------------------------------------------------------------------------

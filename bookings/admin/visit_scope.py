@@ -110,7 +110,7 @@ class VisitScopedPetAdmin(VisitScopedAdmin, PetAdmin):
         pet = self.get_object(request, unquote(object_id))
         if pet is None or not self.has_view_permission(request, pet):
             raise Http404
-        png = pet_trend_png(pet_id=pet.pk, analyte_code=analyte)
+        png = pet_trend_png(pet_id=pet.pk, analyte_code=analyte, released_only=False)
         if png is None:
             raise Http404
         response = HttpResponse(png, content_type="image/png")

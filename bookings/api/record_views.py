@@ -36,7 +36,7 @@ def _own_pet(request, pet_id) -> Pet:
 @extend_schema_view(
     list=extend_schema(
         summary="My pet's results over time",
-        description="Every value of the pet's verified or delivered reports (current versions), newest sample "
+        description="Every value of the pet's delivered reports (current versions), newest sample "
         "first; `?analyte=HCT` keeps one analyte.",
         responses={200: ResultSerializer(many=True), **errors(400, 401, 404)},
     )
@@ -53,7 +53,7 @@ class PetResultViewSet(StrictQueryMixin, mixins.ListModelMixin, viewsets.Generic
         pet = _own_pet(self.request, self.kwargs["pet_id"])
         # One query per page whatever the history: each value with its analyte, the analyte's test and its report.
         return (
-            published_results(pet_id=pet.pk)
+            published_results(pet_id=pet.pk, released_only=True)
             .select_related("analyte__test", "report")
             .only(
                 *("id", "value", "unit", "range_low", "range_high", "flag", "comment", "sampled_at", "report_id"),
@@ -107,7 +107,7 @@ SHARE_ERRORS = {
     **errors(401, 404),
     409: OpenApiResponse(
         ErrorSerializer,
-        description="`report_not_shareable`: not verified yet, or an earlier version. `share_limit`: too many "
+        description="`report_not_shareable`: not delivered yet, or an earlier version. `share_limit`: too many "
         "open links for this report; revoke one.",
     ),
 }

@@ -26,7 +26,7 @@ from django.utils import timezone
 from bookings import report_pdf
 from bookings.locks import lock_report
 from bookings.models import ReportShare, ReportShareAccess, ResultValue, TestReport
-from bookings.querysets import REPORT_PUBLISHED
+from bookings.querysets import REPORT_PUBLISHED, REPORT_RELEASED
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, NotFound, ValidationFailed
 
@@ -226,7 +226,7 @@ def _token_hash(token: str) -> str:
 
 @transaction.atomic
 def report_share_create(*, report: TestReport, by, days: int | None = None) -> tuple[ReportShare, str]:
-    """A link to one of the customer's verified or delivered reports (the caller checked it is theirs), living
+    """A link to one of the customer's delivered reports (the caller checked it is theirs), living
     ``days`` days (default ``REPORT_SHARE_DEFAULT_DAYS``, at most ``REPORT_SHARE_MAX_DAYS``). Returns the share and
     its token, which is shown this once (only its hash is stored)."""
     days = settings.REPORT_SHARE_DEFAULT_DAYS if days is None else days
@@ -234,8 +234,8 @@ def report_share_create(*, report: TestReport, by, days: int | None = None) -> t
         raise ValidationFailed(
             f"A link lives 1 to {settings.REPORT_SHARE_MAX_DAYS} days.", code="invalid_expiry", field="expires_in_days"
         )
-    if report.status not in PUBLISHED or not report.is_current:
-        raise Conflict("Only a verified, current report can be shared.", code="report_not_shareable")
+    if report.status not in REPORT_RELEASED or not report.is_current:
+        raise Conflict("Only a delivered, current report can be shared.", code="report_not_shareable")
     now = timezone.now()
     # The report's row lock serialises two shares made at once, so the count below holds.
     lock_report(report_id=report.pk)

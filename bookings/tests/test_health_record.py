@@ -37,7 +37,7 @@ def trend_url(pet, code):
     return reverse("bookings:pet-result-trend", args=[pet.id, code])
 
 
-def published(pet, *, days_ago=0, status="verified", values=None, test=None, analytes=3):
+def published(pet, *, days_ago=0, status="delivered", values=None, test=None, analytes=3):
     booking = BookingFactory(user=pet.user, pet=pet)
     report = submitted_report(
         booking=booking,
@@ -55,9 +55,10 @@ def published(pet, *, days_ago=0, status="verified", values=None, test=None, ana
 def test_only_published_values_of_my_pet(customer, customer_client):
     pet = PetFactory(user=customer)
     cbc = LabTestFactory(code="HEM-CBC")
-    old = published(pet, days_ago=30, status="delivered", test=cbc)
+    old = published(pet, days_ago=30, test=cbc)
     new = published(pet, days_ago=1, test=cbc)
     submitted_report(booking=BookingFactory(user=customer, pet=pet), test=cbc)  # not verified: not shown
+    published(pet, test=cbc, status="verified")  # verified, not released to the customer yet: not shown
     published(PetFactory(), test=cbc)  # someone else's
 
     body = customer_client.get(results_url(pet)).json()

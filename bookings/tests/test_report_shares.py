@@ -1,4 +1,4 @@
-"""Share links: made for one's own verified reports, expiring, revocable, showing that report only, every opening
+"""Share links: made for one's own delivered reports, expiring, revocable, showing that report only, every opening
 logged and shown to the customer."""
 
 import datetime
@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import StaffUserFactory
 from bookings.models import ReportShare, ReportShareAccess
-from bookings.services import report_verify
+from bookings.services import report_deliver, report_verify
 from bookings.tests.factories import BookingFactory
 from bookings.tests.publishing_helpers import submitted_report
 from pets.tests.factories import PetFactory
@@ -21,13 +21,14 @@ def share_url(report):
     return reverse("bookings:report-share", args=[report.id])
 
 
-def verified_report(user, **kwargs):
+def delivered_report(user, **kwargs):
     report = submitted_report(booking=BookingFactory(user=user, pet=PetFactory(user=user)), **kwargs)
-    return report_verify(report=report, by=StaffUserFactory())
+    report = report_verify(report=report, by=StaffUserFactory())
+    return report_deliver(report=report, by=StaffUserFactory())
 
 
 def test_share_shows_that_report_only_and_logs_each_opening(customer, customer_client, client):
-    report = verified_report(customer)
+    report = delivered_report(customer)
     response = customer_client.post(share_url(report), {"expires_in_days": 3}, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -65,7 +66,7 @@ def test_share_shows_that_report_only_and_logs_each_opening(customer, customer_c
 
 
 def test_revoked_and_expired_links_are_gone(customer, customer_client, client):
-    report = verified_report(customer)
+    report = delivered_report(customer)
     first = customer_client.post(share_url(report), {}, format="json").json()
     second = customer_client.post(share_url(report), {}, format="json").json()
     revoke = reverse("bookings:report-share-revoke", args=[report.id, first["id"]])
@@ -89,12 +90,15 @@ def test_revoked_and_expired_links_are_gone(customer, customer_client, client):
     assert states == {first["id"]: "revoked", second["id"]: "expired"}
 
 
-def test_only_own_verified_reports_can_be_shared(customer, customer_client, settings):
+def test_only_own_delivered_reports_can_be_shared(customer, customer_client, settings):
     unverified = submitted_report(booking=BookingFactory(user=customer))
     assert customer_client.post(share_url(unverified), {}, format="json").status_code == 404
-    theirs = verified_report(PetFactory().user)
+    # Verified but not released by the lab yet: the customer does not see it, so cannot share it either.
+    not_released = report_verify(report=submitted_report(booking=BookingFactory(user=customer)), by=StaffUserFactory())
+    assert customer_client.post(share_url(not_released), {}, format="json").status_code == 404
+    theirs = delivered_report(PetFactory().user)
     assert customer_client.post(share_url(theirs), {}, format="json").status_code == 404
-    mine = verified_report(customer)
+    mine = delivered_report(customer)
     too_long = {"expires_in_days": settings.REPORT_SHARE_MAX_DAYS + 1}
     assert customer_client.post(share_url(mine), too_long, format="json").status_code == 400
     share = ReportShare.objects.create(
@@ -111,13 +115,13 @@ def test_only_own_verified_reports_can_be_shared(customer, customer_client, sett
 
 def test_open_links_per_report_are_limited(customer, customer_client, settings):
     settings.REPORT_SHARE_MAX_OPEN = 2
-    report = verified_report(customer)
+    report = delivered_report(customer)
     codes = [customer_client.post(share_url(report), {}, format="json").status_code for _ in range(3)]
     assert codes == [201, 201, 409]
 
 
 def test_share_list_query_count_is_constant(customer, customer_client, client, django_assert_max_num_queries):
-    report = verified_report(customer)
+    report = delivered_report(customer)
     link = customer_client.post(share_url(report), {}, format="json").json()["url"]
     client.get(link.removeprefix("http://127.0.0.1:8000"))
     with django_assert_max_num_queries(6) as one:
