@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AddressFactory, NotificationFactory, StaffUserFactory, UserFactory
-from bookings.services import report_verify
+from bookings.services import report_deliver, report_verify
 from bookings.tests.factories import BookingFactory, BookingItemFactory, ReportShareFactory, TestReportFactory
 from bookings.tests.publishing_helpers import submitted_report
 from conftest import client_for
@@ -36,10 +36,10 @@ def _delivered_report(*, user):
 
 
 def _pet_with_results(*, user):
-    """A pet with a verified report of results (HCT among them)."""
+    """A pet with a delivered report of results (HCT among them)."""
     pet = PetFactory(user=user)
     report = submitted_report(booking=BookingFactory(user=user, pet=pet))
-    report_verify(report=report, by=StaffUserFactory())
+    report_deliver(report=report_verify(report=report, by=StaffUserFactory()), by=StaffUserFactory())
     return pet
 
 

@@ -28,7 +28,7 @@ from accounts.tests.staff import logged_in, staff_of
 from billing.models import BillingRecord, Payment, PaymentOrder
 from billing.tests import provider_fixtures as fx
 from bookings.models import Booking, BookingItem, CollectionSlot, PrescriptionUpload, ReportShare
-from bookings.services import report_verify
+from bookings.services import report_deliver, report_verify
 from bookings.tests.factories import BookingFactory, CollectionSlotFactory
 from bookings.tests.publishing_helpers import submitted_report
 from conftest import client_for
@@ -670,6 +670,7 @@ def _ma_report_share(world, client, api_client):
     booking = BookingFactory(user=world["customer"], pet=world["pet"])
     lab = {"entered_by": world["other_collector"]}  # staff of the world: the check counts new staff accounts
     report = report_verify(report=submitted_report(booking=booking, **lab), by=world["admin"])
+    report = report_deliver(report=report, by=world["admin"])
     other = report_verify(report=submitted_report(**lab), by=world["admin"])
     body = _with(
         world,
