@@ -10,17 +10,26 @@ from django.utils import timezone
 
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyModelAdmin, action_form, action_form_page
 from diagnopet.errors import DomainError
+from diagnopet.forms import CodeField, duplicate_ignoring_case
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
 
 
 class CouponForm(forms.ModelForm):
     """``current_uses`` is not on the form, so the database check ``current_uses ≤ max_uses`` would only
-    fail at save time; say it here instead."""
+    fail at save time; say it here instead. Codes are stored as printed (upper case, no spaces), and a code another
+    coupon holds in any case is refused on the code field rather than as a constraint name."""
 
     class Meta:
         model = Coupon
         fields = ("code", "offer", "start_at", "end_at", "is_active", "max_uses", "max_uses_per_user")
+        field_classes = {"code": CodeField}
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if duplicate_ignoring_case(self, "code", code):
+            raise forms.ValidationError("A coupon with this code already exists.", code="duplicate_code")
+        return code
 
     def clean_max_uses(self):
         max_uses = self.cleaned_data.get("max_uses")
@@ -41,7 +50,7 @@ class CouponInline(admin.TabularInline):
 
 class GenerateCouponsForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=COUPONS_GENERATE_MAX, initial=10)
-    prefix = forms.CharField(
+    prefix = CodeField(
         max_length=CODE_PREFIX_MAX, required=False, help_text="Optional, e.g. DIWALI-. Letters, digits and dashes."
     )
     max_uses = forms.IntegerField(min_value=1, initial=1, label="Uses per code")
