@@ -23,7 +23,14 @@ from billing.models import (
     PaymentOrder,
     ProviderEvent,
 )
-from billing.services import distance_pricing_active, invoice_assign_number, payment_refusal, refund_allowed
+from billing.services import (
+    distance_pricing_active,
+    distance_pricing_start,
+    distance_pricing_start_refusal,
+    invoice_assign_number,
+    payment_refusal,
+    refund_allowed,
+)
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
@@ -42,11 +49,37 @@ class AuditHistory(AuditlogHistoryAdminMixin):
         return super().auditlog_history_view(request, object_id, extra_context)
 
 
+class DistancePricingForm(forms.ModelForm):
+    """A new pricing: its amounts and the day it starts. The row in force ends the day before
+    (``billing.services.distance_pricing_start``); the date rule is checked here so it shows on the field."""
+
+    class Meta:
+        model = DistancePricingConfig
+        fields = (
+            "effective_from",
+            "base_charge",
+            "charge_per_km",
+            "max_free_distance_km",
+            "max_service_distance_km",
+            "notes",
+        )
+        help_texts = {"effective_from": "The pricing in force now ends the day before."}
+
+    def clean_effective_from(self):
+        day = self.cleaned_data["effective_from"]
+        refusal = distance_pricing_start_refusal(effective_from=day)
+        if refusal:
+            raise forms.ValidationError(refusal, code="pricing_date")
+        return day
+
+
 @admin.register(DistancePricingConfig)
 class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
-    """Rows are the pricing history: newest first, never deleted (end one with ``effective_until``). The row in
-    force today (``billing.services.distance_pricing_active``) is flagged."""
+    """Rows are the pricing history: newest first, never edited nor deleted. Changing the pricing is adding a row
+    from a date, which ends the row in force the day before (``billing.services.distance_pricing_start``); every
+    row's page is read-only. The row in force today (``billing.services.distance_pricing_active``) is flagged."""
 
+    form = DistancePricingForm
     list_display = (
         "effective_range",
         "in_force_today",
@@ -64,6 +97,18 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
     ordering = ("-effective_from", "-id")
     readonly_fields = ("updated_by", *TIMESTAMPS)
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return DistancePricingForm.Meta.fields
+        return (
+            *DistancePricingForm.Meta.fields[:1],
+            "effective_until",
+            "is_active",
+            *DistancePricingForm.Meta.fields[1:],
+            "updated_by",
+            *TIMESTAMPS,
+        )
+
     def get_queryset(self, request):
         # One query for the row in force today (the pricing rule lives in the service), then a constant per row.
         active = distance_pricing_active(on=timezone.localdate())
@@ -79,12 +124,15 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
     def in_force_today(self, obj) -> bool:
         return obj.in_force
 
+    def has_change_permission(self, request, obj=None):
+        # A recorded pricing is history: its page only shows it (the list and adding stay as the role allows).
+        return obj is None and super().has_change_permission(request)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        distance_pricing_start(pricing=obj, by=request.user)
 
 
 class PaymentInline(ReadOnlyInline):
