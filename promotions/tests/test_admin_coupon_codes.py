@@ -29,6 +29,11 @@ def _coupon_data(offer, code: str) -> dict:
     }
 
 
+def _offer_data(page) -> dict:
+    initial = page.context["adminform"].form.initial
+    return {k: v for k, v in initial.items() if v is not None and k != "applicable_tests"}
+
+
 def test_a_typed_code_is_stripped_and_upper_cased(admin_client):
     offer = OfferFactory()
 
@@ -67,7 +72,7 @@ def test_a_duplicate_code_in_the_offer_inline_is_named(admin_client):
     offer = OfferFactory(start_date=datetime.date(2026, 12, 1), end_date=datetime.date(2026, 12, 31))
     url = reverse("admin:promotions_offer_change", args=[offer.pk])
     page = admin_client.get(url)
-    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None and k != "applicable_tests"}
+    data = _offer_data(page)
     data.update(
         {
             "start_date": "2026-12-01",
@@ -95,7 +100,7 @@ def test_an_offer_check_constraint_reads_as_a_sentence(admin_client):
     offer = OfferFactory(start_date=datetime.date(2026, 12, 1), end_date=datetime.date(2026, 12, 31))
     url = reverse("admin:promotions_offer_change", args=[offer.pk])
     page = admin_client.get(url)
-    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None and k != "applicable_tests"}
+    data = _offer_data(page)
     data.update(
         {
             "start_date": "2026-12-31",
