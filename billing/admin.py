@@ -2,6 +2,7 @@ from auditlog.mixins import AuditlogHistoryAdminMixin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -24,6 +25,7 @@ from billing.models import (
     ProviderEvent,
 )
 from billing.services import (
+    amount_due,
     distance_pricing_active,
     distance_pricing_start,
     distance_pricing_start_refusal,
@@ -226,6 +228,22 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         extra_context = {"show_billing_report": billing_report_allowed(request, self), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: no Save buttons. A bill with money due offers "Record payment" to whoever may.
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        record = self.get_object(request, unquote(object_id))
+        if record is not None and self.has_record_payment_permission(request) and amount_due(record) > 0:
+            extra["record_payment_url"] = reverse("admin:billing_billingrecord_record_payment", args=[record.pk])
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def record_payment_page(self, request, object_id):
+        """The "record payment" action for this one bill, from its page; back to the bill when done."""
+        record = self._bill_or_404(request, object_id)
+        if not self.has_record_payment_permission(request):
+            raise PermissionDenied
+        response = record_payment_view(request, self, self.get_queryset(request).filter(pk=record.pk))
+        return response or HttpResponseRedirect(reverse("admin:billing_billingrecord_change", args=[record.pk]))
+
     def get_urls(self):
         report = self.admin_site.admin_view(lambda request: billing_report_view(request, self))
         invoice = self.admin_site.admin_view(self.invoice_view)
@@ -235,6 +253,11 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             path("report/", report, name="billing_billingrecord_report"),
             path("<path:object_id>/invoice.pdf", invoice, name="billing_billingrecord_invoice"),
             path("<path:object_id>/receipt/<int:payment_id>.pdf", receipt, name="billing_billingrecord_receipt"),
+            path(
+                "<path:object_id>/record-payment/",
+                self.admin_site.admin_view(self.record_payment_page),
+                name="billing_billingrecord_record_payment",
+            ),
             *super().get_urls(),
         ]
 
