@@ -62,3 +62,11 @@ def test_the_api_keeps_its_json_errors():
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not found.", "code": "not_found"}
 
+
+def test_the_header_greets_by_full_name_and_has_no_view_site_link():
+    clinic_admin = _staff(StaffRole.ADMIN)
+
+    html = clinic_admin.get(reverse("admin:index")).content.decode()
+
+    assert "Welcome, <strong>Dr. Meera Rao</strong>." in html
+    assert "View site" not in html
