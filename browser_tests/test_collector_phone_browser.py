@@ -44,3 +44,16 @@ def test_collector_booking_and_payment_pages_fit_a_375px_phone(browser, live_ser
         context.close()
 
     assert widths == dict.fromkeys(pages, PHONE_WIDTH)
+
+
+def test_booking_action_buttons_do_not_cover_the_title_on_a_desktop(new_page, screenshot, collector, visits):
+    page = new_page("collector-desktop")
+    _log_in(page, collector, reverse("admin:bookings_booking_change", args=[visits[0].pk]))
+    screenshot(page, "collector-booking-1440")
+
+    tools = page.locator("ul.object-tools").bounding_box()
+    for title in page.locator("#content h1, #content h2").all():
+        box = title.bounding_box()
+        overlap_x = box["x"] < tools["x"] + tools["width"] and tools["x"] < box["x"] + box["width"]
+        overlap_y = box["y"] < tools["y"] + tools["height"] and tools["y"] < box["y"] + box["height"]
+        assert not (overlap_x and overlap_y), title.inner_text()
