@@ -7,6 +7,7 @@ from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import staff_is_collector
@@ -119,8 +120,9 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="effective", ordering="effective_from")
     def effective_range(self, obj) -> str:
-        until = f"{obj.effective_until:%Y-%m-%d}" if obj.effective_until else "open"
-        return f"{obj.effective_from:%Y-%m-%d} → {until}"
+        # Day first, as the dates are typed (SHORT_DATE_FORMAT, diagnopet/formats/en_IN).
+        until = date_format(obj.effective_until, "SHORT_DATE_FORMAT") if obj.effective_until else "open"
+        return f"{date_format(obj.effective_from, 'SHORT_DATE_FORMAT')} → {until}"
 
     @admin.display(description="in force today", boolean=True, ordering="in_force")
     def in_force_today(self, obj) -> bool:
