@@ -4,7 +4,6 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import (
@@ -18,7 +17,7 @@ from accounts.models import (
     User,
     Weekday,
 )
-from accounts.phone import normalize_phone
+from accounts.phone import PhoneField
 from accounts.roles import staff_set_role, staff_unset_role
 from accounts.services import user_unlock
 from diagnopet.admin_base import LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
@@ -49,30 +48,16 @@ def permissions_held(actor: User):
     )
 
 
-class PhoneFormMixin:
-    """Accept a phone number in any common format and store it as E.164."""
-
-    def clean_phone(self):
-        try:
-            return normalize_phone(self.cleaned_data["phone"])
-        except ValidationError as exc:
-            raise forms.ValidationError(exc.messages[0], code="invalid_phone") from exc
-
-
-# Longer than the stored E.164 (16): what people type ("+91 98765-43210") is normalised before saving.
-_phone_field = forms.CharField(max_length=32, help_text="Any common format; stored as +<country><number>.")
-
-
-class UserCreateForm(PhoneFormMixin, AdminUserCreationForm):
-    phone = _phone_field
+class UserCreateForm(AdminUserCreationForm):
+    phone = PhoneField()
 
     class Meta:
         model = User
         fields = ("phone", "full_name", "email")
 
 
-class UserEditForm(PhoneFormMixin, UserChangeForm):
-    phone = _phone_field
+class UserEditForm(UserChangeForm):
+    phone = PhoneField()
 
     class Meta:
         model = User

@@ -121,6 +121,8 @@ def _qr_svg(text: str) -> str:
 
 class StaffAdminSite(admin.AdminSite):
     site_header = "DiagnoPet back-office"
+    # No public site to "view": the header link would lead to a 404.
+    site_url = None
     site_title = "DiagnoPet"
     index_title = "Today's work"
     login_form = StaffLoginForm

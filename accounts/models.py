@@ -87,11 +87,15 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         constraints = [
             # Case-insensitive unique email, ignoring users without one.
             models.UniqueConstraint(
-                Lower("email"), condition=Q(email__isnull=False), name="accounts_user_email_ci_unique"
+                Lower("email"),
+                condition=Q(email__isnull=False),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with this email address already exists.",
             ),
             models.CheckConstraint(
                 condition=Q(is_locked=False) | Q(locked_until__isnull=False),
                 name="accounts_user_locked_has_until",
+                violation_error_message="A locked account needs the time the lock ends.",
             ),
         ]
 
@@ -127,15 +131,20 @@ class Address(TimeStampedModel):
         verbose_name_plural = "addresses"
         constraints = [
             models.UniqueConstraint(
-                fields=["user"], condition=Q(is_default=True), name="accounts_address_one_default_per_user"
+                fields=["user"],
+                condition=Q(is_default=True),
+                name="accounts_address_one_default_per_user",
+                violation_error_message="This customer already has a default address.",
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="accounts_address_latitude_range",
+                violation_error_message="Latitude must be between -90 and 90.",
             ),
             models.CheckConstraint(
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="accounts_address_longitude_range",
+                violation_error_message="Longitude must be between -180 and 180.",
             ),
         ]
 
@@ -214,7 +223,11 @@ class StaffProfile(TimeStampedModel):
     class Meta:
         ordering = ["role", "user__full_name"]
         constraints = [
-            models.CheckConstraint(condition=Q(daily_visit_cap__gte=1), name="accounts_staff_visit_cap_positive"),
+            models.CheckConstraint(
+                condition=Q(daily_visit_cap__gte=1),
+                name="accounts_staff_visit_cap_positive",
+                violation_error_message="The daily visit cap must be at least 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -250,21 +263,27 @@ class CollectorArea(TimeStampedModel):
                 condition=Q(latitude__isnull=True, longitude__isnull=True, radius_km__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False, radius_km__isnull=False),
                 name="accounts_collectorarea_centre_whole",
+                violation_error_message="Give latitude, longitude and radius together, or none of them.",
             ),
             models.CheckConstraint(
                 condition=~Q(postal_code="") | Q(latitude__isnull=False),
                 name="accounts_collectorarea_postal_or_centre",
+                violation_error_message="Give a postal code or a centre (latitude, longitude and radius).",
             ),
             models.CheckConstraint(
-                condition=Q(radius_km__isnull=True) | Q(radius_km__gt=0), name="accounts_collectorarea_radius_positive"
+                condition=Q(radius_km__isnull=True) | Q(radius_km__gt=0),
+                name="accounts_collectorarea_radius_positive",
+                violation_error_message="The radius must be more than 0 km.",
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="accounts_collectorarea_latitude_range",
+                violation_error_message="Latitude must be between -90 and 90.",
             ),
             models.CheckConstraint(
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="accounts_collectorarea_longitude_range",
+                violation_error_message="Longitude must be between -180 and 180.",
             ),
         ]
 
@@ -320,7 +339,10 @@ class Notification(TimeStampedModel):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "event_key"], condition=~Q(event_key=""), name="accounts_notification_once_per_event"
+                fields=["user", "event_key"],
+                condition=~Q(event_key=""),
+                name="accounts_notification_once_per_event",
+                violation_error_message="This customer already has a notification for this event.",
             ),
         ]
 

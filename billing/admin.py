@@ -2,10 +2,12 @@ from auditlog.mixins import AuditlogHistoryAdminMixin
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Case, ExpressionWrapper, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from accounts.roles import staff_is_collector
@@ -23,7 +25,15 @@ from billing.models import (
     PaymentOrder,
     ProviderEvent,
 )
-from billing.services import distance_pricing_active, invoice_assign_number, payment_refusal, refund_allowed
+from billing.services import (
+    amount_due,
+    distance_pricing_active,
+    distance_pricing_start,
+    distance_pricing_start_refusal,
+    invoice_assign_number,
+    payment_refusal,
+    refund_allowed,
+)
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
@@ -42,11 +52,37 @@ class AuditHistory(AuditlogHistoryAdminMixin):
         return super().auditlog_history_view(request, object_id, extra_context)
 
 
+class DistancePricingForm(forms.ModelForm):
+    """A new pricing: its amounts and the day it starts. The row in force ends the day before
+    (``billing.services.distance_pricing_start``); the date rule is checked here so it shows on the field."""
+
+    class Meta:
+        model = DistancePricingConfig
+        fields = (
+            "effective_from",
+            "base_charge",
+            "charge_per_km",
+            "max_free_distance_km",
+            "max_service_distance_km",
+            "notes",
+        )
+        help_texts = {"effective_from": "The pricing in force now ends the day before."}
+
+    def clean_effective_from(self):
+        day = self.cleaned_data["effective_from"]
+        refusal = distance_pricing_start_refusal(effective_from=day)
+        if refusal:
+            raise forms.ValidationError(refusal, code="pricing_date")
+        return day
+
+
 @admin.register(DistancePricingConfig)
 class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
-    """Rows are the pricing history: newest first, never deleted (end one with ``effective_until``). The row in
-    force today (``billing.services.distance_pricing_active``) is flagged."""
+    """Rows are the pricing history: newest first, never edited nor deleted. Changing the pricing is adding a row
+    from a date, which ends the row in force the day before (``billing.services.distance_pricing_start``); every
+    row's page is read-only. The row in force today (``billing.services.distance_pricing_active``) is flagged."""
 
+    form = DistancePricingForm
     list_display = (
         "effective_range",
         "in_force_today",
@@ -64,6 +100,18 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
     ordering = ("-effective_from", "-id")
     readonly_fields = ("updated_by", *TIMESTAMPS)
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return DistancePricingForm.Meta.fields
+        return (
+            *DistancePricingForm.Meta.fields[:1],
+            "effective_until",
+            "is_active",
+            *DistancePricingForm.Meta.fields[1:],
+            "updated_by",
+            *TIMESTAMPS,
+        )
+
     def get_queryset(self, request):
         # One query for the row in force today (the pricing rule lives in the service), then a constant per row.
         active = distance_pricing_active(on=timezone.localdate())
@@ -72,19 +120,23 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="effective", ordering="effective_from")
     def effective_range(self, obj) -> str:
-        until = f"{obj.effective_until:%Y-%m-%d}" if obj.effective_until else "open"
-        return f"{obj.effective_from:%Y-%m-%d} → {until}"
+        # Day first, as the dates are typed (SHORT_DATE_FORMAT, diagnopet/formats/en_IN).
+        until = date_format(obj.effective_until, "SHORT_DATE_FORMAT") if obj.effective_until else "open"
+        return f"{date_format(obj.effective_from, 'SHORT_DATE_FORMAT')} → {until}"
 
     @admin.display(description="in force today", boolean=True, ordering="in_force")
     def in_force_today(self, obj) -> bool:
         return obj.in_force
 
+    def has_change_permission(self, request, obj=None):
+        # A recorded pricing is history: its page only shows it (the list and adding stay as the role allows).
+        return obj is None and super().has_change_permission(request)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        distance_pricing_start(pricing=obj, by=request.user)
 
 
 class PaymentInline(ReadOnlyInline):
@@ -178,6 +230,22 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         extra_context = {"show_billing_report": billing_report_allowed(request, self), **(extra_context or {})}
         return super().changelist_view(request, extra_context)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Every field is read-only: no Save buttons. A bill with money due offers "Record payment" to whoever may.
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        record = self.get_object(request, unquote(object_id))
+        if record is not None and self.has_record_payment_permission(request) and amount_due(record) > 0:
+            extra["record_payment_url"] = reverse("admin:billing_billingrecord_record_payment", args=[record.pk])
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def record_payment_page(self, request, object_id):
+        """The "record payment" action for this one bill, from its page; back to the bill when done."""
+        record = self._bill_or_404(request, object_id)
+        if not self.has_record_payment_permission(request):
+            raise PermissionDenied
+        response = record_payment_view(request, self, self.get_queryset(request).filter(pk=record.pk))
+        return response or HttpResponseRedirect(reverse("admin:billing_billingrecord_change", args=[record.pk]))
+
     def get_urls(self):
         report = self.admin_site.admin_view(lambda request: billing_report_view(request, self))
         invoice = self.admin_site.admin_view(self.invoice_view)
@@ -187,6 +255,11 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
             path("report/", report, name="billing_billingrecord_report"),
             path("<path:object_id>/invoice.pdf", invoice, name="billing_billingrecord_invoice"),
             path("<path:object_id>/receipt/<int:payment_id>.pdf", receipt, name="billing_billingrecord_receipt"),
+            path(
+                "<path:object_id>/record-payment/",
+                self.admin_site.admin_view(self.record_payment_page),
+                name="billing_billingrecord_record_payment",
+            ),
             *super().get_urls(),
         ]
 

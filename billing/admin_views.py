@@ -46,8 +46,8 @@ def _this_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 class ReportForm(forms.Form):
     period = forms.ChoiceField(choices=[("day", "Per day"), ("month", "Per month")], initial="day")
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     @classmethod
     def from_query(cls, query):

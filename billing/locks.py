@@ -10,7 +10,7 @@ provider's HTTP call and taken alone: that transaction takes no other lock, so a
 the refund row waits at most for the call.
 """
 
-from billing.models import BillingRecord, InvoiceSequence, Payment
+from billing.models import BillingRecord, DistancePricingConfig, InvoiceSequence, Payment
 
 
 def lock_bill_of_booking(*, booking) -> BillingRecord | None:
@@ -39,3 +39,12 @@ def lock_refund_to_send(*, refund_id: int) -> Payment | None:
         .filter(pk=refund_id, kind=Payment.Kind.REFUND)
         .first()
     )
+
+
+def lock_open_distance_pricing() -> list[DistancePricingConfig]:
+    """The active distance-pricing rows without an end date, locked in primary-key order: a new pricing closes them,
+    and two staff adding one at once queue here instead of both leaving the old row open."""
+    rows = DistancePricingConfig.objects.select_for_update(of=("self",)).filter(
+        is_active=True, effective_until__isnull=True
+    )
+    return list(rows.order_by("pk"))

@@ -32,16 +32,30 @@ class DistancePricingConfig(TimeStampedModel):
         verbose_name = "distance pricing"
         verbose_name_plural = "distance pricing"
         constraints = [
-            models.CheckConstraint(condition=Q(base_charge__gte=0), name="billing_distance_base_non_negative"),
-            models.CheckConstraint(condition=Q(charge_per_km__gte=0), name="billing_distance_per_km_non_negative"),
-            models.CheckConstraint(condition=Q(max_free_distance_km__gte=0), name="billing_distance_free_non_negative"),
+            models.CheckConstraint(
+                condition=Q(base_charge__gte=0),
+                name="billing_distance_base_non_negative",
+                violation_error_message="The base charge cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(charge_per_km__gte=0),
+                name="billing_distance_per_km_non_negative",
+                violation_error_message="The charge per km cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_free_distance_km__gte=0),
+                name="billing_distance_free_non_negative",
+                violation_error_message="The free distance cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(max_service_distance_km__gte=F("max_free_distance_km")),
                 name="billing_distance_service_covers_free",
+                violation_error_message="The service distance must be at least the free distance.",
             ),
             models.CheckConstraint(
                 condition=Q(effective_until__isnull=True) | Q(effective_until__gte=F("effective_from")),
                 name="billing_distance_dates_ordered",
+                violation_error_message="“Effective until” cannot be before “effective from”.",
             ),
         ]
 
@@ -99,23 +113,40 @@ class BillingRecord(TimeStampedModel):
             TrigramIndex(field="billing_period", name="billing_record_period_trgm"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(base_amount__gte=0), name="billing_record_base_non_negative"),
+            models.CheckConstraint(
+                condition=Q(base_amount__gte=0),
+                name="billing_record_base_non_negative",
+                violation_error_message="The base amount cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(discount_amount__gte=0, discount_amount__lte=F("base_amount") + F("distance_charge")),
                 name="billing_record_discount_within_gross",
+                violation_error_message="The discount must be between 0 and the base amount plus the distance charge.",
             ),
-            models.CheckConstraint(condition=Q(distance_charge__gte=0), name="billing_record_distance_non_negative"),
+            models.CheckConstraint(
+                condition=Q(distance_charge__gte=0),
+                name="billing_record_distance_non_negative",
+                violation_error_message="The distance charge cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(final_amount=F("base_amount") - F("discount_amount") + F("distance_charge")),
                 name="billing_record_final_is_sum",
+                violation_error_message="The final amount must be base − discount + distance charge.",
             ),
-            models.CheckConstraint(condition=Q(amount_paid__gte=0), name="billing_record_paid_non_negative"),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0),
+                name="billing_record_paid_non_negative",
+                violation_error_message="The amount paid cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=["invoiced", "paid"]) | Q(invoice_number__isnull=False),
                 name="billing_record_invoiced_has_number",
+                violation_error_message="An invoiced or paid bill needs an invoice number.",
             ),
             models.CheckConstraint(
-                condition=Q(billing_period__regex=r"^[0-9]{4}-[0-9]{2}$"), name="billing_record_period_format"
+                condition=Q(billing_period__regex=r"^[0-9]{4}-[0-9]{2}$"),
+                name="billing_record_period_format",
+                violation_error_message="The billing period is written YYYY-MM, e.g. 2026-12.",
             ),
         ]
 
@@ -186,22 +217,29 @@ class Payment(TimeStampedModel):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="billing_payment_amount_positive",
+                violation_error_message="The amount must be more than 0.",
+            ),
             # One row per provider payment and per provider refund: a confirmation and a webhook (or a replayed
             # webhook) for the same money cannot both record it.
             models.UniqueConstraint(
                 fields=["provider", "provider_payment_id"],
                 condition=Q(kind="payment") & ~Q(provider_payment_id=""),
                 name="billing_payment_provider_payment_unique",
+                violation_error_message="This provider payment is already recorded.",
             ),
             models.UniqueConstraint(
                 fields=["provider", "provider_refund_id"],
                 condition=~Q(provider_refund_id=""),
                 name="billing_payment_provider_refund_unique",
+                violation_error_message="This provider refund is already recorded.",
             ),
             models.CheckConstraint(
                 condition=Q(kind="payment", refund_of__isnull=True) | Q(kind="refund"),
                 name="billing_payment_refund_of_only_refunds",
+                violation_error_message="Only a refund can name the payment it refunds.",
             ),
         ]
 
@@ -218,7 +256,11 @@ class InvoiceSequence(TimeStampedModel):
     class Meta:
         ordering = ["-year"]
         constraints = [
-            models.CheckConstraint(condition=Q(last_number__gte=0), name="billing_invoiceseq_non_negative"),
+            models.CheckConstraint(
+                condition=Q(last_number__gte=0),
+                name="billing_invoiceseq_non_negative",
+                violation_error_message="The last invoice number cannot be negative.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,14 +337,21 @@ class BillingDocument(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["billing_record"], condition=Q(kind="invoice"), name="billing_document_one_invoice_per_bill"
+                fields=["billing_record"],
+                condition=Q(kind="invoice"),
+                name="billing_document_one_invoice_per_bill",
+                violation_error_message="This bill already has an invoice.",
             ),
             models.UniqueConstraint(
-                fields=["payment"], condition=Q(kind="receipt"), name="billing_document_one_receipt_per_payment"
+                fields=["payment"],
+                condition=Q(kind="receipt"),
+                name="billing_document_one_receipt_per_payment",
+                violation_error_message="This payment already has a receipt.",
             ),
             models.CheckConstraint(
                 condition=Q(kind="invoice", payment__isnull=True) | Q(kind="receipt", payment__isnull=False),
                 name="billing_document_receipt_has_payment",
+                violation_error_message="A receipt needs its payment; an invoice has none.",
             ),
         ]
 
@@ -334,7 +383,11 @@ class PaymentOrder(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="billing_paymentorder_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="billing_paymentorder_amount_positive",
+                violation_error_message="The amount must be more than 0.",
+            ),
             models.UniqueConstraint(fields=["provider", "provider_order_id"], name="billing_paymentorder_unique"),
         ]
 

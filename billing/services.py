@@ -6,7 +6,7 @@ This app never imports ``bookings``; it receives booking objects and reads them 
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import OperationalError, connection, transaction
@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import StaffRole
 from accounts.permissions import user_has_role
 from billing.documents import invoice_render_enqueue, receipt_render_enqueue
-from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence
+from billing.locks import lock_bill, lock_bill_of_booking, lock_invoice_sequence, lock_open_distance_pricing
 from billing.models import BillingRecord, CategoryDayTotal, DistancePricingConfig, Payment, PaymentDayTotal
 from billing.selectors import (
     CATEGORY_TOTALS_JOB,
@@ -53,6 +53,41 @@ def distance_pricing_active(*, on: date, cached: bool = False) -> DistancePricin
         if row["effective_from"] <= on and (row["effective_until"] is None or row["effective_until"] >= on):
             return DistancePricingConfig(**row)
     return None
+
+
+def distance_pricing_start_refusal(*, effective_from: date) -> str | None:
+    """Why a new distance pricing cannot start on ``effective_from`` (None when it can): not in the past (bookings
+    already charged keep their price), and after every pricing already on record, so each day has one price."""
+    if effective_from < timezone.localdate():
+        return "A new pricing cannot start in the past: bookings already charged keep their price."
+    latest = DistancePricingConfig.objects.filter(is_active=True).order_by("-effective_from").first()
+    if latest is not None and latest.effective_from >= effective_from:
+        return f"A pricing already starts on {latest.effective_from:%d/%m/%Y}; the new one must start after it."
+    return None
+
+
+@transaction.atomic  # not durable: the admin's add view runs it inside its own transaction
+def distance_pricing_start(*, pricing: DistancePricingConfig, by) -> DistancePricingConfig:
+    """Put a new distance pricing (unsaved, its amounts and ``effective_from`` filled) in force from its date.
+
+    Pricing is history, never edited: the rows still open end the day before the new one starts
+    (``effective_until``), in the same transaction, so the charge for any day is the one recorded then. The open
+    rows are locked first (billing/locks.py) and the date rule re-checked under the lock.
+    """
+    open_rows = lock_open_distance_pricing()
+    refusal = distance_pricing_start_refusal(effective_from=pricing.effective_from)
+    if refusal:
+        raise ValidationFailed(refusal, code="pricing_date", field="effective_from")
+    last_day = pricing.effective_from - timedelta(days=1)
+    for row in open_rows:
+        row.effective_until = last_day
+        row.updated_by = by
+        row.save(update_fields=["effective_until", "updated_by", "updated_at"])
+    pricing.effective_until = None
+    pricing.is_active = True
+    pricing.updated_by = by
+    pricing.save()
+    return pricing
 
 
 def _distance_pricing_rows() -> list[dict]:

@@ -410,7 +410,7 @@ def visit_refuse_view(model_admin, request, object_id):
 
 
 class AutoAssignForm(forms.Form):
-    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     plan = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100_000)
 
 

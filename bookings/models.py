@@ -38,11 +38,20 @@ class CollectionSlot(TimeStampedModel):
         ordering = ["date", "start_time"]
         constraints = [
             models.UniqueConstraint(fields=["date", "start_time"], name="bookings_slot_unique_start"),
-            models.CheckConstraint(condition=Q(start_time__lt=F("end_time")), name="bookings_slot_start_before_end"),
-            models.CheckConstraint(condition=Q(booked__lte=F("capacity")), name="bookings_slot_booked_within_capacity"),
+            models.CheckConstraint(
+                condition=Q(start_time__lt=F("end_time")),
+                name="bookings_slot_start_before_end",
+                violation_error_message="The slot must start before it ends.",
+            ),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")),
+                name="bookings_slot_booked_within_capacity",
+                violation_error_message="The capacity cannot be below the places already booked.",
+            ),
             models.CheckConstraint(
                 condition=Q(lab_capacity__isnull=True) | Q(lab_booked__lte=F("lab_capacity")),
                 name="bookings_slot_lab_booked_within_capacity",
+                violation_error_message="The lab capacity cannot be below the lab places already booked.",
             ),
         ]
 
@@ -70,11 +79,14 @@ class CollectionDay(TimeStampedModel):
         ordering = ["date"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(capacity__isnull=True) | Q(booked__lte=F("capacity")), name="bookings_day_booked_within_cap"
+                condition=Q(capacity__isnull=True) | Q(booked__lte=F("capacity")),
+                name="bookings_day_booked_within_cap",
+                violation_error_message="The day’s cap cannot be below the home visits already booked.",
             ),
             models.CheckConstraint(
                 condition=Q(lab_capacity__isnull=True) | Q(lab_booked__lte=F("lab_capacity")),
                 name="bookings_day_lab_booked_within_cap",
+                violation_error_message="The day’s lab cap cannot be below the lab visits already booked.",
             ),
         ]
 
@@ -212,31 +224,45 @@ class Booking(TimeStampedModel):
                 fields=["user", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="bookings_booking_idempotency_unique",
+                violation_error_message="This customer already made a booking with this idempotency key.",
             ),
-            models.CheckConstraint(condition=Q(subtotal__gte=0), name="bookings_booking_subtotal_non_negative"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0),
+                name="bookings_booking_subtotal_non_negative",
+                violation_error_message="The subtotal cannot be negative.",
+            ),
             # A discount reduces the tests (≤ subtotal) or waives the home-collection charge, never more
             # than what is charged.
             models.CheckConstraint(
                 condition=Q(discount_amount__gte=0, discount_amount__lte=F("subtotal") + F("distance_charge")),
                 name="bookings_booking_discount_within_gross",
+                violation_error_message="The discount must be between 0 and the subtotal plus the distance charge.",
             ),
-            models.CheckConstraint(condition=Q(distance_charge__gte=0), name="bookings_booking_distance_non_negative"),
+            models.CheckConstraint(
+                condition=Q(distance_charge__gte=0),
+                name="bookings_booking_distance_non_negative",
+                violation_error_message="The distance charge cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(total_amount=F("subtotal") - F("discount_amount") + F("distance_charge")),
                 name="bookings_booking_total_is_sum",
+                violation_error_message="The total must be subtotal − discount + distance charge.",
             ),
             models.CheckConstraint(
                 condition=Q(estimated_distance_km__isnull=True) | Q(estimated_distance_km__gte=0),
                 name="bookings_booking_distance_km_non_negative",
+                violation_error_message="The distance cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(collection_type="lab") | ~Q(address_text=""),
                 name="bookings_booking_home_has_address",
+                violation_error_message="A home collection needs an address.",
             ),
             models.CheckConstraint(
                 condition=Q(pet_weight_kg__isnull=True)
                 | Q(pet_weight_kg__gte=PET_WEIGHT_MIN_KG, pet_weight_kg__lte=PET_WEIGHT_MAX_KG),
                 name="bookings_booking_pet_weight_range",
+                violation_error_message="The pet’s weight must be between 0.01 and 150 kg.",
             ),
         ]
 
@@ -366,10 +392,20 @@ class BookingItem(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["booking", "test"], name="bookings_item_unique_test_per_booking"),
             models.UniqueConstraint(fields=["booking", "sequence"], name="bookings_item_unique_sequence"),
-            models.CheckConstraint(condition=Q(quantity__gte=1), name="bookings_item_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="bookings_item_price_non_negative"),
             models.CheckConstraint(
-                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="bookings_item_rejected_has_reason"
+                condition=Q(quantity__gte=1),
+                name="bookings_item_quantity_positive",
+                violation_error_message="The quantity must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0),
+                name="bookings_item_price_non_negative",
+                violation_error_message="The unit price cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="bookings_item_rejected_has_reason",
+                violation_error_message="A rejected sample needs a rejection reason.",
             ),
         ]
 
@@ -437,14 +473,22 @@ class TestReport(TimeStampedModel):
         constraints = [
             # "One report per booking item": one current version; earlier versions stay as history.
             models.UniqueConstraint(
-                fields=["booking_item"], condition=Q(is_current=True), name="bookings_report_one_current_per_item"
+                fields=["booking_item"],
+                condition=Q(is_current=True),
+                name="bookings_report_one_current_per_item",
+                violation_error_message="This sample already has a current report.",
             ),
             models.UniqueConstraint(fields=["booking_item", "version"], name="bookings_report_unique_version"),
-            models.CheckConstraint(condition=Q(version__gte=1), name="bookings_report_version_positive"),
+            models.CheckConstraint(
+                condition=Q(version__gte=1),
+                name="bookings_report_version_positive",
+                violation_error_message="The version must be at least 1.",
+            ),
             # Four-eyes: the verifier is never the uploader.
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True) | Q(uploaded_by__isnull=True) | ~Q(verified_by=F("uploaded_by")),
                 name="bookings_report_verifier_not_uploader",
+                violation_error_message="A report is verified by someone other than its uploader.",
             ),
         ]
 
@@ -492,7 +536,10 @@ class ResultValue(TimeStampedModel):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["item", "analyte"], condition=Q(report__isnull=True), name="bookings_result_one_draft"
+                fields=["item", "analyte"],
+                condition=Q(report__isnull=True),
+                name="bookings_result_one_draft",
+                violation_error_message="This sample already has a draft value for this analyte.",
             ),
             models.UniqueConstraint(fields=["report", "analyte"], name="bookings_result_unique_per_report"),
         ]
@@ -517,7 +564,11 @@ class ReportShare(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["report", "-created_at"], name="bookings_share_report_recent")]
         constraints = [
-            models.CheckConstraint(condition=Q(expires_at__gt=F("created_at")), name="bookings_share_expires_later"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="bookings_share_expires_later",
+                violation_error_message="The link must expire after it was created.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -563,7 +614,11 @@ class PrescriptionUpload(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(file_size_bytes__gt=0), name="bookings_prescription_not_empty"),
+            models.CheckConstraint(
+                condition=Q(file_size_bytes__gt=0),
+                name="bookings_prescription_not_empty",
+                violation_error_message="The prescription file is empty.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from catalog.resources import LabTestResource
 from catalog.resources_analytes import AnalyteResource, ReferenceRangeResource
 from catalog.services import catalog_import_errors
 from diagnopet.admin_base import TIMESTAMPS
+from diagnopet.forms import CodeField, duplicate_ignoring_case
 
 # An upload is read whole and kept in the cache between preview and confirm; the catalog is a few hundred rows.
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -204,6 +205,25 @@ class ReferenceRangeAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin
     readonly_fields = TIMESTAMPS
 
 
+class LabTestForm(forms.ModelForm):
+    """Test codes as printed (upper case, no spaces); a code another test holds in any case is named on the field."""
+
+    class Meta:
+        model = LabTest
+        fields = (
+            *("code", "name", "category", "tags", "species", "description", "is_package", "is_active"),
+            *("price", "discounted_price", "sample_type", "tube_type", "sample_quantity_ml", "fasting_required"),
+            *("collection_instructions", "tat_hours"),
+        )
+        field_classes = {"code": CodeField}
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if duplicate_ignoring_case(self, "code", code):
+            raise forms.ValidationError("A test with this code already exists.", code="duplicate_code")
+        return code
+
+
 @admin.register(LabTest)
 class LabTestAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """Tests, one by one or from a CSV (``import/``: preview, then confirm) and back to CSV (``export/``), in the
@@ -215,6 +235,7 @@ class LabTestAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelA
     """
 
     show_auditlog_history_link = True
+    form = LabTestForm
     resource_classes = [LabTestResource]
     import_noun = "test"
     import_template_name = "admin/catalog/labtest/import.html"

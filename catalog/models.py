@@ -69,19 +69,31 @@ class LabTest(TimeStampedModel):
     class Meta:
         ordering = ["category__display_order", "name"]
         constraints = [
-            models.UniqueConstraint(Upper("code"), name="catalog_labtest_code_ci_unique"),
-            models.CheckConstraint(condition=Q(price__gte=0), name="catalog_labtest_price_non_negative"),
+            models.UniqueConstraint(
+                Upper("code"),
+                name="catalog_labtest_code_ci_unique",
+                violation_error_message="A test with this code already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="catalog_labtest_price_non_negative",
+                violation_error_message="The price cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(discounted_price__isnull=True)
                 | Q(discounted_price__gte=0, discounted_price__lte=F("price")),
                 name="catalog_labtest_discounted_price_range",
+                violation_error_message="The discounted price must be between 0 and the price.",
             ),
             models.CheckConstraint(
                 condition=Q(sample_quantity_ml__isnull=True) | Q(sample_quantity_ml__gt=0),
                 name="catalog_labtest_sample_quantity_positive",
+                violation_error_message="The sample quantity must be more than 0 ml.",
             ),
             models.CheckConstraint(
-                condition=Q(tat_hours__isnull=True) | Q(tat_hours__gt=0), name="catalog_labtest_tat_positive"
+                condition=Q(tat_hours__isnull=True) | Q(tat_hours__gt=0),
+                name="catalog_labtest_tat_positive",
+                violation_error_message="The turnaround must be more than 0 hours.",
             ),
         ]
 
@@ -115,8 +127,16 @@ class PackageComponent(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["package", "test"], name="catalog_component_unique_test"),
             models.UniqueConstraint(fields=["package", "position"], name="catalog_component_unique_position"),
-            models.CheckConstraint(condition=~Q(package=F("test")), name="catalog_component_not_itself"),
-            models.CheckConstraint(condition=Q(position__gte=1), name="catalog_component_position_positive"),
+            models.CheckConstraint(
+                condition=~Q(package=F("test")),
+                name="catalog_component_not_itself",
+                violation_error_message="A package cannot contain itself.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1),
+                name="catalog_component_position_positive",
+                violation_error_message="The position must be at least 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -139,8 +159,17 @@ class Analyte(TimeStampedModel):
     class Meta:
         ordering = ["test_id", "position", "code"]
         constraints = [
-            models.UniqueConstraint(Upper("code"), "test", name="catalog_analyte_code_unique_per_test"),
-            models.CheckConstraint(condition=Q(decimals__lte=6), name="catalog_analyte_decimals_at_most_6"),
+            models.UniqueConstraint(
+                Upper("code"),
+                "test",
+                name="catalog_analyte_code_unique_per_test",
+                violation_error_message="This test already has an analyte with this code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(decimals__lte=6),
+                name="catalog_analyte_decimals_at_most_6",
+                violation_error_message="At most 6 decimals.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,24 +204,29 @@ class ReferenceRange(TimeStampedModel):
                 Coalesce("min_age_months", Value(-1)),
                 Coalesce("max_age_months", Value(-1)),
                 name="catalog_range_unique_band",
+                violation_error_message="This analyte already has a range for this species and age band.",
             ),
             models.CheckConstraint(
                 condition=Q(low__isnull=True) | Q(high__isnull=True) | Q(low__lte=F("high")),
                 name="catalog_range_low_not_above_high",
+                violation_error_message="The low limit cannot be above the high limit.",
             ),
             models.CheckConstraint(
                 condition=Q(critical_low__isnull=True) | Q(low__isnull=True) | Q(critical_low__lte=F("low")),
                 name="catalog_range_critical_low_below_low",
+                violation_error_message="The critical low cannot be above the low limit.",
             ),
             models.CheckConstraint(
                 condition=Q(critical_high__isnull=True) | Q(high__isnull=True) | Q(critical_high__gte=F("high")),
                 name="catalog_range_critical_high_above_high",
+                violation_error_message="The critical high cannot be below the high limit.",
             ),
             models.CheckConstraint(
                 condition=Q(min_age_months__isnull=True)
                 | Q(max_age_months__isnull=True)
                 | Q(min_age_months__lt=F("max_age_months")),
                 name="catalog_range_age_band_ordered",
+                violation_error_message="The minimum age must be below the maximum age.",
             ),
         ]
 

@@ -6,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from accounts.phone import PhoneAdminMixin
 from clinic.models import ClinicHoliday, ClinicInfo, OpeningHours
 from diagnopet.admin_base import TIMESTAMPS
 
@@ -70,7 +71,7 @@ class OpeningHoursInline(admin.TabularInline):
 
 
 @admin.register(ClinicInfo)
-class ClinicInfoAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class ClinicInfoAdmin(PhoneAdminMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """The one clinic row: it can be added while none exists, then only edited, never deleted. The list is skipped:
     it opens the row's change page (or the add page while there is none)."""
 

@@ -57,14 +57,30 @@ class ClinicInfo(TimeStampedModel):
         verbose_name = "clinic info"
         verbose_name_plural = "clinic info"
         constraints = [
-            models.CheckConstraint(condition=Q(singleton=True), name="clinic_clinicinfo_single_row"),
             models.CheckConstraint(
-                condition=Q(opening_time__lt=F("closing_time")), name="clinic_clinicinfo_opens_before_closing"
+                condition=Q(singleton=True),
+                name="clinic_clinicinfo_single_row",
+                violation_error_message="There is only one clinic information row.",
             ),
-            models.CheckConstraint(condition=Q(road_factor__gte=1), name="clinic_clinicinfo_road_factor_min_1"),
-            models.CheckConstraint(condition=Q(slot_minutes__gt=0), name="clinic_clinicinfo_slot_minutes_positive"),
             models.CheckConstraint(
-                condition=Q(tax_rate__gte=0, tax_rate__lt=100), name="clinic_clinicinfo_tax_rate_range"
+                condition=Q(opening_time__lt=F("closing_time")),
+                name="clinic_clinicinfo_opens_before_closing",
+                violation_error_message="The clinic must open before it closes.",
+            ),
+            models.CheckConstraint(
+                condition=Q(road_factor__gte=1),
+                name="clinic_clinicinfo_road_factor_min_1",
+                violation_error_message="The road factor must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gt=0),
+                name="clinic_clinicinfo_slot_minutes_positive",
+                violation_error_message="Slot minutes must be more than 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lt=100),
+                name="clinic_clinicinfo_tax_rate_range",
+                violation_error_message="The tax rate must be from 0 to below 100 %.",
             ),
         ]
 
@@ -102,8 +118,16 @@ class OpeningHours(TimeStampedModel):
         ordering = ["weekday", "opens_at"]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "weekday", "opens_at"], name="clinic_hours_unique_start"),
-            models.CheckConstraint(condition=Q(opens_at__lt=F("closes_at")), name="clinic_hours_opens_before_closing"),
-            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="clinic_hours_weekday_range"),
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=F("closes_at")),
+                name="clinic_hours_opens_before_closing",
+                violation_error_message="Opening time must be before closing time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="clinic_hours_weekday_range",
+                violation_error_message="The weekday must be Monday to Sunday.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -132,6 +156,7 @@ class ClinicHoliday(TimeStampedModel):
                 condition=Q(opens_at__isnull=True, closes_at__isnull=True)
                 | Q(opens_at__isnull=False, closes_at__isnull=False, opens_at__lt=F("closes_at")),
                 name="clinic_holiday_closed_or_hours",
+                violation_error_message="Leave both times empty (closed all day) or give opening before closing.",
             ),
         ]
 

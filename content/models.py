@@ -63,7 +63,9 @@ class Announcement(TimeStampedModel):
         indexes = [models.Index(fields=["ends_at", "starts_at"], name="content_announcement_window")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="content_announcement_ends_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="content_announcement_ends_after_start",
+                violation_error_message="The announcement must end after it starts.",
             ),
         ]
 

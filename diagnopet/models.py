@@ -137,7 +137,9 @@ class SystemSettings(TimeStampedModel):
         verbose_name_plural = "system settings"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(prepayment_hold_minutes__gte=5), name="diagnopet_settings_prepayment_hold_min"
+                condition=models.Q(prepayment_hold_minutes__gte=5),
+                name="diagnopet_settings_prepayment_hold_min",
+                violation_error_message="Hold unpaid home visits for at least 5 minutes.",
             ),
         ]
 

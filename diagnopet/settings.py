@@ -191,7 +191,10 @@ STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = STAFF_SESSION_IDLE_MINUTES * 60
 
 # --- Internationalisation ------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English as written in India: dates typed and shown day first (31/12/2026) through Django's localization, from
+# diagnopet/formats/en_IN/formats.py. Texts stay Django's English.
+LANGUAGE_CODE = "en-in"
+FORMAT_MODULE_PATH = ["diagnopet.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Kolkata")
 USE_I18N = True
 USE_TZ = True

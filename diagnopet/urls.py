@@ -18,7 +18,9 @@ api_v1 = [
     path("", include("privacy.api.urls")),
 ]
 
-handler404 = "diagnopet.views.not_found"
+# Error pages: JSON under /api/, the back-office's pages (saying why, linking the role's start page) elsewhere.
+handler403 = "backoffice.views.permission_denied"
+handler404 = "backoffice.views.not_found"
 handler500 = "diagnopet.views.server_error"
 
 urlpatterns = [

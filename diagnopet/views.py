@@ -96,11 +96,20 @@ def healthz(request):
     return JsonResponse({"status": status, **parts, "media_free_mb": free})
 
 
+def is_api_request(request) -> bool:
+    """Under /api/: errors are answered as JSON error objects, what API clients parse."""
+    return request.path.startswith("/api/")
+
+
+def api_error(detail: str, code: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
 def not_found(request, exception=None):
     """404 for any path no view matched: a JSON error object under /api/ (what API clients parse), Django's page
-    elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    elsewhere. (The site's handler is ``backoffice.views.not_found``, which adds the back-office's page.)"""
+    if is_api_request(request):
+        return api_error("Not found.", "not_found", 404)
     return page_not_found(request, exception)
 
 

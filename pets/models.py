@@ -46,10 +46,14 @@ class Pet(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0), name="pets_pet_weight_positive"
+                condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0),
+                name="pets_pet_weight_positive",
+                violation_error_message="The weight must be more than 0 kg.",
             ),
             models.CheckConstraint(
-                condition=Q(age_years__isnull=True) | Q(age_years__gte=0), name="pets_pet_age_non_negative"
+                condition=Q(age_years__isnull=True) | Q(age_years__gte=0),
+                name="pets_pet_age_non_negative",
+                violation_error_message="The age cannot be negative.",
             ),
         ]
 

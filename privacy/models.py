@@ -21,7 +21,9 @@ class AccountClosure(TimeStampedModel):
         ordering = ["-closed_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(anonymise_after__gte=F("closed_at")), name="privacy_closure_anonymise_after_closing"
+                condition=Q(anonymise_after__gte=F("closed_at")),
+                name="privacy_closure_anonymise_after_closing",
+                violation_error_message="Anonymisation cannot come before the account was closed.",
             ),
         ]
 

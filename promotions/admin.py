@@ -3,24 +3,36 @@ import csv
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyModelAdmin, action_form, action_form_page
 from diagnopet.errors import DomainError
+from diagnopet.forms import CodeField, duplicate_ignoring_case
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
 
 
 class CouponForm(forms.ModelForm):
     """``current_uses`` is not on the form, so the database check ``current_uses ≤ max_uses`` would only
-    fail at save time; say it here instead."""
+    fail at save time; say it here instead. Codes are stored as printed (upper case, no spaces), and a code another
+    coupon holds in any case is refused on the code field rather than as a constraint name."""
 
     class Meta:
         model = Coupon
         fields = ("code", "offer", "start_at", "end_at", "is_active", "max_uses", "max_uses_per_user")
+        field_classes = {"code": CodeField}
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        if duplicate_ignoring_case(self, "code", code):
+            raise forms.ValidationError("A coupon with this code already exists.", code="duplicate_code")
+        return code
 
     def clean_max_uses(self):
         max_uses = self.cleaned_data.get("max_uses")
@@ -41,10 +53,17 @@ class CouponInline(admin.TabularInline):
 
 class GenerateCouponsForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=COUPONS_GENERATE_MAX, initial=10)
-    prefix = forms.CharField(
+    prefix = CodeField(
         max_length=CODE_PREFIX_MAX, required=False, help_text="Optional, e.g. DIWALI-. Letters, digits and dashes."
     )
     max_uses = forms.IntegerField(min_value=1, initial=1, label="Uses per code")
+
+
+class GenerateCouponsForOfferForm(GenerateCouponsForm):
+    """The same form from the Coupons list, where the offer is chosen on the page."""
+
+    offer = forms.ModelChoiceField(queryset=Offer.objects.order_by("-start_date", "name"), label="Offer")
+    field_order = ("offer", "count", "prefix", "max_uses")
 
 
 def _coupons_csv(offer: Offer, coupons: list[Coupon]) -> HttpResponse:
@@ -202,6 +221,39 @@ class CouponAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
     @admin.display(description="redemptions", ordering="active_redemptions")
     def active_redemptions(self, obj) -> int:
         return obj.active_redemptions
+
+    def get_urls(self):
+        generate = path("generate/", self.admin_site.admin_view(self.generate_view), name="promotions_coupon_generate")
+        return [generate, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"may_generate": request.user.has_perm("promotions.add_coupon")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def generate_view(self, request):
+        """Bulk codes for an offer chosen here (the Offers list has the same as an action): the form, then
+        ``promotions.services.coupons_generate`` → the codes as CSV."""
+        if not request.user.has_perm("promotions.add_coupon"):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else None
+        form = GenerateCouponsForOfferForm(data, initial={"offer": request.GET.get("offer")})
+        if form.is_valid():
+            fields = dict(form.cleaned_data)
+            offer = fields.pop("offer")
+            try:
+                coupons = coupons_generate(offer=offer, by=request.user, **fields)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return _coupons_csv(offer, coupons)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Generate coupon codes",
+            "opts": self.opts,
+            "form": form,
+            "changelist_url": reverse("admin:promotions_coupon_changelist"),
+        }
+        return TemplateResponse(request, "admin/promotions/coupon/generate.html", context)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -45,20 +45,31 @@ class Offer(TimeStampedModel):
     class Meta:
         ordering = ["-start_date", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(discount_value__gte=0), name="promotions_offer_value_non_negative"),
+            models.CheckConstraint(
+                condition=Q(discount_value__gte=0),
+                name="promotions_offer_value_non_negative",
+                violation_error_message="The discount value cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=~Q(discount_type="percentage") | Q(discount_value__lte=100),
                 name="promotions_offer_percentage_max_100",
+                violation_error_message="A percentage discount cannot be over 100.",
             ),
             models.CheckConstraint(
                 condition=Q(max_discount_amount__isnull=True) | Q(max_discount_amount__gte=0),
                 name="promotions_offer_cap_non_negative",
+                violation_error_message="The discount cap cannot be negative.",
             ),
             models.CheckConstraint(
                 condition=Q(minimum_order_value__isnull=True) | Q(minimum_order_value__gte=0),
                 name="promotions_offer_min_order_non_negative",
+                violation_error_message="The minimum order value cannot be negative.",
             ),
-            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="promotions_offer_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="promotions_offer_dates_ordered",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,14 +94,31 @@ class Coupon(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(Upper("code"), name="promotions_coupon_code_ci_unique"),
-            models.CheckConstraint(condition=Q(current_uses__gte=0), name="promotions_coupon_uses_non_negative"),
+            models.UniqueConstraint(
+                Upper("code"),
+                name="promotions_coupon_code_ci_unique",
+                violation_error_message="A coupon with this code already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_uses__gte=0),
+                name="promotions_coupon_uses_non_negative",
+                violation_error_message="Uses cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(max_uses__isnull=True) | Q(current_uses__lte=F("max_uses")),
                 name="promotions_coupon_uses_within_max",
+                violation_error_message="Maximum uses cannot be below the uses already made.",
             ),
-            models.CheckConstraint(condition=Q(max_uses_per_user__gte=1), name="promotions_coupon_per_user_min_1"),
-            models.CheckConstraint(condition=Q(end_at__gte=F("start_at")), name="promotions_coupon_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(max_uses_per_user__gte=1),
+                name="promotions_coupon_per_user_min_1",
+                violation_error_message="Uses per customer must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_at__gte=F("start_at")),
+                name="promotions_coupon_dates_ordered",
+                violation_error_message="The coupon must end after it starts.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,7 +140,9 @@ class CouponRedemption(TimeStampedModel):
         indexes = [models.Index(fields=["coupon", "user"], name="promotions_redeem_coupon_user")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(discount_amount__gte=0), name="promotions_redemption_discount_non_negative"
+                condition=Q(discount_amount__gte=0),
+                name="promotions_redemption_discount_non_negative",
+                violation_error_message="The discount cannot be negative.",
             ),
         ]
 

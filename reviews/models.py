@@ -51,15 +51,18 @@ class Review(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(visit_rating__gte=RATING_MIN, visit_rating__lte=RATING_MAX),
                 name="reviews_review_visit_rating_range",
+                violation_error_message="The visit rating is from 1 to 5.",
             ),
             models.CheckConstraint(
                 condition=Q(collector_rating__isnull=True)
                 | Q(collector_rating__gte=RATING_MIN, collector_rating__lte=RATING_MAX),
                 name="reviews_review_collector_rating_range",
+                violation_error_message="The collector rating is from 1 to 5.",
             ),
             models.CheckConstraint(
                 condition=Q(collector_rating__isnull=True) | Q(collector__isnull=False),
                 name="reviews_review_collector_rating_has_collector",
+                violation_error_message="A collector rating needs the collector.",
             ),
         ]
 

@@ -38,10 +38,15 @@ class CollectorFee(TimeStampedModel):
         ordering = ["collector_id", "-effective_from", "-id"]
         verbose_name = "collector fee"
         constraints = [
-            models.CheckConstraint(condition=Q(fee_per_visit__gte=0), name="settlement_fee_non_negative"),
+            models.CheckConstraint(
+                condition=Q(fee_per_visit__gte=0),
+                name="settlement_fee_non_negative",
+                violation_error_message="The fee per visit cannot be negative.",
+            ),
             models.CheckConstraint(
                 condition=Q(commission_percent__gte=0, commission_percent__lte=100),
                 name="settlement_fee_commission_range",
+                violation_error_message="The commission is from 0 to 100 %.",
             ),
             models.UniqueConstraint(fields=["collector", "effective_from"], name="settlement_fee_one_per_day"),
         ]
@@ -70,6 +75,7 @@ class CashHandover(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(amount__gt=0) | Q(amount__lt=0, corrects__isnull=False),
                 name="settlement_handover_amount_sign",
+                violation_error_message="More than 0; a negative amount only corrects an earlier hand-over.",
             ),
         ]
 
@@ -105,6 +111,7 @@ class CollectorPayout(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(amount__gt=0) | Q(amount__lt=0, corrects__isnull=False),
                 name="settlement_payout_amount_sign",
+                violation_error_message="More than 0; a negative amount only corrects an earlier payout.",
             ),
         ]
 

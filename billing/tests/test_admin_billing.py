@@ -347,8 +347,8 @@ class TestDistancePricingHistory:
         assert rows == [future, current, old]
         assert [row.in_force for row in rows] == [False, True, False]
         html = response.content.decode()
-        assert f"{old.effective_from:%Y-%m-%d} → {old.effective_until:%Y-%m-%d}" in html
-        assert f"{current.effective_from:%Y-%m-%d} → open" in html
+        assert f"{old.effective_from:%d/%m/%Y} → {old.effective_until:%d/%m/%Y}" in html
+        assert f"{current.effective_from:%d/%m/%Y} → open" in html
 
     def test_no_config_in_force(self, admin_client):
         DistancePricingConfigFactory(is_active=False)

@@ -29,7 +29,15 @@ from bookings.services import (
 )
 from bookings.services.collections import collection_complete
 from bookings.services.no_show import booking_mark_no_show
-from bookings.states import BOOKING_TERMINAL, ITEM_IN_LAB
+from bookings.states import (
+    BOOKING_CLOSED,
+    BOOKING_SCHEDULED,
+    BOOKING_TERMINAL,
+    BOOKING_UNSCHEDULED,
+    BOOKING_UPCOMING,
+    ITEM_IN_LAB,
+    can_transition,
+)
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin
 from diagnopet.errors import Conflict, DomainError
 
@@ -68,6 +76,34 @@ class VisitDayFilter(admin.SimpleListFilter):
             case "past":
                 return queryset.filter(booking_date__lt=today)
         return queryset
+
+
+def action_allowed(name: str, booking: Booking, item_statuses: set[str]) -> bool:
+    """Whether the booking's state lets ``name`` (one of the admin's actions) do anything: the state-machine checks
+    the action's services make (``bookings.states``), so the booking's page offers only buttons that can work."""
+    B, It = Booking.Status, BookingItem.Status
+    match name:
+        case "assign_collector":  # booking_assign_collector: a pending or confirmed booking
+            return booking.status in BOOKING_SCHEDULED
+        case "confirm":  # booking_confirm: not before a re-collection has its slot
+            return booking.status not in BOOKING_UNSCHEDULED and can_transition("booking", booking.status, B.CONFIRMED)
+        case "mark_collected":
+            return can_transition("booking", booking.status, B.COLLECTED)
+        case "receive_at_lab":
+            return It.COLLECTED in item_statuses
+        case "start_processing":
+            return It.RECEIVED in item_statuses
+        case "reject_sample":
+            return bool(item_statuses & ITEM_IN_LAB)
+        case "reschedule":
+            return booking.status in BOOKING_UPCOMING
+        case "cancel":
+            return can_transition("booking", booking.status, B.CANCELLED)
+        case "mark_no_show":
+            return can_transition("booking", booking.status, B.NO_SHOW)
+        case "print_tube_labels":
+            return booking.status not in BOOKING_CLOSED
+    return False  # the CSV export and any action without a rule here: the changelist only
 
 
 @admin.register(Booking)
@@ -250,12 +286,16 @@ class BookingAdmin(CollectionPinAdminMixin, LargeTableAdmin, AuditHistory, admin
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The changelist actions the user may run, as buttons on the booking's own page.
-        buttons = [
-            (reverse("admin:bookings_booking_act", args=[object_id, name]), description)
-            for name, (_func, _name, description) in self.get_actions(request).items()
-            if name != "export_csv"
-        ]
+        # The changelist actions the user may run and the booking's state allows, as buttons on its own page.
+        booking = self.get_object(request, unquote(object_id))
+        buttons = []
+        if booking is not None:
+            items = set(booking.items.values_list("status", flat=True))
+            buttons = [
+                (reverse("admin:bookings_booking_act", args=[booking.pk, name]), description)
+                for name, (_func, _name, description) in self.get_actions(request).items()
+                if action_allowed(name, booking, items)
+            ]
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "action_buttons": buttons})
 
     def object_action_view(self, request, object_id, action):

@@ -602,6 +602,48 @@ def test_booking_page_offers_the_users_actions_as_buttons(admin_client):
     assert "export_csv" not in page
 
 
+def _buttons(client, booking) -> set[str]:
+    page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).content.decode()
+    names = {
+        "assign_collector",
+        "confirm",
+        "mark_collected",
+        "receive_at_lab",
+        "start_processing",
+        "reject_sample",
+        "reschedule",
+        "cancel",
+        "mark_no_show",
+        "print_tube_labels",
+    }
+    return {name for name in names if f'action="{_act(booking, name)}"' in page}
+
+
+def test_a_pending_booking_offers_only_the_moves_a_pending_booking_can_make(admin_client):
+    booking = booking_with_items()
+
+    assert _buttons(admin_client, booking) == {
+        "assign_collector",
+        "confirm",
+        "reschedule",
+        "cancel",
+        "mark_no_show",
+        "print_tube_labels",
+    }
+
+
+def test_a_collected_booking_offers_the_lab_moves_and_no_visit_moves(admin_client):
+    booking = collected_booking()
+
+    assert _buttons(admin_client, booking) == {"receive_at_lab", "reject_sample", "print_tube_labels"}
+
+
+def test_a_cancelled_booking_offers_no_action(admin_client):
+    booking = booking_with_items(status=Booking.Status.CANCELLED)
+
+    assert _buttons(admin_client, booking) == set()
+
+
 def test_button_runs_the_action_for_that_booking_only(admin_client):
     booking, other = booking_with_items(), booking_with_items()
 
