@@ -25,11 +25,20 @@ def default_currency() -> str:
     return settings.CURRENCY
 
 
+class MoneyField(models.DecimalField):
+    """A Decimal column that holds an amount of money, so that pages can tell it from a weight or a distance and
+    write it as money (``diagnopet.admin_base.MoneyAdmin``). Stored, migrated and serialized as a DecimalField."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
+
+
 def money_field(**kwargs) -> models.DecimalField:
     """A money column: Decimal with 12 digits, 2 after the point (currency from settings.CURRENCY)."""
     kwargs.setdefault("max_digits", 12)
     kwargs.setdefault("decimal_places", 2)
-    return models.DecimalField(**kwargs)
+    return MoneyField(**kwargs)
 
 
 def random_upload_path(folder: str, filename: str) -> str:
