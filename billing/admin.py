@@ -159,7 +159,8 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # A bill's name reads its booking and customer: the payment form's picker (autocomplete) lists 20 of them.
+        queryset = super().get_queryset(request).select_related("booking", "user")
         if staff_is_collector(request.user):
             # SPEC §4: collectors deal with their own visits (this also scopes the payment form's picker).
             queryset = queryset.filter(booking__collection_staff=request.user)
@@ -287,7 +288,8 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "reference",
         "received_by",
     )
-    list_select_related = ("billing_record", "received_by")
+    # The bill's name and the payment's own read its booking and customer.
+    list_select_related = ("billing_record__booking", "billing_record__user", "received_by")
     list_filter = ("kind", "method", "status", "provider")
     search_fields = (
         "reference",
@@ -437,7 +439,11 @@ class BillingDocumentAdmin(ReadOnlyModelAdmin):
     """Read-only: invoices and receipts are rendered by billing.documents; downloaded from their bill's page."""
 
     list_display = ("number", "kind", "billing_record", "payment", "created_at")
-    list_select_related = ("billing_record", "payment")
+    list_select_related = (
+        "billing_record__booking",
+        "billing_record__user",
+        "payment__billing_record__booking",
+    )  # what the bill's and the payment's names read
     list_filter = ("kind",)
     search_fields = ("number", "billing_record__invoice_number")
     date_hierarchy = "created_at"
@@ -464,7 +470,7 @@ class PaymentOrderAdmin(ReadOnlyModelAdmin):
     """Read-only: checkout orders made at the providers by ``billing.gateway.payment_order_create``."""
 
     list_display = ("created_at", "billing_record", "provider", "provider_order_id", "amount", "status", "expires_at")
-    list_select_related = ("billing_record",)
+    list_select_related = ("billing_record__booking", "billing_record__user")  # what the bill's name reads
     list_filter = ("provider", "status")
     search_fields = ("provider_order_id", "billing_record__booking__code")
     date_hierarchy = "created_at"
