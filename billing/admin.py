@@ -22,6 +22,7 @@ from billing.models import (
     PaymentDayTotal,
     PaymentOrder,
     ProviderEvent,
+    collection_type_label,
 )
 from billing.services import distance_pricing_active, invoice_assign_number, payment_refusal, refund_allowed
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
@@ -72,8 +73,19 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="effective", ordering="effective_from")
     def effective_range(self, obj) -> str:
-        until = f"{obj.effective_until:%Y-%m-%d}" if obj.effective_until else "open"
-        return f"{obj.effective_from:%Y-%m-%d} → {until}"
+        """"07 Dec 2026 → 31 Dec 2026"; a row without an end date reads "in force" when it is the one today, else
+        "superseded" (a later row took over), "not yet" (it starts later) or "switched off"."""
+        if obj.effective_until:
+            until = f"{obj.effective_until:%d %b %Y}"
+        elif obj.in_force:
+            until = "in force"
+        elif not obj.is_active:
+            until = "switched off"
+        elif obj.effective_from > timezone.localdate():
+            until = "not yet in force"
+        else:
+            until = "superseded"
+        return f"{obj.effective_from:%d %b %Y} → {until}"
 
     @admin.display(description="in force today", boolean=True, ordering="in_force")
     def in_force_today(self, obj) -> bool:
@@ -85,6 +97,12 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.display(description="collection type", ordering="collection_type")
+def collection_type(obj) -> str:
+    """The bill's copy of its booking's collection type, by its label ("Home collection")."""
+    return collection_type_label(obj.collection_type)
 
 
 class PaymentInline(ReadOnlyInline):
@@ -138,7 +156,7 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     date_hierarchy = "billing_date"
     inlines = [PaymentInline]
     fieldsets = (
-        (None, {"fields": ("booking", "user", "status", "collection_type", "tests")}),
+        (None, {"fields": ("booking", "user", "status", collection_type, "tests")}),
         (
             "Amounts",
             {
@@ -427,10 +445,10 @@ class PaymentDayTotalAdmin(ReadOnlyModelAdmin):
     """Read-only: the billing report's money received on past days, recomputed from the payments with the category
     totals (every 10 minutes and by ``manage.py billing_totals``)."""
 
-    list_display = ("day", "collection_type", "kind", "amount")
-    list_filter = ("kind", "collection_type")
+    list_display = ("day", collection_type, "kind", "amount")
+    list_filter = ("kind", CollectionTypeFilter)
     date_hierarchy = "day"
-    fields = ("day", "collection_type", "kind", "amount", "created_at", "updated_at")
+    fields = ("day", collection_type, "kind", "amount", "created_at", "updated_at")
     readonly_fields = fields
 
 

@@ -347,8 +347,9 @@ class TestDistancePricingHistory:
         assert rows == [future, current, old]
         assert [row.in_force for row in rows] == [False, True, False]
         html = response.content.decode()
-        assert f"{old.effective_from:%Y-%m-%d} → {old.effective_until:%Y-%m-%d}" in html
-        assert f"{current.effective_from:%Y-%m-%d} → open" in html
+        assert f"{old.effective_from:%d %b %Y} → {old.effective_until:%d %b %Y}" in html
+        assert f"{current.effective_from:%d %b %Y} → in force" in html
+        assert f"{future.effective_from:%d %b %Y} → not yet in force" in html
 
     def test_no_config_in_force(self, admin_client):
         DistancePricingConfigFactory(is_active=False)
