@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
@@ -250,16 +251,21 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     @admin.action(description="Assign invoice numbers", permissions=["change"])
     def assign_invoice_number(self, request, queryset):
         """Each bill on its own (one refusal does not undo the others); refusals are listed by bill."""
-        invoiced = 0
-        for record in queryset.order_by("billing_date", "id"):
+        invoiced = []
+        for record in queryset.select_related("booking", "user").order_by("billing_date", "id"):
             try:
                 numbered = invoice_assign_number(record=record)
             except DomainError as exc:
                 self.message_user(request, f"{record}: {exc.message}", messages.ERROR)
                 continue
-            invoiced += numbered.invoice_number != record.invoice_number
-        if invoiced:
-            self.message_user(request, f"{invoiced} bill(s) invoiced.", messages.SUCCESS)
+            if numbered.invoice_number != record.invoice_number:
+                invoiced.append(numbered.invoice_number)
+        if len(invoiced) == 1:
+            self.message_user(request, f"{invoiced[0]} invoiced.", messages.SUCCESS)
+        elif invoiced:
+            count = len(invoiced)
+            text = ngettext("%(count)d bill invoiced", "%(count)d bills invoiced", count) % {"count": count}
+            self.message_user(request, f"{text}: {', '.join(invoiced)}.", messages.SUCCESS)
 
     @admin.action(description="Record a payment or refund", permissions=["record_payment"])
     def record_payment(self, request, queryset):
@@ -346,16 +352,20 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     @admin.action(description="Mark desk refunds as handed over", permissions=["mark_desk_refund_done"])
     def mark_desk_refund_done(self, request, queryset):
         """Each refund on its own (one refusal does not undo the others)."""
-        done = 0
-        for refund in queryset.order_by("pk"):
+        done = []
+        for refund in queryset.select_related("billing_record__booking").order_by("pk"):
             try:
                 refund_mark_done(refund=refund, by=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{refund}: {exc.message}", messages.ERROR)
                 continue
-            done += 1
-        if done:
-            self.message_user(request, f"{done} refund(s) marked as handed over.", messages.SUCCESS)
+            done.append(refund)
+        if len(done) == 1:
+            self.message_user(request, f"{done[0]} marked as handed over.", messages.SUCCESS)
+        elif done:
+            count = len(done)
+            text = ngettext("%(count)d refund", "%(count)d refunds", count) % {"count": count}
+            self.message_user(request, f"{text} marked as handed over.", messages.SUCCESS)
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields

@@ -234,8 +234,16 @@ class TestInvoiceAction:
         assert draft.invoice_number is None
         assert draft.status == BillingRecord.Status.DRAFT
         messages = _messages(response)
-        assert "1 bill(s) invoiced." in messages
+        assert f"{finalized.invoice_number} invoiced." in messages  # one bill: named, not counted
         assert any("Only finalized bills can be invoiced" in m for m in messages)
+
+    def test_several_bills_are_counted_in_words_and_named(self, admin_client):
+        bills = [BillingRecordFactory(status=BillingRecord.Status.FINALIZED) for _ in range(2)]
+
+        response = _action(admin_client, "assign_invoice_number", bills)
+
+        numbers = sorted(BillingRecord.objects.values_list("invoice_number", flat=True))
+        assert _messages(response) == [f"2 bills invoiced: {', '.join(numbers)}."]
 
     def test_analyst_is_not_offered_the_actions(self):
         client = staff_client(StaffRole.ANALYST)
