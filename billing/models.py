@@ -30,8 +30,8 @@ class DistancePricingConfig(TimeStampedModel):
 
     class Meta:
         ordering = ["-effective_from", "-id"]
-        verbose_name = "distance pricing"
-        verbose_name_plural = "distance pricing"
+        verbose_name = "distance pricing rule"
+        verbose_name_plural = "distance pricing rules"
         constraints = [
             models.CheckConstraint(condition=Q(base_charge__gte=0), name="billing_distance_base_non_negative"),
             models.CheckConstraint(condition=Q(charge_per_km__gte=0), name="billing_distance_per_km_non_negative"),
@@ -97,6 +97,7 @@ class BillingRecord(TimeStampedModel):
     distance_note = models.TextField(blank=True, editable=False)
 
     class Meta:
+        verbose_name = "bill"
         ordering = ["-billing_date", "-id"]
         indexes = [
             # The admin changelist's order (-billing_date, -id): a page is the index's first 50 entries. On

@@ -514,6 +514,7 @@ class ReportShare(TimeStampedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "report share link"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["report", "-created_at"], name="bookings_share_report_recent")]
         constraints = [
@@ -538,6 +539,7 @@ class ReportShareAccess(TimeStampedModel):
     user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = "report link opening"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["share", "-created_at"], name="bookings_shareaccess_recent")]
 
