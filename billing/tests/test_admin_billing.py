@@ -146,22 +146,24 @@ class TestReportPage:
         assert response["Content-Type"].startswith("text/csv")
         assert "attachment" in response["Content-Disposition"]
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        periods = [row for row in rows if row["section"] == "period"]
-        assert [(row["period"], row["bookings"], row["final"]) for row in periods] == [
-            ("2026-03-02", "2", "1350.00"),
-            ("2026-03-20", "1", "225.00"),
+        # Amounts stay plain decimals a spreadsheet can sum, the currency in the heading; periods and collection
+        # types as the page names them.
+        assert list(rows[0])[:6] == ["Section", "Period", "Group", "Bookings", "Base (INR)", "Discount (INR)"]
+        periods = [row for row in rows if row["Section"] == "Period"]
+        assert [(row["Period"], row["Bookings"], row["Final (INR)"]) for row in periods] == [
+            ("02 Mar 2026", "2", "1350.00"),
+            ("20 Mar 2026", "1", "225.00"),
         ]
-        (total,) = [row for row in rows if row["section"] == "total"]
-        assert (total["bookings"], total["final"], total["paid"], total["outstanding"]) == (
+        (total,) = [row for row in rows if row["Section"] == "Total"]
+        assert (total["Bookings"], total["Final (INR)"], total["Paid (INR)"], total["Outstanding (INR)"]) == (
             "3",
             "1575.00",
             "600.00",
             "975.00",
         )
-        assert {row["group"] for row in rows if row["section"] == "collection_type"} == {"home", "lab"}
-        assert [row["amount"] for row in rows if row["section"] == "category" and row["group"] == "Haematology"] == [
-            "450.00"
-        ]
+        assert {row["Group"] for row in rows if row["Section"] == "Collection type"} == {"Home collection", "Lab visit"}
+        haematology = [row for row in rows if row["Section"] == "Category" and row["Group"] == "Haematology"]
+        assert [row["Amount (INR)"] for row in haematology] == ["450.00"]
 
     def test_changelist_links_to_the_report(self, admin_client):
         assert REPORT in admin_client.get(CHANGELIST).content.decode()
