@@ -283,7 +283,7 @@ class TestBatchGroup(TimeStampedModel):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.batch_name or f"Batch {self.pk}"
+        return self.batch_name or f"Batch of {self.booking.code}"
 
 
 class BookingItem(TimeStampedModel):

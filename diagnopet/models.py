@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -66,7 +67,8 @@ class ScheduledRun(models.Model):
         verbose_name = "scheduled run"
 
     def __str__(self) -> str:
-        return f"{self.name} (last success {self.last_success_at or 'never'})"
+        last = f"{timezone.localtime(self.last_success_at):%d %b %Y %H:%M}" if self.last_success_at else "never"
+        return f"{self.name} (last success {last})"
 
 
 # The environment's values of the run-time settings: the first row's defaults (read at call time).
