@@ -7,7 +7,9 @@ as text instead of their labels, and for amounts (a number with two decimal plac
 Form widgets (``<select>``/``<option>``, inputs) are left out: their codes are values, not text.
 """
 
+import datetime
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -19,7 +21,13 @@ from django.utils import timezone
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
 from billing.tests.factories import BillingRecordFactory, PaymentFactory
-from bookings.tests.factories import BookingFactory, BookingItemFactory, CollectorAssignmentFactory
+from bookings.tests.factories import (
+    BookingFactory,
+    BookingItemFactory,
+    CollectionSlotFactory,
+    CollectorAssignmentFactory,
+    TestReportFactory,
+)
 from project_tests.test_admin_smoke import MAKERS, OUR_APPS, REGISTERED, _url
 from reviews.models import CollectorRating
 from settlement.models import CollectorStatement
@@ -235,3 +243,29 @@ def test_dashboard_report_and_work_pages_show_labels_and_rupees(admin_client, la
         problems += [f"{url} {p}" for p in _problems(None, response.content.decode(), every_cell=True)]
 
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_objects_are_named_as_staff_name_them():
+    booking = BookingFactory(
+        code="DP-7K2M9Q",
+        user__full_name="Ananya Sharma",
+        pet__name="Bruno",
+        subtotal=Decimal("1250.00"),
+        slot=CollectionSlotFactory(
+            date=datetime.date(2026, 12, 7), start_time=datetime.time(9), end_time=datetime.time(10)
+        ),
+    )
+    item = BookingItemFactory(booking=booking, test__code="CBC", test__name="Complete blood count")
+    report = TestReportFactory(booking_item=item)
+    bill = BillingRecordFactory(booking=booking)
+    collector = StaffProfileFactory(role=StaffRole.COLLECTOR, user__full_name="Ravi Kumar").user
+
+    assert str(bill) == "Draft bill · DP-7K2M9Q · Ananya Sharma · ₹1,250.00 due"
+    bill.invoice_number, bill.status = "INV-2026-000123", "invoiced"
+    assert str(bill) == "INV-2026-000123 · DP-7K2M9Q · Ananya Sharma · ₹1,250.00 due"
+    assert str(item) == "DP-7K2M9Q · CBC (Complete blood count) · Bruno"
+    assert str(report) == "DP-7K2M9Q · CBC · Bruno · v1"
+    assert str(PaymentFactory(billing_record=bill, method="cash")) == "₹1,250.00 cash · DP-7K2M9Q"
+    assert str(CollectorAssignmentFactory(booking=booking, collector=collector)) == "DP-7K2M9Q → Ravi Kumar"
+    assert str(booking.slot) == "Mon 07 Dec 2026, 09:00–10:00"
