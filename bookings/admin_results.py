@@ -38,7 +38,7 @@ from bookings.services.results import (
 )
 from bookings.states import ITEM_REPORTABLE
 from catalog.models import Analyte, LabTest
-from catalog.ranges import CRITICAL_FLAGS, Limits, age_in_months, flag_for, value_parse
+from catalog.ranges import CRITICAL_FLAGS, Flag, Limits, age_in_months, flag_for, value_parse
 from diagnopet.errors import DomainError
 
 R = TestReport.Status
@@ -106,6 +106,11 @@ class Cell:
     @property
     def is_critical(self) -> bool:
         return self.flag in CRITICAL_FLAGS
+
+    @property
+    def flag_label(self) -> str:
+        """The flag as the lab reads it ("Critical high"), not its stored code."""
+        return Flag(self.flag).label if self.flag else ""
 
     def limit(self, name: str) -> str:
         value = getattr(self.limits, name)
