@@ -269,7 +269,9 @@ class TestRecordPaymentAction:
         assert "form" in page.context
         assert page.context["record"] == record
         html = page.content.decode()
-        assert f"Final amount <strong>{record.final_amount}</strong>" in html
+        assert "final amount <strong>₹500.00</strong>" in html
+        assert "due <strong>₹500.00</strong>" in html
+        assert "INV-2026-000009 · " in html  # the bill by its name
         assert 'name="apply" value="Record"' in html
         assert f'name="_selected_action" value="{record.pk}"' in html
         assert 'name="action" value="record_payment"' in html
