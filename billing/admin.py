@@ -29,7 +29,7 @@ from billing.services import distance_pricing_active, invoice_assign_number, pay
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
-from diagnopet.money import to_money
+from diagnopet.money import format_money, to_money
 
 
 class AuditHistory(AuditlogHistoryAdminMixin):
@@ -74,7 +74,7 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="effective", ordering="effective_from")
     def effective_range(self, obj) -> str:
-        """"07 Dec 2026 → 31 Dec 2026"; a row without an end date reads "in force" when it is the one today, else
+        """ "07 Dec 2026 → 31 Dec 2026"; a row without an end date reads "in force" when it is the one today, else
         "superseded" (a later row took over), "not yet" (it starts later) or "switched off"."""
         if obj.effective_until:
             until = f"{obj.effective_until:%d %b %Y}"
@@ -220,7 +220,7 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         succeeded = obj.payments.filter(kind=Payment.Kind.PAYMENT, status=Payment.Status.SUCCEEDED)
         for payment in succeeded.order_by("received_at", "id"):
             url = reverse("admin:billing_billingrecord_receipt", args=[obj.pk, payment.pk])
-            links.append((url, f"Receipt for {payment.amount} ({payment.get_method_display()})"))
+            links.append((url, f"Receipt for {format_money(payment.amount)} ({payment.get_method_display()})"))
         if not links:
             return "—"
         return format_html_join("\n", '<a href="{}">{}</a><br>', links)

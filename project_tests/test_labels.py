@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
+from billing.models import BillingRecord
 from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.tests.factories import (
     BookingFactory,
@@ -166,10 +167,21 @@ def _problems(model, html: str, *, every_cell: bool = False) -> list[str]:
     return found
 
 
+def _paid_bill():
+    """A bill with an invoice and a cash payment: its page lists documents and payments too."""
+    bill = BillingRecordFactory(status="invoiced", invoice_number="INV-2026-000042")
+    PaymentFactory(billing_record=bill, method="cash")
+    return bill
+
+
+# Objects with more on their pages than the smoke tests' makers give them.
+RICHER = {BillingRecord: _paid_bill}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
 def test_admin_pages_show_labels_and_rupees(admin_client, model):
-    (obj,) = [MAKERS[model]()]
+    obj = RICHER.get(model, MAKERS[model])()
     pages = [_url(model, "changelist")]
     if model not in (CollectorRating, CollectorStatement):  # no change page: their lists are the page
         pages.append(_url(model, "change", obj.pk))
@@ -185,8 +197,6 @@ def test_admin_pages_show_labels_and_rupees(admin_client, model):
 
 def test_the_search_finds_what_it_looks_for():
     """The checker itself: codes and bare amounts in cells are found; labels, widgets and ₹ amounts pass."""
-    from billing.models import BillingRecord
-
     bad = (
         '<table id="result_list"><thead><tr><th class="field-status">status</th></tr></thead><tbody>'
         '<tr><td class="field-collection_type">home</td><td class="field-final_amount">1250.00</td>'
