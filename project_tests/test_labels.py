@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from bookings.tests.factories import (
     CollectorAssignmentFactory,
     TestReportFactory,
 )
-from project_tests.test_admin_smoke import MAKERS, OUR_APPS, REGISTERED, _url
+from project_tests.test_admin_smoke import AUTOCOMPLETE_FIELDS, MAKERS, OUR_APPS, REGISTERED, _url
 from reviews.models import CollectorRating
 from settlement.models import CollectorStatement
 
@@ -279,3 +280,26 @@ def test_objects_are_named_as_staff_name_them():
     assert str(PaymentFactory(billing_record=bill, method="cash")) == "₹1,250.00 cash · DP-7K2M9Q"
     assert str(CollectorAssignmentFactory(booking=booking, collector=collector)) == "DP-7K2M9Q → Ravi Kumar"
     assert str(booking.slot) == "Mon 07 Dec 2026, 09:00–10:00"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "field_name"), AUTOCOMPLETE_FIELDS, ids=lambda v: v if isinstance(v, str) else v._meta.label
+)
+def test_pickers_name_their_rows_without_a_query_each(admin_client, model, field_name):
+    """An autocomplete picker shows each row's name (``__str__``); names that read related rows must not cost a
+    query per row."""
+    target = model._meta.get_field(field_name).related_model
+    params = {"app_label": model._meta.app_label, "model_name": model._meta.model_name, "field_name": field_name}
+    MAKERS[target]()
+    admin_client.get(reverse("admin:autocomplete"), params | {"term": ""})  # warm-up: session, permissions
+
+    with CaptureQueriesContext(connection) as one:
+        admin_client.get(reverse("admin:autocomplete"), params | {"term": ""})
+    for _ in range(3):
+        MAKERS[target]()
+    with CaptureQueriesContext(connection) as four:
+        response = admin_client.get(reverse("admin:autocomplete"), params | {"term": ""})
+
+    assert len(response.json()["results"]) >= 2
+    assert len(four) == len(one), [q["sql"] for q in four.captured_queries]

@@ -43,6 +43,10 @@ class ReviewAdmin(LargeTableAdmin, ReadOnlyModelAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # A review's name reads its booking: the testimonial form's picker (autocomplete) lists 20 of them.
+        return super().get_queryset(request).select_related("booking")
+
     @admin.display(description="Customer", ordering="booking__user__full_name")
     def customer(self, review: Review) -> str:
         return str(review.booking.user)
