@@ -415,7 +415,7 @@ class TestPaymentLimits:
         page = _action(admin_client, "record_payment", [record])
 
         assert page.context["form"]["amount"].value() == D("380.00")
-        assert "due <strong>380.00</strong>" in page.content.decode()
+        assert "due <strong>₹380.00</strong>" in page.content.decode()
 
     @pytest.mark.parametrize("role", [StaffRole.ADMIN, StaffRole.COLLECTOR])
     def test_payment_above_the_amount_due_is_a_form_error(self, role):
