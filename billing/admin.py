@@ -179,7 +179,8 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     def get_queryset(self, request):
         # A bill's name reads its booking and customer: the payment form's picker (autocomplete) lists 20 of them.
-        queryset = super().get_queryset(request).select_related("booking", "user")
+        # (The changelist applies list_select_related only to a queryset that selects nothing yet: the same here.)
+        queryset = super().get_queryset(request).select_related(*self.list_select_related)
         if staff_is_collector(request.user):
             # SPEC §4: collectors deal with their own visits (this also scopes the payment form's picker).
             queryset = queryset.filter(booking__collection_staff=request.user)
