@@ -4,6 +4,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group, Permission
+from django.utils.translation import ngettext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import (
@@ -192,17 +193,22 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
 
     @admin.action(description="Unlock selected accounts", permissions=["change"])
     def unlock_accounts(self, request, queryset):
-        count = skipped = 0
+        unlocked, skipped = [], []
         for user in queryset:
             if not may_manage(request.user, user):  # a superuser's lock is a superuser's to lift
-                skipped += 1
+                skipped.append(user.name)
                 continue
             user_unlock(user=user)
-            count += 1
-        self.message_user(request, f"Unlocked {count} account(s).", messages.SUCCESS)
+            unlocked.append(user.name)
+        if len(unlocked) == 1:
+            self.message_user(request, f"Unlocked the account of {unlocked[0]}.", messages.SUCCESS)
+        elif unlocked:
+            count = len(unlocked)
+            text = ngettext("Unlocked %(count)d account", "Unlocked %(count)d accounts", count) % {"count": count}
+            self.message_user(request, f"{text}.", messages.SUCCESS)
         if skipped:
             self.message_user(
-                request, f"Only a superuser can unlock a superuser: {skipped} left locked.", messages.WARNING
+                request, f"Only a superuser can unlock a superuser: {', '.join(skipped)} left locked.", messages.WARNING
             )
 
 

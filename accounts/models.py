@@ -109,6 +109,11 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         return self.full_name.split(" ")[0] if self.full_name else self.phone
 
     @property
+    def name(self) -> str:
+        """What staff call this person: the full name, or the phone number when there is none."""
+        return self.full_name or self.phone
+
+    @property
     def is_currently_locked(self) -> bool:
         return self.is_locked and self.locked_until is not None and self.locked_until > timezone.now()
 
@@ -177,7 +182,7 @@ class PhoneOTP(TimeStampedModel):
         indexes = [models.Index(fields=["phone", "-created_at"], name="accounts_otp_phone_recent")]
 
     def __str__(self) -> str:
-        return f"{self.phone} ({self.purpose})"
+        return f"{self.phone} · {self.get_purpose_display()}"
 
 
 class StaffRole(models.TextChoices):
@@ -384,4 +389,4 @@ class NotificationDelivery(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()}: {self.notification} ({self.status})"
+        return f"{self.get_channel_display()}: {self.notification} · {self.get_status_display()}"

@@ -7,6 +7,7 @@ would rather read (and for screen readers).
 """
 
 import datetime
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -77,6 +78,8 @@ def bar_chart(
 ) -> BarChart:
     """One bar per day (``values``), optionally a second series drawn inside each bar (``inner``)."""
     top = _nice_top(max([*values, *(inner or [])], default=0))
+    if not money:  # counts: whole numbers on every gridline (no "1.25 bookings")
+        top = Decimal(math.ceil(top / GRIDLINES) * GRIDLINES)
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = HEIGHT - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
@@ -24,6 +25,7 @@ from billing.models import (
     PaymentDayTotal,
     PaymentOrder,
     ProviderEvent,
+    collection_type_label,
 )
 from billing.services import (
     amount_due,
@@ -37,7 +39,7 @@ from billing.services import (
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
-from diagnopet.money import to_money
+from diagnopet.money import format_money, to_money
 
 
 class AuditHistory(AuditlogHistoryAdminMixin):
@@ -120,8 +122,19 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
     @admin.display(description="effective", ordering="effective_from")
     def effective_range(self, obj) -> str:
-        # Day first, as the dates are typed (SHORT_DATE_FORMAT, diagnopet/formats/en_IN).
-        until = date_format(obj.effective_until, "SHORT_DATE_FORMAT") if obj.effective_until else "open"
+        """ "07/12/2026 → 31/12/2026", day first as dates are typed (diagnopet/formats/en_IN); a row without an end
+        date reads "in force" when it is the one today, else "superseded" (a later row took over), "not yet in
+        force" (it starts later) or "switched off"."""
+        if obj.effective_until:
+            until = date_format(obj.effective_until, "SHORT_DATE_FORMAT")
+        elif obj.in_force:
+            until = "in force"
+        elif not obj.is_active:
+            until = "switched off"
+        elif obj.effective_from > timezone.localdate():
+            until = "not yet in force"
+        else:
+            until = "superseded"
         return f"{date_format(obj.effective_from, 'SHORT_DATE_FORMAT')} → {until}"
 
     @admin.display(description="in force today", boolean=True, ordering="in_force")
@@ -137,6 +150,12 @@ class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         distance_pricing_start(pricing=obj, by=request.user)
+
+
+@admin.display(description="collection type", ordering="collection_type")
+def collection_type(obj) -> str:
+    """The bill's copy of its booking's collection type, by its label ("Home collection")."""
+    return collection_type_label(obj.collection_type)
 
 
 class PaymentInline(ReadOnlyInline):
@@ -190,7 +209,7 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     date_hierarchy = "billing_date"
     inlines = [PaymentInline]
     fieldsets = (
-        (None, {"fields": ("booking", "user", "status", "collection_type", "tests")}),
+        (None, {"fields": ("booking", "user", "status", collection_type, "tests")}),
         (
             "Amounts",
             {
@@ -211,7 +230,9 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     readonly_fields = flatten_fieldsets(fieldsets)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        # A bill's name reads its booking and customer: the payment form's picker (autocomplete) lists 20 of them.
+        # (The changelist applies list_select_related only to a queryset that selects nothing yet: the same here.)
+        queryset = super().get_queryset(request).select_related(*self.list_select_related)
         if staff_is_collector(request.user):
             # SPEC §4: collectors deal with their own visits (this also scopes the payment form's picker).
             queryset = queryset.filter(booking__collection_staff=request.user)
@@ -273,7 +294,7 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         succeeded = obj.payments.filter(kind=Payment.Kind.PAYMENT, status=Payment.Status.SUCCEEDED)
         for payment in succeeded.order_by("received_at", "id"):
             url = reverse("admin:billing_billingrecord_receipt", args=[obj.pk, payment.pk])
-            links.append((url, f"Receipt for {payment.amount} ({payment.get_method_display()})"))
+            links.append((url, f"Receipt for {format_money(payment.amount)} ({payment.get_method_display()})"))
         if not links:
             return "—"
         return format_html_join("\n", '<a href="{}">{}</a><br>', links)
@@ -304,16 +325,21 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     @admin.action(description="Assign invoice numbers", permissions=["change"])
     def assign_invoice_number(self, request, queryset):
         """Each bill on its own (one refusal does not undo the others); refusals are listed by bill."""
-        invoiced = 0
-        for record in queryset.order_by("billing_date", "id"):
+        invoiced = []
+        for record in queryset.select_related("booking", "user").order_by("billing_date", "id"):
             try:
                 numbered = invoice_assign_number(record=record)
             except DomainError as exc:
                 self.message_user(request, f"{record}: {exc.message}", messages.ERROR)
                 continue
-            invoiced += numbered.invoice_number != record.invoice_number
-        if invoiced:
-            self.message_user(request, f"{invoiced} bill(s) invoiced.", messages.SUCCESS)
+            if numbered.invoice_number != record.invoice_number:
+                invoiced.append(numbered.invoice_number)
+        if len(invoiced) == 1:
+            self.message_user(request, f"{invoiced[0]} invoiced.", messages.SUCCESS)
+        elif invoiced:
+            count = len(invoiced)
+            text = ngettext("%(count)d bill invoiced", "%(count)d bills invoiced", count) % {"count": count}
+            self.message_user(request, f"{text}: {', '.join(invoiced)}.", messages.SUCCESS)
 
     @admin.action(description="Record a payment or refund", permissions=["record_payment"])
     def record_payment(self, request, queryset):
@@ -360,7 +386,8 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         "reference",
         "received_by",
     )
-    list_select_related = ("billing_record", "received_by")
+    # The bill's name and the payment's own read its booking and customer.
+    list_select_related = ("billing_record__booking", "billing_record__user", "received_by")
     list_filter = ("kind", "method", "status", "provider")
     search_fields = (
         "reference",
@@ -399,16 +426,20 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     @admin.action(description="Mark desk refunds as handed over", permissions=["mark_desk_refund_done"])
     def mark_desk_refund_done(self, request, queryset):
         """Each refund on its own (one refusal does not undo the others)."""
-        done = 0
-        for refund in queryset.order_by("pk"):
+        done = []
+        for refund in queryset.select_related("billing_record__booking").order_by("pk"):
             try:
                 refund_mark_done(refund=refund, by=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{refund}: {exc.message}", messages.ERROR)
                 continue
-            done += 1
-        if done:
-            self.message_user(request, f"{done} refund(s) marked as handed over.", messages.SUCCESS)
+            done.append(refund)
+        if len(done) == 1:
+            self.message_user(request, f"{done[0]} marked as handed over.", messages.SUCCESS)
+        elif done:
+            count = len(done)
+            text = ngettext("%(count)d refund", "%(count)d refunds", count) % {"count": count}
+            self.message_user(request, f"{text} marked as handed over.", messages.SUCCESS)
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields
@@ -498,10 +529,10 @@ class PaymentDayTotalAdmin(ReadOnlyModelAdmin):
     """Read-only: the billing report's money received on past days, recomputed from the payments with the category
     totals (every 10 minutes and by ``manage.py billing_totals``)."""
 
-    list_display = ("day", "collection_type", "kind", "amount")
-    list_filter = ("kind", "collection_type")
+    list_display = ("day", collection_type, "kind", "amount")
+    list_filter = ("kind", CollectionTypeFilter)
     date_hierarchy = "day"
-    fields = ("day", "collection_type", "kind", "amount", "created_at", "updated_at")
+    fields = ("day", collection_type, "kind", "amount", "created_at", "updated_at")
     readonly_fields = fields
 
 
@@ -510,7 +541,11 @@ class BillingDocumentAdmin(ReadOnlyModelAdmin):
     """Read-only: invoices and receipts are rendered by billing.documents; downloaded from their bill's page."""
 
     list_display = ("number", "kind", "billing_record", "payment", "created_at")
-    list_select_related = ("billing_record", "payment")
+    list_select_related = (
+        "billing_record__booking",
+        "billing_record__user",
+        "payment__billing_record__booking",
+    )  # what the bill's and the payment's names read
     list_filter = ("kind",)
     search_fields = ("number", "billing_record__invoice_number")
     date_hierarchy = "created_at"
@@ -537,7 +572,7 @@ class PaymentOrderAdmin(ReadOnlyModelAdmin):
     """Read-only: checkout orders made at the providers by ``billing.gateway.payment_order_create``."""
 
     list_display = ("created_at", "billing_record", "provider", "provider_order_id", "amount", "status", "expires_at")
-    list_select_related = ("billing_record",)
+    list_select_related = ("billing_record__booking", "billing_record__user")  # what the bill's name reads
     list_filter = ("provider", "status")
     search_fields = ("provider_order_id", "billing_record__booking__code")
     date_hierarchy = "created_at"

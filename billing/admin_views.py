@@ -26,9 +26,18 @@ from billing.services import amount_due, refund_allowed
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.money import ZERO, format_money
-from diagnopet.spreadsheet import spreadsheet_safe
+from diagnopet.spreadsheet import money_heading, spreadsheet_safe
 
 CSV_COLUMNS = ("section", "period", "group", "bookings", *FIGURES, "items", "amount")
+CSV_MONEY = frozenset((*FIGURES, "amount"))
+
+
+def csv_header(column: str) -> str:
+    """A CSV column's heading: amounts name their currency ("Final (INR)", ``money_heading``)."""
+    heading = column.replace("_", " ").capitalize()
+    return money_heading(heading) if column in CSV_MONEY else heading
+
+
 # Bar chart geometry, in SVG user units (the SVG scales to the page width).
 CHART_HEIGHT = 240
 CHART_TOP = 10
@@ -181,16 +190,29 @@ def _csv_response(summary) -> HttpResponse:
     name = f"billing-{summary.period}-{summary.date_from:%Y%m%d}-{summary.date_to:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.DictWriter(response, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer.writerow({column: csv_header(column) for column in CSV_COLUMNS})
+    types = _collection_types()
+
+    def period(row) -> str:
+        return period_label(row["period"], summary.period)
+
     for row in summary.rows:
-        writer.writerow({"section": "period", **row})
+        writer.writerow({**row, "section": "Period", "period": period(row)})
     for row in summary.by_collection_type:
-        writer.writerow({"section": "collection_type", "group": row["collection_type"], **row})
+        group = types.get(row["collection_type"], row["collection_type"])
+        writer.writerow({**row, "section": "Collection type", "period": period(row), "group": group})
     for row in summary.by_category:
         # A category name is staff's text: never a formula in the spreadsheet that opens the file.
-        writer.writerow({"section": "category", "group": spreadsheet_safe(row["category"] or ""), **row})
-    writer.writerow({"section": "total", "period": "", **summary.totals})
+        group = spreadsheet_safe(row["category"] or "")
+        writer.writerow({**row, "section": "Category", "period": period(row), "group": group})
+    writer.writerow({**summary.totals, "section": "Total", "period": ""})
     return response
+
+
+def _collection_types() -> dict[str, str]:
+    """The booking's collection type labels, named through the relation: billing does not import bookings."""
+    booking = BillingRecord._meta.get_field("booking").related_model
+    return dict(booking._meta.get_field("collection_type").flatchoices)
 
 
 def billing_report_allowed(request, model_admin: admin.ModelAdmin) -> bool:
@@ -230,9 +252,7 @@ def billing_report_view(request, model_admin: admin.ModelAdmin):
     }
     if summary is not None:
         csv_query = {**{key: str(value) for key, value in form.cleaned_data.items()}, "format": "csv"}
-        # The booking's collection type labels, named through the relation: billing does not import bookings.
-        booking = BillingRecord._meta.get_field("booking").related_model
-        types = dict(booking._meta.get_field("collection_type").choices)
+        types = _collection_types()
         period = summary.period
         context.update(
             csv_query=urlencode(csv_query),

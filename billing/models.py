@@ -6,6 +6,7 @@ from billing.providers.base import EVENT_ID_MAX_LENGTH
 from diagnopet.files import stored_name
 from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, default_currency, money_field, random_upload_path
+from diagnopet.money import ZERO, format_money
 
 
 class DistancePricingConfig(TimeStampedModel):
@@ -29,8 +30,8 @@ class DistancePricingConfig(TimeStampedModel):
 
     class Meta:
         ordering = ["-effective_from", "-id"]
-        verbose_name = "distance pricing"
-        verbose_name_plural = "distance pricing"
+        verbose_name = "distance pricing rule"
+        verbose_name_plural = "distance pricing rules"
         constraints = [
             models.CheckConstraint(
                 condition=Q(base_charge__gte=0),
@@ -60,8 +61,19 @@ class DistancePricingConfig(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        until = f"{self.effective_until:%Y-%m-%d}" if self.effective_until else "open"
-        return f"₹{self.base_charge} + ₹{self.charge_per_km}/km from {self.effective_from:%Y-%m-%d} ({until})"
+        charge = f"{format_money(self.base_charge)} + {format_money(self.charge_per_km)}/km"
+        return f"{charge} beyond {self.max_free_distance_km.normalize():f} km, {self.period}"
+
+    @property
+    def period(self) -> str:
+        """When the row applies, as staff read it: "07 Dec 2026 – 31 Dec 2026", or "from 07 Dec 2026 on" while no
+        end date is set (and "switched off" when it is not active). Which row is in force today is the service's
+        to say (``billing.services.distance_pricing_active``): the admin's list shows it."""
+        if not self.is_active:
+            return f"switched off (from {self.effective_from:%d %b %Y})"
+        if self.effective_until is None:
+            return f"from {self.effective_from:%d %b %Y} on"
+        return f"{self.effective_from:%d %b %Y} – {self.effective_until:%d %b %Y}"
 
 
 class BillingRecord(TimeStampedModel):
@@ -99,6 +111,7 @@ class BillingRecord(TimeStampedModel):
     distance_note = models.TextField(blank=True, editable=False)
 
     class Meta:
+        verbose_name = "bill"
         ordering = ["-billing_date", "-id"]
         indexes = [
             # The admin changelist's order (-billing_date, -id): a page is the index's first 50 entries. On
@@ -151,7 +164,19 @@ class BillingRecord(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.invoice_number or f"Bill for booking {self.booking_id}"
+        """ "INV-2026-000123 · DP-7K2M9Q · Ananya Sharma · ₹1,250.00 due" ("Draft bill · …" before it has a
+        number). Reads the booking and the customer: lists of bills select them."""
+        name = self.invoice_number or ("Draft bill" if self.status == self.Status.DRAFT else "Bill")
+        return f"{name} · {self.booking.code} · {self.user.name} · {self.balance_label}"
+
+    @property
+    def balance_label(self) -> str:
+        """What is left to pay, for lists and pickers: "₹1,250.00 due", "paid", "void". From the stored amounts
+        (no query): the exact amount due, refunds counted, is ``billing.services.amount_due``."""
+        if self.status == self.Status.VOID:
+            return "void"
+        due = max(self.final_amount - self.amount_paid, ZERO)
+        return f"{format_money(due)} due" if due else f"{format_money(self.final_amount)} paid"
 
 
 class Provider(models.TextChoices):
@@ -244,7 +269,12 @@ class Payment(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} ({self.get_method_display()})"
+        """ "₹1,250.00 cash · DP-7K2M9Q" ("Refund ₹…" for money given back). Lists of payments select the bill
+        and its booking."""
+        refund = "Refund " if self.kind == self.Kind.REFUND else ""
+        method = self.get_method_display()
+        method = method if method.isupper() else method.lower()  # "cash", "card", but "UPI"
+        return f"{refund}{format_money(self.amount)} {method} · {self.billing_record.booking.code}"
 
 
 class InvoiceSequence(TimeStampedModel):
@@ -264,7 +294,14 @@ class InvoiceSequence(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year}: {self.last_number}"
+        return f"Invoice numbers of {self.year}: {self.last_number} taken"
+
+
+def collection_type_label(code: str) -> str:
+    """A booking's collection type as staff read it (``home`` → "Home collection"), from the booking's own choices,
+    named through the bill's relation: billing does not import bookings."""
+    booking = BillingRecord._meta.get_field("booking").related_model
+    return dict(booking._meta.get_field("collection_type").flatchoices).get(code, code)
 
 
 class CategoryDayTotal(TimeStampedModel):
@@ -286,7 +323,7 @@ class CategoryDayTotal(TimeStampedModel):
         verbose_name = "category day total"
 
     def __str__(self) -> str:
-        return f"{self.day} {self.category_id}: {self.items} items, {self.amount}"
+        return f"{self.day:%d %b %Y} · {self.category.name}: {self.items} items, {format_money(self.amount)}"
 
 
 class PaymentDayTotal(TimeStampedModel):
@@ -309,7 +346,10 @@ class PaymentDayTotal(TimeStampedModel):
         verbose_name = "payment day total"
 
     def __str__(self) -> str:
-        return f"{self.day} {self.collection_type} {self.kind}: {self.amount}"
+        return (
+            f"{self.day:%d %b %Y} · {collection_type_label(self.collection_type)} · {self.get_kind_display()}:"
+            f" {format_money(self.amount)}"
+        )
 
 
 def document_upload_to(instance, filename: str) -> str:
@@ -392,7 +432,7 @@ class PaymentOrder(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_provider_display()} {self.provider_order_id} ({self.amount})"
+        return f"{self.get_provider_display()} {self.provider_order_id} · {format_money(self.amount)}"
 
 
 class ProviderEvent(TimeStampedModel):
@@ -415,4 +455,4 @@ class ProviderEvent(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.event_type} {self.event_id}"
+        return f"{self.get_provider_display()} {self.event_type} {self.event_id}"

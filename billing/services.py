@@ -150,7 +150,7 @@ def billing_record_create_draft(*, booking, items) -> BillingRecord:
     items were created; each item's ``test`` is loaded)."""
     record = BillingRecord.objects.create(
         booking=booking,
-        user_id=booking.user_id,
+        user=booking.user,  # the booking's loaded customer: the record's name (audit log) reads it
         base_amount=booking.subtotal,
         discount_amount=booking.discount_amount,
         distance_charge=booking.distance_charge,

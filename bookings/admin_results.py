@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.roles import staff_is_collector
 from bookings.models import BookingItem, ResultValue, TestReport
@@ -37,7 +38,7 @@ from bookings.services.results import (
 )
 from bookings.states import ITEM_REPORTABLE
 from catalog.models import Analyte, LabTest
-from catalog.ranges import CRITICAL_FLAGS, Limits, age_in_months, flag_for, value_parse
+from catalog.ranges import CRITICAL_FLAGS, Flag, Limits, age_in_months, flag_for, value_parse
 from diagnopet.errors import DomainError
 
 R = TestReport.Status
@@ -48,6 +49,14 @@ _ROW = re.compile(r"^(m|i|s|r)-(\d+)$")
 # The analyser exports this session previewed (their cache tokens): only those can be confirmed, by who previewed.
 SESSION_KEY = "analyser_import_tokens"
 PREVIEW_SECONDS = 3600
+
+
+def _critical(count: int) -> str:
+    return ngettext(
+        "%(count)d critical value: the clinic admins are told",
+        "%(count)d critical values: the clinic admins are told",
+        count,
+    ) % {"count": count}
 
 
 def can_enter_results(user) -> bool:
@@ -97,6 +106,11 @@ class Cell:
     @property
     def is_critical(self) -> bool:
         return self.flag in CRITICAL_FLAGS
+
+    @property
+    def flag_label(self) -> str:
+        """The flag as the lab reads it ("Critical high"), not its stored code."""
+        return Flag(self.flag).label if self.flag else ""
 
     def limit(self, name: str) -> str:
         value = getattr(self.limits, name)
@@ -252,13 +266,14 @@ def worklist_view(model_admin, request):
             model_admin.message_user(request, f"Nothing was saved: {refused.message}", messages.ERROR)
         else:
             saved = len(outcome.created) + len(outcome.updated)
-            text = f"Saved {saved} value(s)" + (f", cleared {outcome.cleared}" if outcome.cleared else "")
+            text = ngettext("Saved %(count)d value", "Saved %(count)d values", saved) % {"count": saved}
+            text += f", cleared {outcome.cleared}" if outcome.cleared else ""
             if outcome.submitted:
                 text += "; submitted for verification: " + ", ".join(
                     f"{r.booking_item.code} (v{r.version})" for r in outcome.submitted
                 )
             if outcome.critical:
-                text += f"; {len(outcome.critical)} critical value(s): the clinic admins are told"
+                text += "; " + _critical(len(outcome.critical))
             model_admin.message_user(request, text + ".", messages.SUCCESS)
             return HttpResponseRedirect(request.get_full_path())
     context |= {
@@ -324,9 +339,11 @@ def analyser_import_view(model_admin, request):
             )
             context |= {"form": form, "preview": preview}
             return TemplateResponse(request, "admin/bookings/resultvalue/analyser_import.html", context)
-        text = f"Imported {len(outcome.created) + len(outcome.updated)} value(s) as drafts"
+        imported = len(outcome.created) + len(outcome.updated)
+        text = ngettext("Imported %(count)d value", "Imported %(count)d values", imported) % {"count": imported}
+        text += " as drafts"
         if outcome.critical:
-            text += f"; {len(outcome.critical)} critical value(s): the clinic admins are told"
+            text += "; " + _critical(len(outcome.critical))
         model_admin.message_user(request, text + ".", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:bookings_resultvalue_worklist"))
     if request.method == "POST":

@@ -43,6 +43,7 @@ from bookings.states import BOOKING_SCHEDULED
 from diagnopet.admin_base import action_form, action_form_page
 from diagnopet.errors import DomainError, ValidationFailed
 from diagnopet.files import REPORT_TYPES, private_file_response, upload_check
+from diagnopet.spreadsheet import money_heading
 
 # --- Running a service per object ------------------------------------------------------------------------------
 
@@ -459,18 +460,15 @@ def auto_assign_view(model_admin, request) -> TemplateResponse | HttpResponseRed
 # --- Exports ------------------------------------------------------------------------------------------------
 
 CSV_HEADER = (
-    "code",
-    "date",
-    "slot",
-    "status",
-    "customer",
-    "pet",
-    "collection type",
-    "collector",
-    "subtotal",
-    "discount",
-    "distance charge",
-    "total",
+    "Code",
+    "Date",
+    "Slot",
+    "Status",
+    "Customer",
+    "Pet",
+    "Collection type",
+    "Collector",
+    *map(money_heading, ("Subtotal", "Discount", "Distance charge", "Total")),
 )
 
 
@@ -500,10 +498,10 @@ def _csv_rows(queryset):
                     b.code,
                     b.booking_date.isoformat(),
                     str(b.slot) if b.slot else "",
-                    b.status,
+                    b.get_status_display(),
                     customer,
                     b.pet.name,
-                    b.collection_type,
+                    b.get_collection_type_display(),
                     collector,
                     b.subtotal,
                     b.discount_amount,

@@ -56,7 +56,7 @@ class CollectionSlot(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        return f"{self.date:%a %d %b %Y}, {self.start_time:%H:%M}–{self.end_time:%H:%M}"
 
     @property
     def remaining(self) -> int:
@@ -91,7 +91,7 @@ class CollectionDay(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d}"
+        return f"{self.date:%a %d %b %Y}"
 
 
 class Booking(TimeStampedModel):
@@ -289,7 +289,7 @@ class CollectorAssignment(TimeStampedModel):
         indexes = [models.Index(fields=["booking", "-created_at"], name="bookings_assignment_booking")]
 
     def __str__(self) -> str:
-        return f"Booking #{self.booking_id} → user #{self.collector_id}"
+        return f"{self.booking.code} → {self.collector.name}"
 
     @property
     def warned(self) -> bool:
@@ -309,7 +309,7 @@ class TestBatchGroup(TimeStampedModel):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.batch_name or f"Batch {self.pk}"
+        return self.batch_name or f"Batch of {self.booking.code}"
 
 
 class BookingItem(TimeStampedModel):
@@ -410,8 +410,8 @@ class BookingItem(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        # Ids only: a string that needs no query, even in lists of many items.
-        return f"Item {self.sequence} of booking #{self.booking_id}"
+        # "DP-7K2M9Q · CBC (Complete blood count) · Bruno": lists of items select the booking, its pet and the test.
+        return f"{self.booking.code} · {self.test.code} ({self.test.name}) · {self.booking.pet.name}"
 
 
 # Stored names take their extension from the checked type, never from the customer's file name.
@@ -493,7 +493,7 @@ class TestReport(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Report {self.pk} v{self.version} ({self.status})"
+        return f"{self.booking.code} · {self.test.code} · {self.pet.name} · v{self.version}"
 
 
 class ResultValue(TimeStampedModel):
@@ -545,7 +545,7 @@ class ResultValue(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.analyte_id}: {self.value} {self.unit}".strip()
+        return f"{self.analyte.code}: {self.value.normalize():f} {self.unit}".strip()
 
 
 class ReportShare(TimeStampedModel):
@@ -561,6 +561,7 @@ class ReportShare(TimeStampedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "report share link"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["report", "-created_at"], name="bookings_share_report_recent")]
         constraints = [
@@ -572,7 +573,7 @@ class ReportShare(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Share {self.pk} of report #{self.report_id}"
+        return f"Link to {self.report}"
 
 
 class ReportShareAccess(TimeStampedModel):
@@ -589,11 +590,12 @@ class ReportShareAccess(TimeStampedModel):
     user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        verbose_name = "report link opening"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["share", "-created_at"], name="bookings_shareaccess_recent")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of share #{self.share_id}"
+        return f"{self.get_kind_display()} · {self.share}"
 
 
 class PrescriptionUpload(TimeStampedModel):

@@ -178,7 +178,7 @@ def test_collector_marks_a_visit_collected_then_the_lab_reports_and_another_memb
     verifier.locator("tr.model-testreport").get_by_role("link", name="Test reports").click()
     verifier.locator(f'#result_list a[href*="{report_link}"]').click()
     verifier.get_by_role("button", name="Verify (four-eyes)").click()
-    expect(verifier.locator("ul.messagelist")).to_contain_text(re.compile(rf"Verified: Report {report.pk} v1"))
+    expect(verifier.locator("ul.messagelist")).to_contain_text(f"Verified: {report.booking.code} · {report.test.code}")
     expect(verifier.locator(".field-status")).to_contain_text("Verified")
     screenshot(verifier, "4-verifier-report-verified")
 

@@ -49,18 +49,18 @@ def test_flags_follow_the_typing_and_the_page_saves_every_row(new_page, screensh
 
     value = page.locator(f'input[name="v-{dog.pk}-{hct.pk}"]')
     flag = page.locator(f"#row-{dog.pk} [data-flag]")
-    for typed, shown in (("45", "normal"), ("36.9", "low"), ("19.9", "critical_low"), ("4x", "not a number")):
+    for typed, shown in (("45", "Normal"), ("36.9", "Low"), ("19.9", "Critical low"), ("4x", "not a number")):
         value.fill(typed)
         expect(flag).to_have_text(shown)
     value.fill("70.0")
-    expect(flag).to_have_text("critical_high")
+    expect(flag).to_have_text("Critical high")
     page.locator(f'input[name="v-{cat.pk}-{hct.pk}"]').fill("40.0")
-    expect(page.locator(f"#row-{cat.pk} [data-flag]")).to_have_text("no_range")  # no cat range here
+    expect(page.locator(f"#row-{cat.pk} [data-flag]")).to_have_text("No reference range")  # no cat range here
     screenshot(page, "worklist")
 
     page.get_by_role("button", name="Save all rows").click()
 
-    expect(page.locator("ul.messagelist")).to_contain_text(re.compile(r"Saved 2 value\(s\); 1 critical value"))
+    expect(page.locator("ul.messagelist")).to_contain_text(re.compile(r"Saved 2 values; 1 critical value"))
     assert sorted(ResultValue.objects.values_list("item_id", "flag")) == sorted(
         [(dog.pk, "critical_high"), (cat.pk, "no_range")]
     )

@@ -10,7 +10,15 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ExportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 
-from catalog.models import Analyte, LabTest, PackageComponent, ReferenceRange, TestCategory, TestTag
+from catalog.models import (
+    Analyte,
+    LabTest,
+    PackageComponent,
+    ReferenceRange,
+    TestCategory,
+    TestTag,
+    species_label,
+)
 from catalog.resources import LabTestResource
 from catalog.resources_analytes import AnalyteResource, ReferenceRangeResource
 from catalog.services import catalog_import_errors
@@ -60,7 +68,7 @@ class PreviewedImportMixin(ImportExportMixin):
     export_form_class = ExportForm  # every column: the export is always a file the import takes back
     skip_export_form = True
     tmp_storage_class = CacheStorage
-    import_noun = "row"  # what the preview counts: "3 row(s) to create"
+    import_noun = "row"  # what the preview counts: "3 rows to create"
 
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
@@ -187,6 +195,25 @@ class AnalyteAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelA
     inlines = [ReferenceRangeInline]
 
 
+class SpeciesFilter(admin.SimpleListFilter):
+    """The species the ranges are for, by name ("Dog"), not by the stored code."""
+
+    title = "species"
+    parameter_name = "species"
+
+    def lookups(self, request, model_admin):
+        codes = ReferenceRange.objects.order_by("species").values_list("species", flat=True).distinct()
+        return [(code, species_label(code)) for code in codes]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(species=self.value()) if self.value() else queryset
+
+
+@admin.display(description="species", ordering="species")
+def species_name(obj) -> str:
+    return species_label(obj.species)
+
+
 @admin.register(ReferenceRange)
 class ReferenceRangeAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     """Every reference range in one list, to compare species and age bands (each is edited on its analyte too), and
@@ -196,9 +223,9 @@ class ReferenceRangeAdmin(PreviewedImportMixin, AuditlogHistoryAdminMixin, admin
     import_noun = "reference range"
     import_template_name = "admin/catalog/referencerange/import.html"
 
-    list_display = ("analyte", "species", "min_age_months", "max_age_months", "critical_low", "low", "high")
+    list_display = ("analyte", species_name, "min_age_months", "max_age_months", "critical_low", "low", "high")
     list_select_related = ("analyte", "analyte__test")
-    list_filter = ("species",)
+    list_filter = (SpeciesFilter,)
     ordering = ("analyte__test__code", "analyte__position", "species")
     search_fields = ("analyte__code", "analyte__name", "analyte__test__code")
     autocomplete_fields = ("analyte",)

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Upper
@@ -140,7 +141,7 @@ class PackageComponent(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.position}. test #{self.test_id} of package #{self.package_id}"
+        return f"{self.package.code} · {self.position}. {self.test.code} ({self.test.name})"
 
 
 class Analyte(TimeStampedModel):
@@ -174,6 +175,13 @@ class Analyte(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.unit})" if self.unit else self.code
+
+
+def species_label(code: str) -> str:
+    """A species code as people read it (``dog`` → "Dog"), from the pets app's choices, looked up by name: the
+    catalog does not import pets."""
+    species = apps.get_model("pets", "Pet")._meta.get_field("species")
+    return dict(species.flatchoices).get(code, code)
 
 
 class ReferenceRange(TimeStampedModel):
@@ -233,4 +241,4 @@ class ReferenceRange(TimeStampedModel):
     def __str__(self) -> str:
         low = "" if self.low is None else self.low.normalize()
         high = "" if self.high is None else self.high.normalize()
-        return f"{self.analyte.code} {self.species}: {low}–{high}"
+        return f"{self.analyte.code} · {species_label(self.species)}: {low}–{high}"

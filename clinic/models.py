@@ -162,7 +162,7 @@ class ClinicHoliday(TimeStampedModel):
 
     def __str__(self) -> str:
         hours = f" ({self.opens_at:%H:%M}–{self.closes_at:%H:%M})" if self.opens_at else ""
-        return f"{self.date:%Y-%m-%d} {self.name}{hours}"
+        return f"{self.date:%a %d %b %Y} · {self.name}{hours}"
 
     @property
     def is_closed(self) -> bool:

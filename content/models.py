@@ -96,7 +96,7 @@ class Testimonial(TimeStampedModel):
         ordering = ["display_order", "-id"]
 
     def __str__(self) -> str:
-        return f"Testimonial from review {self.review_id}"
+        return f"Testimonial · {self.review}"
 
     @property
     def first_name(self) -> str:

@@ -20,6 +20,9 @@ from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 
+from diagnopet.models import MoneyField
+from diagnopet.money import format_money
+
 # Every model's timestamps (diagnopet.models.TimeStampedModel), shown read-only.
 TIMESTAMPS = ("created_at", "updated_at")
 # The name of the intermediate page's submit button: an action runs when the POST carries it.
@@ -224,3 +227,75 @@ def action_form_page(
         **extra,
     }
     return TemplateResponse(request, template, context)
+
+
+# --- Money, written as money --------------------------------------------------------------------------------
+
+
+@functools.cache
+def money_column(model, name: str):
+    """A list column / read-only field showing ``model``'s money field ``name`` as ``₹1,250.00``: Django's admin
+    writes a Decimal as ``1250.00``. Named like the field, so the page's ``field-<name>`` classes stay; sorts by
+    the column. One function per field (cached) so that a fieldset and the read-only list name the same one."""
+    field = model._meta.get_field(name)
+
+    def show(obj):
+        return format_money(getattr(obj, name))
+
+    show.__name__ = name
+    return admin.display(description=field.verbose_name, ordering=name)(show)
+
+
+def _money_names(model) -> set[str]:
+    return {field.name for field in model._meta.get_fields() if isinstance(field, MoneyField)}
+
+
+def _with_money(model, names, only=None):
+    """``names`` (a list display, a read-only list, a fieldset's fields) with money fields as money columns;
+    ``only`` limits it to those names (the read-only ones: an editable amount stays an input)."""
+    money = _money_names(model) if only is None else _money_names(model) & set(only)
+    if not money:
+        return names
+    out = []
+    for name in names:
+        if isinstance(name, (list, tuple)):  # several fields on one line
+            out.append(type(name)(_with_money(model, name, only)))
+        else:
+            out.append(money_column(model, name) if isinstance(name, str) and name in money else name)
+    return type(names)(out) if isinstance(names, tuple) else out
+
+
+class MoneyInline:
+    """An inline's read-only money fields as money (see ``MoneyAdmin``)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return _with_money(self.model, super().get_readonly_fields(request, obj))
+
+    def get_fieldsets(self, request, obj=None):
+        readonly = [n for n in super().get_readonly_fields(request, obj) if isinstance(n, str)]
+        return [
+            (title, {**options, "fields": _with_money(self.model, options["fields"], only=readonly)})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+
+class MoneyAdmin(MoneyInline):
+    """Every ModelAdmin of the back-office (``accounts.admin_site.StaffAdminSite.register`` puts it first): money
+    fields (``diagnopet.models.MoneyField``) in the list and in read-only fields are written with the currency
+    symbol and Indian digit grouping (``diagnopet.money.format_money``), in the inlines too. Editable amounts
+    stay inputs, and list_editable columns stay fields."""
+
+    def get_list_display(self, request):
+        names = super().get_list_display(request)
+        editable = set(self.list_editable or ())
+        return _with_money(self.model, names, only=_money_names(self.model) - editable)
+
+    def get_inlines(self, request, obj):
+        return [_money_inline(inline) for inline in super().get_inlines(request, obj)]
+
+
+@functools.cache
+def _money_inline(inline_class):
+    if issubclass(inline_class, MoneyInline):
+        return inline_class
+    return type(inline_class.__name__, (MoneyInline, inline_class), {"__module__": inline_class.__module__})

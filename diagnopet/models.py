@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -25,11 +26,20 @@ def default_currency() -> str:
     return settings.CURRENCY
 
 
+class MoneyField(models.DecimalField):
+    """A Decimal column that holds an amount of money, so that pages can tell it from a weight or a distance and
+    write it as money (``diagnopet.admin_base.MoneyAdmin``). Stored, migrated and serialized as a DecimalField."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.DecimalField", args, kwargs
+
+
 def money_field(**kwargs) -> models.DecimalField:
     """A money column: Decimal with 12 digits, 2 after the point (currency from settings.CURRENCY)."""
     kwargs.setdefault("max_digits", 12)
     kwargs.setdefault("decimal_places", 2)
-    return models.DecimalField(**kwargs)
+    return MoneyField(**kwargs)
 
 
 def random_upload_path(folder: str, filename: str) -> str:
@@ -57,7 +67,8 @@ class ScheduledRun(models.Model):
         verbose_name = "scheduled run"
 
     def __str__(self) -> str:
-        return f"{self.name} (last success {self.last_success_at or 'never'})"
+        last = f"{timezone.localtime(self.last_success_at):%d %b %Y %H:%M}" if self.last_success_at else "never"
+        return f"{self.name} (last success {last})"
 
 
 # The environment's values of the run-time settings: the first row's defaults (read at call time).

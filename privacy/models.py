@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from diagnopet.models import TimeStampedModel
 
@@ -28,4 +29,4 @@ class AccountClosure(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Account {self.user_id} closed {self.closed_at:%Y-%m-%d}"
+        return f"{self.user.name} · account closed {timezone.localtime(self.closed_at):%d %b %Y}"

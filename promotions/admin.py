@@ -14,6 +14,7 @@ from django.utils import timezone
 from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyModelAdmin, action_form, action_form_page
 from diagnopet.errors import DomainError
 from diagnopet.forms import CodeField, duplicate_ignoring_case
+from diagnopet.money import format_money
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
 
@@ -85,7 +86,7 @@ class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         "name",
         "event_tag",
         "discount_type",
-        "discount_value",
+        "discount",
         "applies_to",
         "start_date",
         "end_date",
@@ -119,6 +120,13 @@ class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
         ("Validity", {"fields": ("start_date", "end_date")}),
         ("Record", {"fields": ("created_by", *TIMESTAMPS)}),
     )
+
+    @admin.display(description="discount", ordering="discount_value")
+    def discount(self, obj) -> str:
+        """ "10%" or "₹100.00": the value with what it counts in."""
+        if obj.discount_type == Offer.DiscountType.PERCENTAGE:
+            return f"{obj.discount_value.normalize():f}%"
+        return format_money(obj.discount_value)
 
     def get_queryset(self, request):
         # Both over the one coupons join (no other multi-valued join here, so the sum is not inflated).

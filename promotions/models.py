@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from diagnopet.models import TimeStampedModel, money_field
+from diagnopet.money import format_money
 from promotions.querysets import OfferQuerySet
 
 
@@ -147,4 +148,4 @@ class CouponRedemption(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.coupon} on booking {self.booking_id}"
+        return f"{self.coupon.code} · {self.booking.code} · {format_money(self.discount_amount)} off"

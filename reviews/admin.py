@@ -43,6 +43,11 @@ class ReviewAdmin(LargeTableAdmin, ReadOnlyModelAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # A review's name reads its booking: the testimonial form's picker (autocomplete) lists 20 of them. The
+        # changelist applies list_select_related only to a queryset that selects nothing yet: name them all here.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
     @admin.display(description="Customer", ordering="booking__user__full_name")
     def customer(self, review: Review) -> str:
         return str(review.booking.user)

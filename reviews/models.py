@@ -67,7 +67,7 @@ class Review(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Review of booking {self.booking_id}: {self.visit_rating}/5"
+        return f"{self.booking.code} · {self.visit_rating}/5"
 
     @property
     def editable_until(self) -> datetime.datetime:

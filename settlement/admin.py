@@ -18,6 +18,7 @@ from accounts.roles import staff_is_collector
 from clinic.models import ClinicInfo
 from diagnopet.admin_base import TIMESTAMPS, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
+from diagnopet.money import format_money
 from settlement.exports import collector_name, statement_csv, statement_pdf, summary_rows
 from settlement.models import CashHandover, CollectorFee, CollectorPayout, CollectorStatement
 from settlement.selectors import collector_statement
@@ -229,12 +230,19 @@ class CollectorStatementAdmin(ReadOnlyModelAdmin):
         following = (month + datetime.timedelta(days=32)).replace(day=1)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Statement {month:%Y-%m}: {collector_name(collector)}",
+            "title": f"Statement {month:%b %Y}: {collector_name(collector)}",
             "opts": self.model._meta,
             "statement": statement,
             "summary": summary_rows(statement),
+            # Amounts in rupees, counts as they are.
+            "summary_shown": [
+                (label, value if isinstance(value, int) else format_money(value))
+                for label, value in summary_rows(statement)
+            ],
             "month": f"{month:%Y-%m}",
             "previous": f"{previous:%Y-%m}",
+            "previous_label": f"{previous:%b %Y}",
             "following": f"{following:%Y-%m}",
+            "following_label": f"{following:%b %Y}",
         }
         return TemplateResponse(request, "admin/settlement/collectorstatement/statement.html", context)

@@ -12,7 +12,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from diagnopet.spreadsheet import spreadsheet_safe
+from diagnopet.spreadsheet import money_heading, spreadsheet_safe
 from settlement.selectors import Statement
 
 _STYLES = getSampleStyleSheet()
@@ -49,21 +49,22 @@ def statement_csv(statement: Statement) -> str:
     """Sections one after the other: the summary, then every entry with its kind (visit, cash, hand-over, payout)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["collector", spreadsheet_safe(collector_name(statement.collector))])
-    writer.writerow(["month", f"{statement.month:%Y-%m}"])
+    writer.writerow(["Collector", spreadsheet_safe(collector_name(statement.collector))])
+    writer.writerow(["Month", f"{statement.month:%b %Y}"])
     for label, value in summary_rows(statement):
-        writer.writerow([label, value])
+        # Amounts as plain decimals with the currency in the label (diagnopet.spreadsheet.money_heading).
+        writer.writerow([label if isinstance(value, int) else money_heading(label), value])
     writer.writerow([])
-    writer.writerow(["kind", "date", "reference", "amount", "fee"])
+    writer.writerow(["Kind", "Date", "Reference", money_heading("Amount"), money_heading("Fee")])
     for visit in statement.visits:
-        writer.writerow(["visit", visit["day"].isoformat(), visit["code"], visit["total"], visit["fee"]])
+        writer.writerow(["Visit", visit["day"].isoformat(), visit["code"], visit["total"], visit["fee"]])
     for payment in statement.payments:
-        writer.writerow(["cash", payment["day"].isoformat(), payment["code"], payment["amount"], ""])
+        writer.writerow(["Cash collected", payment["day"].isoformat(), payment["code"], payment["amount"], ""])
     for handover in statement.handovers:
-        writer.writerow(["handover", handover["day"].isoformat(), f"H{handover['id']}", handover["amount"], ""])
+        writer.writerow(["Hand-over", handover["day"].isoformat(), f"H{handover['id']}", handover["amount"], ""])
     for payout in statement.payouts:
-        reference = spreadsheet_safe(f"{payout['method']} {payout['reference']}".strip())
-        writer.writerow(["payout", payout["day"].isoformat(), reference, payout["amount"], ""])
+        reference = spreadsheet_safe(f"{payout['method_label']} {payout['reference']}".strip())
+        writer.writerow(["Payout", payout["day"].isoformat(), reference, payout["amount"], ""])
     return out.getvalue()
 
 
@@ -110,7 +111,7 @@ def statement_pdf(statement: Statement, *, clinic_name: str = "DiagnoPet") -> by
             + [["cash", p["day"].isoformat(), p["code"], p["amount"], ""] for p in statement.payments]
             + [["handover", h["day"].isoformat(), f"H{h['id']}", h["amount"], ""] for h in statement.handovers]
             + [
-                ["payout", p["day"].isoformat(), f"{p['method']} {p['reference']}".strip(), p["amount"], ""]
+                ["payout", p["day"].isoformat(), f"{p['method_label']} {p['reference']}".strip(), p["amount"], ""]
                 for p in statement.payouts
             ],
         ),

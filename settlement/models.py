@@ -10,9 +10,11 @@ negative amount), so every statement can be read again exactly as it was.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import User
 from diagnopet.models import TimeStampedModel, money_field
+from diagnopet.money import format_money
 
 
 class CollectorFee(TimeStampedModel):
@@ -52,7 +54,10 @@ class CollectorFee(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"₹{self.fee_per_visit} + {self.commission_percent}% from {self.effective_from:%Y-%m-%d}"
+        return (
+            f"{self.collector.name} · {format_money(self.fee_per_visit)} a visit"
+            f" + {self.commission_percent.normalize():f}% from {self.effective_from:%d %b %Y}"
+        )
 
 
 class CashHandover(TimeStampedModel):
@@ -80,7 +85,8 @@ class CashHandover(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Hand-over {self.amount} on {self.handed_at:%Y-%m-%d}"
+        handed = f"{timezone.localtime(self.handed_at):%d %b %Y}"
+        return f"{self.collector.name} · {format_money(self.amount)} handed over {handed}"
 
 
 class CollectorPayout(TimeStampedModel):
@@ -116,7 +122,10 @@ class CollectorPayout(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"Payout {self.amount} ({self.get_method_display()}) on {self.paid_at:%Y-%m-%d}"
+        return (
+            f"{self.collector.name} · {format_money(self.amount)} paid out ({self.get_method_display()})"
+            f" {timezone.localtime(self.paid_at):%d %b %Y}"
+        )
 
 
 class CollectorStatement(User):

@@ -186,7 +186,10 @@ def collector_statement(*, collector, month: datetime.date) -> Statement:
         .values_list("id", "handed_at", "amount", "received_by__full_name", "received_by__phone", "notes")
     ]
     statement.payouts = [
-        {"day": local_day(at), "at": at, "id": pk, "amount": amount, "method": method, "reference": reference}
+        {
+            **{"day": local_day(at), "at": at, "id": pk, "amount": amount, "method": method, "reference": reference},
+            "method_label": CollectorPayout.Method(method).label,
+        }
         for pk, at, amount, method, reference in payouts.filter(paid_at__gte=start, paid_at__lt=end)
         .order_by("paid_at", "id")
         .values_list("id", "paid_at", "amount", "method", "reference")

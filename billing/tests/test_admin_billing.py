@@ -146,22 +146,24 @@ class TestReportPage:
         assert response["Content-Type"].startswith("text/csv")
         assert "attachment" in response["Content-Disposition"]
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        periods = [row for row in rows if row["section"] == "period"]
-        assert [(row["period"], row["bookings"], row["final"]) for row in periods] == [
-            ("2026-03-02", "2", "1350.00"),
-            ("2026-03-20", "1", "225.00"),
+        # Amounts stay plain decimals a spreadsheet can sum, the currency in the heading; periods and collection
+        # types as the page names them.
+        assert list(rows[0])[:6] == ["Section", "Period", "Group", "Bookings", "Base (INR)", "Discount (INR)"]
+        periods = [row for row in rows if row["Section"] == "Period"]
+        assert [(row["Period"], row["Bookings"], row["Final (INR)"]) for row in periods] == [
+            ("02 Mar 2026", "2", "1350.00"),
+            ("20 Mar 2026", "1", "225.00"),
         ]
-        (total,) = [row for row in rows if row["section"] == "total"]
-        assert (total["bookings"], total["final"], total["paid"], total["outstanding"]) == (
+        (total,) = [row for row in rows if row["Section"] == "Total"]
+        assert (total["Bookings"], total["Final (INR)"], total["Paid (INR)"], total["Outstanding (INR)"]) == (
             "3",
             "1575.00",
             "600.00",
             "975.00",
         )
-        assert {row["group"] for row in rows if row["section"] == "collection_type"} == {"home", "lab"}
-        assert [row["amount"] for row in rows if row["section"] == "category" and row["group"] == "Haematology"] == [
-            "450.00"
-        ]
+        assert {row["Group"] for row in rows if row["Section"] == "Collection type"} == {"Home collection", "Lab visit"}
+        haematology = [row for row in rows if row["Section"] == "Category" and row["Group"] == "Haematology"]
+        assert [row["Amount (INR)"] for row in haematology] == ["450.00"]
 
     def test_changelist_links_to_the_report(self, admin_client):
         assert REPORT in admin_client.get(CHANGELIST).content.decode()
@@ -234,8 +236,16 @@ class TestInvoiceAction:
         assert draft.invoice_number is None
         assert draft.status == BillingRecord.Status.DRAFT
         messages = _messages(response)
-        assert "1 bill(s) invoiced." in messages
+        assert f"{finalized.invoice_number} invoiced." in messages  # one bill: named, not counted
         assert any("Only finalized bills can be invoiced" in m for m in messages)
+
+    def test_several_bills_are_counted_in_words_and_named(self, admin_client):
+        bills = [BillingRecordFactory(status=BillingRecord.Status.FINALIZED) for _ in range(2)]
+
+        response = _action(admin_client, "assign_invoice_number", bills)
+
+        numbers = sorted(BillingRecord.objects.values_list("invoice_number", flat=True))
+        assert _messages(response) == [f"2 bills invoiced: {', '.join(numbers)}."]
 
     def test_analyst_is_not_offered_the_actions(self):
         client = staff_client(StaffRole.ANALYST)
@@ -259,7 +269,9 @@ class TestRecordPaymentAction:
         assert "form" in page.context
         assert page.context["record"] == record
         html = page.content.decode()
-        assert f"Final amount <strong>{record.final_amount}</strong>" in html
+        assert "final amount <strong>₹500.00</strong>" in html
+        assert "due <strong>₹500.00</strong>" in html
+        assert "INV-2026-000009 · " in html  # the bill by its name
         assert 'name="apply" value="Record"' in html
         assert f'name="_selected_action" value="{record.pk}"' in html
         assert 'name="action" value="record_payment"' in html
@@ -348,7 +360,8 @@ class TestDistancePricingHistory:
         assert [row.in_force for row in rows] == [False, True, False]
         html = response.content.decode()
         assert f"{old.effective_from:%d/%m/%Y} → {old.effective_until:%d/%m/%Y}" in html
-        assert f"{current.effective_from:%d/%m/%Y} → open" in html
+        assert f"{current.effective_from:%d/%m/%Y} → in force" in html
+        assert f"{future.effective_from:%d/%m/%Y} → not yet in force" in html
 
     def test_no_config_in_force(self, admin_client):
         DistancePricingConfigFactory(is_active=False)
@@ -402,7 +415,7 @@ class TestPaymentLimits:
         page = _action(admin_client, "record_payment", [record])
 
         assert page.context["form"]["amount"].value() == D("380.00")
-        assert "due <strong>380.00</strong>" in page.content.decode()
+        assert "due <strong>₹380.00</strong>" in page.content.decode()
 
     @pytest.mark.parametrize("role", [StaffRole.ADMIN, StaffRole.COLLECTOR])
     def test_payment_above_the_amount_due_is_a_form_error(self, role):

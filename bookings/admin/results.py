@@ -12,7 +12,16 @@ from diagnopet.admin_base import LargeTableAdmin, ReadOnlyModelAdmin
 @admin.register(ResultValue)
 class ResultValueAdmin(LargeTableAdmin, ReadOnlyModelAdmin):
     list_display = ("item", "analyte", "value", "unit", "flag", "report", "entered_by", "entered_at")
-    list_select_related = ("item", "analyte", "report", "entered_by")
+    # The item's and the report's names read their booking, pet and test.
+    list_select_related = (
+        "item__booking__pet",
+        "item__test",
+        "analyte",
+        "report__booking",
+        "report__test",
+        "report__pet",
+        "entered_by",
+    )
     list_filter = ("flag",)
     search_fields = ("item__code",)
     ordering = ("-entered_at", "-id")

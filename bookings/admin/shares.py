@@ -19,7 +19,7 @@ class ReportShareAccessInline(ReadOnlyInline):
 @admin.register(ReportShare)
 class ReportShareAdmin(ReadOnlyModelAdmin):
     list_display = ("__str__", "report", "created_by", "created_at", "expires_at", "revoked_at", "access_count")
-    list_select_related = ("report", "created_by")
+    list_select_related = ("report__booking", "report__test", "report__pet", "created_by")  # the report's name
     list_filter = ("revoked_at",)
     search_fields = ("report__booking__code", "created_by__phone")
     date_hierarchy = "created_at"
@@ -37,7 +37,7 @@ class ReportShareAdmin(ReadOnlyModelAdmin):
 @admin.register(ReportShareAccess)
 class ReportShareAccessAdmin(ReadOnlyModelAdmin):
     list_display = ("__str__", "share", "kind", "ip_hash", "created_at")
-    list_select_related = ("share",)
+    list_select_related = ("share__report__booking", "share__report__test", "share__report__pet")
     list_filter = ("kind",)
     search_fields = ("ip_hash",)
     date_hierarchy = "created_at"

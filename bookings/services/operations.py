@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from accounts.anonymisations import anonymisation_log_append
 from accounts.models import Notification, PhoneOTP, StaffRole
@@ -107,7 +108,7 @@ def reminders_send(*, today=None) -> dict[str, int]:
             notification_create(
                 user=member,
                 kind=Notification.Kind.GENERAL,
-                title=f"{overdue} report(s) overdue",
+                title=ngettext("%(count)d report overdue", "%(count)d reports overdue", overdue) % {"count": overdue},
                 body="Samples past their turnaround time are waiting for reports. See Bookings → overdue items.",
                 data={"overdue_items": overdue},
                 event_key=f"overdue:{today.isoformat()}",

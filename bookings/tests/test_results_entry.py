@@ -147,7 +147,7 @@ def test_saving_the_page_saves_every_row_in_one_go_with_server_side_flags(cbc, t
     assert all(r.report_id is None and r.entered_by == tech for r in saved.values())
     assert saved[(first.pk, "HCT")].sampled_at == first.collected_at
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages == ["Saved 4 value(s)."]
+    assert messages == ["Saved 4 values."]
 
 
 def test_a_bad_value_in_one_row_saves_nothing_and_says_which_sample_and_analyte(cbc, tech):

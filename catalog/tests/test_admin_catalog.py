@@ -67,7 +67,7 @@ class TestImport:
         result = preview.context["result"]
         assert (result.totals["new"], result.totals["update"], result.totals["skip"]) == (47, 1, 0)
         html = preview.content.decode()
-        assert "47 test(s) to create" in html
+        assert "47 tests to create" in html
         assert "PKG-WELL" in html  # the rows themselves
         assert 'name="confirm"' in html
         assert catalog_counts() == (1, 1, 0)  # nothing written by the preview, not even categories or tags

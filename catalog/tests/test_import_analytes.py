@@ -137,7 +137,7 @@ def test_the_admin_previews_then_imports_analytes_and_then_ranges(admin_client, 
     ):
         preview = _upload(admin_client, reverse(f"admin:catalog_{model}_import"), path.read_bytes())
         assert preview.status_code == 200
-        assert f"{count} {noun}(s) to create" in preview.content.decode()
+        assert f"{count} {noun}s to create" in preview.content.decode()
 
         response = admin_client.post(
             reverse(f"admin:catalog_{model}_process_import"),

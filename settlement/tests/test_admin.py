@@ -90,10 +90,12 @@ def test_statement_page_csv_and_pdf_show_the_same_figures(collector, march):
     response = client.get(_statement_url(collector, month="2026-03", format="csv"))
     assert response["Content-Disposition"] == f'attachment; filename="statement-{collector.pk}-2026-03.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert ["Cash collected", "1200.00"] in rows
-    assert ["Balance (clinic owes collector)", "-200.00"] in rows
-    assert ["cash", "2026-03-05", march.billing_record.booking.code, "1200.00", ""] in rows
-    assert ["payout", "2026-03-20", "bank_transfer NEFT42", "75.00", ""] in rows
+    assert ["Month", "Mar 2026"] in rows
+    assert ["Cash collected (INR)", "1200.00"] in rows  # amounts stay sums for a spreadsheet; the heading says INR
+    assert ["Balance (clinic owes collector) (INR)", "-200.00"] in rows
+    assert ["Kind", "Date", "Reference", "Amount (INR)", "Fee (INR)"] in rows
+    assert ["Cash collected", "2026-03-05", march.billing_record.booking.code, "1200.00", ""] in rows
+    assert ["Payout", "2026-03-20", "Bank transfer NEFT42", "75.00", ""] in rows
 
     response = client.get(_statement_url(collector, month="2026-03", format="pdf"))
     assert response["Content-Type"] == "application/pdf"

@@ -17,12 +17,13 @@
     const value = Number(text);
     const limit = (name) => (input.dataset[name] === "" ? null : Number(input.dataset[name]));
     const low = limit("low"), high = limit("high"), criticalLow = limit("criticalLow"), criticalHigh = limit("criticalHigh");
-    if (low === null && high === null && criticalLow === null && criticalHigh === null) return ["no_range", "no_range"];
-    if (criticalLow !== null && value < criticalLow) return ["critical_low", "critical_low"];
-    if (criticalHigh !== null && value > criticalHigh) return ["critical_high", "critical_high"];
-    if (low !== null && value < low) return ["low", "low"];
-    if (high !== null && value > high) return ["high", "high"];
-    return ["normal", "normal"];
+    // [what the badge says (the flag's label, as the server writes it), the flag's code for the badge's style]
+    if (low === null && high === null && criticalLow === null && criticalHigh === null) return ["No reference range", "no_range"];
+    if (criticalLow !== null && value < criticalLow) return ["Critical low", "critical_low"];
+    if (criticalHigh !== null && value > criticalHigh) return ["Critical high", "critical_high"];
+    if (low !== null && value < low) return ["Low", "low"];
+    if (high !== null && value > high) return ["High", "high"];
+    return ["Normal", "normal"];
   }
 
   function show(input) {
