@@ -271,8 +271,12 @@ class MoneyInline:
     def get_readonly_fields(self, request, obj=None):
         return _with_money(self.model, super().get_readonly_fields(request, obj))
 
+    def read_only_names(self, request, obj=None) -> list[str] | None:
+        """The fields the page shows read-only (None: all of them), whose money is written as money."""
+        return [n for n in super().get_readonly_fields(request, obj) if isinstance(n, str)]
+
     def get_fieldsets(self, request, obj=None):
-        readonly = [n for n in super().get_readonly_fields(request, obj) if isinstance(n, str)]
+        readonly = self.read_only_names(request, obj)
         return [
             (title, {**options, "fields": _with_money(self.model, options["fields"], only=readonly)})
             for title, options in super().get_fieldsets(request, obj)
@@ -284,6 +288,12 @@ class MoneyAdmin(MoneyInline):
     fields (``diagnopet.models.MoneyField``) in the list and in read-only fields are written with the currency
     symbol and Indian digit grouping (``diagnopet.money.format_money``), in the inlines too. Editable amounts
     stay inputs, and list_editable columns stay fields."""
+
+    def read_only_names(self, request, obj=None) -> list[str] | None:
+        # A page the user may only view shows every field read-only (Django's change view), money included.
+        if obj is not None and not self.has_change_permission(request, obj):
+            return None
+        return super().read_only_names(request, obj)
 
     def get_list_display(self, request):
         names = super().get_list_display(request)
