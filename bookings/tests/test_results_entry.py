@@ -448,3 +448,15 @@ def test_the_sample_page_links_to_its_results_and_the_action_submits_them(cbc, t
 
     assert f"Submitted for verification: {item}" in response.content.decode()
     assert TestReport.objects.get(booking_item=item).results.count() == 3
+
+
+def test_an_export_with_a_cell_larger_than_csv_reads_is_refused_not_a_server_error(cbc, tech):
+    # An unclosed quote runs to the end of the file: one cell larger than the csv module's field limit.
+    export = b'sample,analyte,value\n"' + b"A" * 200_000 + b"\n"
+
+    response = _upload(logged_in(tech), export)
+
+    assert response.status_code == 200
+    assert "not a CSV file the import can read" in response.context["preview"].error
+    assert "token" not in response.context
+
