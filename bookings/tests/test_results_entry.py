@@ -460,3 +460,13 @@ def test_an_export_with_a_cell_larger_than_csv_reads_is_refused_not_a_server_err
     assert "not a CSV file the import can read" in response.context["preview"].error
     assert "token" not in response.context
 
+
+def test_an_export_with_nul_characters_is_refused_before_any_query(cbc, tech):
+    # PostgreSQL refuses NUL in a text parameter: the sample codes must never reach the database with one.
+    item = _sample(cbc[0])
+
+    response = _upload(logged_in(tech), f"sample,analyte,value\n{item.code}\x00,HCT,45.2\n")
+
+    assert response.status_code == 200
+    assert "NUL" in response.context["preview"].error
+    assert not ResultValue.objects.exists()
