@@ -470,3 +470,14 @@ def test_an_export_with_nul_characters_is_refused_before_any_query(cbc, tech):
     assert response.status_code == 200
     assert "NUL" in response.context["preview"].error
     assert not ResultValue.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["test=%C2%B2", "test={test}&item=%C2%B2"])
+def test_a_worklist_id_that_is_a_digit_but_no_number_shows_the_index_not_a_server_error(cbc, tech, query):
+    # "²" is a digit to str.isdigit() but not a number to int().
+    _sample(cbc[0])
+
+    response = logged_in(tech).get(f"{WORKLIST}?{query.format(test=cbc[0].pk)}")
+
+    assert response.status_code == 200
+    assert "tests" in response.context
