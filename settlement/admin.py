@@ -166,6 +166,14 @@ class CollectorPayoutAdmin(RecordedByServiceAdmin):
 class MonthForm(forms.Form):
     month = forms.DateField(input_formats=["%Y-%m"], required=False, widget=forms.TextInput(attrs={"type": "month"}))
 
+    def clean_month(self):
+        # The page steps a month back and forward and sums up to the next month: 0001-01 and 9999-12 would run
+        # off the calendar (OverflowError). No lab has statements outside these years.
+        month = self.cleaned_data["month"]
+        if month is not None and not 1900 <= month.year <= 2999:
+            raise forms.ValidationError("Give a month between 1900 and 2999.")
+        return month
+
 
 @admin.register(CollectorStatement)
 class CollectorStatementAdmin(ReadOnlyModelAdmin):

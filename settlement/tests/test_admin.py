@@ -57,6 +57,16 @@ def test_clinic_admin_sees_every_collector_and_a_collector_only_themselves(colle
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "9999-11"])
+@pytest.mark.parametrize("fmt", ["", "csv", "pdf"])
+def test_a_month_at_the_end_of_the_calendar_is_not_found_not_a_server_error(collector, month, fmt):
+    # The page links the month before and after, and the statement sums up to the next month's first day.
+    query = {"month": month, **({"format": fmt} if fmt else {})}
+
+    assert logged_in(collector).get(_statement_url(collector, **query)).status_code == 404
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("role", [StaffRole.ANALYST, StaffRole.LAB_TECH])
 def test_other_staff_see_no_statement(collector, role):
     client = logged_in(staff_of(role, phone="+919800000009"))
