@@ -24,7 +24,7 @@ from billing.models import (
     ProviderEvent,
 )
 from billing.services import distance_pricing_active, invoice_assign_number, payment_refusal, refund_allowed
-from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
 from diagnopet.money import to_money
@@ -43,7 +43,7 @@ class AuditHistory(AuditlogHistoryAdminMixin):
 
 
 @admin.register(DistancePricingConfig)
-class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
+class DistancePricingConfigAdmin(CalendarSafeAdmin, AuditHistory, admin.ModelAdmin):
     """Rows are the pricing history: newest first, never deleted (end one with ``effective_until``). The row in
     force today (``billing.services.distance_pricing_active``) is flagged."""
 

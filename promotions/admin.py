@@ -8,7 +8,14 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.utils import timezone
 
-from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyModelAdmin, action_form, action_form_page
+from diagnopet.admin_base import (
+    TIMESTAMPS,
+    CalendarSafeAdmin,
+    LargeTableAdmin,
+    ReadOnlyModelAdmin,
+    action_form,
+    action_form_page,
+)
 from diagnopet.errors import DomainError
 from diagnopet.spreadsheet import spreadsheet_safe
 from promotions.models import Coupon, CouponRedemption, Offer
@@ -62,7 +69,7 @@ def _coupons_csv(offer: Offer, coupons: list[Coupon]) -> HttpResponse:
 
 
 @admin.register(Offer)
-class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class OfferAdmin(CalendarSafeAdmin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     show_auditlog_history_link = True
     actions = ["generate_coupons"]
     list_display = (
@@ -170,7 +177,7 @@ class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Coupon)
-class CouponAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class CouponAdmin(CalendarSafeAdmin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     show_auditlog_history_link = True
     form = CouponForm
     list_display = (

@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from accounts.models import StaffRole, User
 from accounts.roles import staff_is_collector
 from clinic.models import ClinicInfo
-from diagnopet.admin_base import TIMESTAMPS, ReadOnlyModelAdmin
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from settlement.exports import collector_name, statement_csv, statement_pdf, summary_rows
 from settlement.models import CashHandover, CollectorFee, CollectorPayout, CollectorStatement
@@ -33,7 +33,7 @@ def _collectors():
     return User.objects.filter(staff_profile__role=StaffRole.COLLECTOR).order_by("full_name", "id")
 
 
-class RecordedByServiceAdmin(admin.ModelAdmin):
+class RecordedByServiceAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     """Rows written once through a settlement service by the clinic admin, then read-only; never deleted."""
 
     add_fields: tuple[str, ...] = ()
