@@ -82,8 +82,10 @@ class StaffProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only collectors have a cap: other staff leave it empty and get the default.
-        self.fields["daily_visit_cap"].required = False
+        # Only collectors have a cap: other staff leave it empty and get the default. A read-only view of the
+        # profile (one's own, a superuser's) builds the form without its fields.
+        if "daily_visit_cap" in self.fields:
+            self.fields["daily_visit_cap"].required = False
 
     def clean_daily_visit_cap(self):
         cap = self.cleaned_data.get("daily_visit_cap")

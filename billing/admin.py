@@ -36,7 +36,7 @@ from billing.services import (
     payment_refusal,
     refund_allowed,
 )
-from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
 from diagnopet.money import format_money, to_money
@@ -79,11 +79,7 @@ class DistancePricingForm(forms.ModelForm):
 
 
 @admin.register(DistancePricingConfig)
-class DistancePricingConfigAdmin(AuditHistory, admin.ModelAdmin):
-    """Rows are the pricing history: newest first, never edited nor deleted. Changing the pricing is adding a row
-    from a date, which ends the row in force the day before (``billing.services.distance_pricing_start``); every
-    row's page is read-only. The row in force today (``billing.services.distance_pricing_active``) is flagged."""
-
+class DistancePricingConfigAdmin(CalendarSafeAdmin, AuditHistory, admin.ModelAdmin):
     form = DistancePricingForm
     list_display = (
         "effective_range",

@@ -164,6 +164,10 @@ def billing_summary(*, period: str, date_from: datetime.date, date_to: datetime.
         raise ValidationFailed("Period must be 'day' or 'month'.", code="invalid_period", field="period")
     if date_from > date_to:
         raise ValidationFailed("'from' must not be after 'to'.", code="invalid_range", field="from")
+    if date_from.year < 1900 or date_to.year > 2999:
+        # The day after 9999-12-31, or 0001-01-01's local midnight in UTC, is off the calendar (OverflowError).
+        field = "from" if date_from.year < 1900 else "to"
+        raise ValidationFailed("Choose dates between 1900 and 2999.", code="date_out_of_range", field=field)
     if (date_to - date_from).days > MAX_RANGE_DAYS:
         raise ValidationFailed("Choose a range of at most three years.", code="range_too_long", field="to")
     trunc = PERIODS[period]

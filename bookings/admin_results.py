@@ -236,6 +236,10 @@ def _posted(request, rows: list[Row]) -> tuple[list[ResultEntry], set[int], dict
     return entries, submit, reasons
 
 
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def worklist_view(model_admin, request):
     """GET ``?test=<id>`` (``&item=<id>`` for one sample, ``&page=``): the worklist; without a test, the tests with
     samples in the lab. POST: save every row of the page (and submit the ticked ones) in one transaction."""
@@ -243,7 +247,8 @@ def worklist_view(model_admin, request):
         raise PermissionDenied
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta}
     test_id, item_id = request.GET.get("test", ""), request.GET.get("item", "")
-    if not test_id.isdigit() or (item_id and not item_id.isdigit()):
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not _is_id(test_id) or (item_id and not _is_id(item_id)):
         context |= {"title": "Result entry worklist", "tests": list(_tests_in_lab())}
         return TemplateResponse(request, "admin/bookings/resultvalue/worklist_index.html", context)
     test = get_object_or_404(LabTest, pk=test_id)

@@ -244,9 +244,14 @@ class PrescriptionVerifyForm(forms.Form):
 def _day_of(model_admin, request, raw: str | None) -> datetime.date:
     if raw:
         try:
-            return forms.DateField().clean(raw)
+            day = forms.DateField().clean(raw)
         except forms.ValidationError:
             model_admin.message_user(request, "That is not a date; showing today.", messages.WARNING)
+        else:
+            # The pages link the day before and after: none exists at the ends of the calendar.
+            if 1900 <= day.year <= 2999:
+                return day
+            model_admin.message_user(request, "Choose a day between 1900 and 2999; showing today.", messages.WARNING)
     return timezone.localdate()
 
 

@@ -123,7 +123,9 @@ def worklist_view(model_admin, request):
             raise PermissionDenied
         step = STEPS.get(request.POST.get("step", ""))
         item_id = request.POST.get("item", "")
-        item = _items(model_admin, request).filter(pk=int(item_id)).first() if item_id.isdigit() else None
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+        is_id = item_id.isascii() and item_id.isdigit()
+        item = _items(model_admin, request).filter(pk=int(item_id)).first() if is_id else None
         if step is None or item is None:
             raise Http404("No such sample or step.")
         service, done = step

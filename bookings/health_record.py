@@ -19,6 +19,8 @@ def pet_trend_png(*, pet_id: int, analyte_code: str, released_only: bool = True)
     id, so a cached chart never outlives the values it shows. Two queries on a hit (the latest id; the token is
     the cache), three on a miss."""
     code = analyte_code.upper()
+    if "\x00" in code:  # names no analyte; and PostgreSQL refuses NUL in a text parameter
+        return None
     results = published_results(pet_id=pet_id, released_only=released_only).filter(analyte__code__iexact=code)
     latest = results.order_by("-id").values_list("id", flat=True).first()
     if latest is None:

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 
 from accounts.phone import PhoneAdminMixin
 from clinic.models import ClinicHoliday, ClinicInfo, OpeningHours
-from diagnopet.admin_base import TIMESTAMPS
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin
 
 # The fields that change which collection windows should exist.
 SLOT_SHAPING_FIELDS = frozenset(
@@ -146,7 +146,7 @@ class OpeningHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClinicHoliday)
-class ClinicHolidayAdmin(admin.ModelAdmin):
+class ClinicHolidayAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     """Date exceptions to the weekly hours: closed all day, or special hours (e.g. a half day)."""
 
     list_display = ("date", "name", "opens_at", "closes_at")

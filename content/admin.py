@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from content.models import Announcement, Faq, FaqTopic, Testimonial
-from diagnopet.admin_base import TIMESTAMPS
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin
 
 
 class FaqInline(admin.TabularInline):
@@ -54,7 +54,7 @@ class RunningFilter(admin.SimpleListFilter):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     list_display = ("title", "kind", "starts_at", "ends_at", "is_published")
     list_filter = (RunningFilter, "kind", "is_published")
     search_fields = ("title", "body")

@@ -1,7 +1,7 @@
 """What the public content endpoints serve."""
 
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 
@@ -37,6 +37,9 @@ class TestimonialQuerySet(models.QuerySet):
                 is_published=True,
                 review__testimonial_consent=True,
                 review__booking__user__is_active=True,
+                # What staff chose: a review changed since (its comment or rating, by the customer while it is
+                # editable) waits until staff save the testimonial again.
+                updated_at__gte=F("review__updated_at"),
             )
             .exclude(review__comment="")
             .select_related("review__booking__user", "review__booking__pet")

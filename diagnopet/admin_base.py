@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from django import forms
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, router
@@ -105,7 +107,35 @@ def custom_plans(using: str):
             cursor.execute("RESET plan_cache_mode")
 
 
-class LargeTableAdmin:
+# The years the admin's date drill-down can compute: Django asks for the next day, month or year of the one chosen
+# (none after 9999) and, with time zones, for local midnight in UTC (none before year 1).
+DRILLDOWN_YEARS = range(2, 9999)
+
+
+class CalendarSafeChangeList(ChangeList):
+    """Django's changelist, with a ``date_hierarchy`` year it cannot compute refused as a bad filter (back to the list
+    with ``?e=1``) instead of an OverflowError: such a year is one click away once a row is dated in it."""
+
+    def get_filters(self, request):
+        if self.date_hierarchy:
+            years = request.GET.getlist(f"{self.date_hierarchy}__year")
+            try:
+                year = int(years[-1]) if years else None
+            except ValueError:
+                year = None  # Django refuses it itself
+            if year is not None and year not in DRILLDOWN_YEARS:
+                raise IncorrectLookupParameters(f"No date drill-down for the year {year}.")
+        return super().get_filters(request)
+
+
+class CalendarSafeAdmin:
+    """Mixin for every ModelAdmin with a ``date_hierarchy`` (``CalendarSafeChangeList``)."""
+
+    def get_changelist(self, request, **kwargs):
+        return CalendarSafeChangeList
+
+
+class LargeTableAdmin(CalendarSafeAdmin):
     """For the admin of a table that grows with the business (bookings, items, bills, users…):
 
     - the changelist counts the rows once (no second ``COUNT(*)`` of the whole table), exactly when they are few
@@ -171,7 +201,7 @@ class LargeTableAdmin:
         return queryset, False  # "pk IN" and conditions on this table's own columns never repeat a row
 
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
+class ReadOnlyModelAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     """A record only the business flows write (a ledger, a counter, a redemption): listed and shown, never added,
     changed or deleted by hand."""
 

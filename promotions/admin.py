@@ -11,10 +11,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from diagnopet.admin_base import TIMESTAMPS, LargeTableAdmin, ReadOnlyModelAdmin, action_form, action_form_page
+from diagnopet.admin_base import (
+    TIMESTAMPS,
+    CalendarSafeAdmin,
+    LargeTableAdmin,
+    ReadOnlyModelAdmin,
+    action_form,
+    action_form_page,
+)
 from diagnopet.errors import DomainError
 from diagnopet.forms import CodeField, duplicate_ignoring_case
 from diagnopet.money import format_money
+from diagnopet.spreadsheet import spreadsheet_safe
 from promotions.models import Coupon, CouponRedemption, Offer
 from promotions.services import CODE_PREFIX_MAX, COUPONS_GENERATE_MAX, coupons_generate
 
@@ -74,12 +82,14 @@ def _coupons_csv(offer: Offer, coupons: list[Coupon]) -> HttpResponse:
     writer.writerow(["code", "offer", "start_at", "end_at", "max_uses"])
     for coupon in coupons:
         start, end = timezone.localtime(coupon.start_at), timezone.localtime(coupon.end_at)
-        writer.writerow([coupon.code, offer.name, start.isoformat(), end.isoformat(), coupon.max_uses])
+        # The offer's name is staff's text and a prefix may start with "-": never a formula in the spreadsheet.
+        code, name = spreadsheet_safe(coupon.code), spreadsheet_safe(offer.name)
+        writer.writerow([code, name, start.isoformat(), end.isoformat(), coupon.max_uses])
     return response
 
 
 @admin.register(Offer)
-class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class OfferAdmin(CalendarSafeAdmin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     show_auditlog_history_link = True
     actions = ["generate_coupons"]
     list_display = (
@@ -194,7 +204,7 @@ class OfferAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Coupon)
-class CouponAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):
+class CouponAdmin(CalendarSafeAdmin, AuditlogHistoryAdminMixin, admin.ModelAdmin):
     show_auditlog_history_link = True
     form = CouponForm
     list_display = (

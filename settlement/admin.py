@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from accounts.models import StaffRole, User
 from accounts.roles import staff_is_collector
 from clinic.models import ClinicInfo
-from diagnopet.admin_base import TIMESTAMPS, ReadOnlyModelAdmin
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin, ReadOnlyModelAdmin
 from diagnopet.errors import DomainError
 from diagnopet.money import format_money
 from settlement.exports import collector_name, statement_csv, statement_pdf, summary_rows
@@ -34,7 +34,7 @@ def _collectors():
     return User.objects.filter(staff_profile__role=StaffRole.COLLECTOR).order_by("full_name", "id")
 
 
-class RecordedByServiceAdmin(admin.ModelAdmin):
+class RecordedByServiceAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     """Rows written once through a settlement service by the clinic admin, then read-only; never deleted."""
 
     add_fields: tuple[str, ...] = ()
@@ -166,6 +166,14 @@ class CollectorPayoutAdmin(RecordedByServiceAdmin):
 
 class MonthForm(forms.Form):
     month = forms.DateField(input_formats=["%Y-%m"], required=False, widget=forms.TextInput(attrs={"type": "month"}))
+
+    def clean_month(self):
+        # The page steps a month back and forward and sums up to the next month: 0001-01 and 9999-12 would run
+        # off the calendar (OverflowError). No lab has statements outside these years.
+        month = self.cleaned_data["month"]
+        if month is not None and not 1900 <= month.year <= 2999:
+            raise forms.ValidationError("Give a month between 1900 and 2999.")
+        return month
 
 
 @admin.register(CollectorStatement)

@@ -40,6 +40,13 @@ def _check_collector(collector) -> None:
         raise ValidationFailed("Choose a sample collector.", code="not_a_collector", field="collector")
 
 
+def _check_not_future(when, *, field: str) -> None:
+    """A hand-over or payout records money that changed hands: never a time still to come (it would move cash and
+    fees into a later month's statement while the collector's 'held now' already counts it)."""
+    if when is not None and when > timezone.now():
+        raise ValidationFailed("This cannot be dated in the future.", code="date_in_future", field=field)
+
+
 def _amount(amount, *, corrects) -> Decimal:
     amount = to_money(amount)
     if amount == ZERO or (amount < ZERO and corrects is None):
@@ -109,6 +116,7 @@ def cash_handover_record(
     _check_by(by)
     _check_collector(collector)
     amount = _amount(amount, corrects=corrects)
+    _check_not_future(handed_at, field="handed_at")
     lock_collector(collector_id=collector.pk)
     _check_correction(corrects, collector=collector, amount=amount)
     held = collector_cash_held(collector=collector)
@@ -146,6 +154,7 @@ def collector_payout_record(
     amount = _amount(amount, corrects=corrects)
     if method not in CollectorPayout.Method.values:
         raise ValidationFailed("Choose how the payout was made.", code="invalid_method", field="method")
+    _check_not_future(paid_at, field="paid_at")
     lock_collector(collector_id=collector.pk)
     _check_correction(corrects, collector=collector, amount=amount)
     return CollectorPayout.objects.create(

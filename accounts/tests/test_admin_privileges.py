@@ -140,6 +140,20 @@ def test_nobody_gives_a_superuser_or_themselves_a_role_through_staff_profiles():
     assert StaffProfile.objects.get(user=admin).role == StaffRole.ADMIN
 
 
+def test_a_clinic_admin_sees_their_own_staff_profile_read_only_without_a_server_error():
+    admin = clinic_admin()
+    profile = StaffProfile.objects.get(user=admin)
+    client = logged_in(admin)
+
+    response = client.get(f"/admin/accounts/staffprofile/{profile.pk}/change/")
+
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is False
+    posted = client.post(f"/admin/accounts/staffprofile/{profile.pk}/change/", {"role": StaffRole.COLLECTOR})
+    assert posted.status_code == 403
+    assert StaffProfile.objects.get(user=admin).role == StaffRole.ADMIN
+
+
 def test_a_group_gets_only_permissions_its_editor_holds_and_role_groups_are_read_only():
     client = logged_in(clinic_admin())
     foreign = Permission.objects.get(codename="view_outstandingtoken")

@@ -196,6 +196,13 @@ def test_changelist_filters_bills_by_collection_type(admin_client, kind):
 
 
 class TestReportAccess:
+    @pytest.mark.parametrize("date_from", ["9999-12-31", "0001-01-01"])
+    def test_report_for_a_day_at_the_end_of_the_calendar_says_so(self, admin_client, date_from):
+        response = admin_client.get(REPORT, {"period": "day", "date_from": date_from, "date_to": date_from})
+
+        assert response.status_code == 200
+        assert "between 1900 and 2999" in str(response.context["form"].errors)
+
     def test_analyst_may_view_report_and_csv(self, march):
         client = staff_client(StaffRole.ANALYST)
 

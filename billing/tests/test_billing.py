@@ -313,3 +313,21 @@ class TestSummary:
         assert client_for(customer).get(url, params).status_code == 403
         bad = client_for(analyst).get(url, {"period": "week", "from": "2026-03-31", "to": "x"})
         assert bad.status_code == 400
+
+    @pytest.mark.parametrize(
+        ("period", "date_from", "date_to"),
+        [
+            ("day", "9999-12-31", "9999-12-31"),
+            ("month", "9999-12-01", "9999-12-31"),
+            ("day", "0001-01-01", "0001-01-02"),
+        ],
+    )
+    def test_staff_api_refuses_dates_at_the_ends_of_the_calendar(self, period, date_from, date_to):
+        # The day after 9999-12-31 (and local midnight of 0001-01-01 in UTC) cannot be computed: 400, not a 500.
+        analyst = StaffProfileFactory(role=StaffRole.ANALYST).user
+        params = {"period": period, "from": date_from, "to": date_to}
+
+        response = client_for(analyst).get(reverse("billing:billing-summary"), params)
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "date_out_of_range"

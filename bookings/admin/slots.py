@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bookings.models import CollectionDay, CollectionSlot
 from bookings.services import slot_regenerate
-from diagnopet.admin_base import TIMESTAMPS
+from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin
 from diagnopet.errors import DomainError
 
 
@@ -49,7 +49,7 @@ class RegenerateSlotsForm(forms.Form):
 
 
 @admin.register(CollectionSlot)
-class CollectionSlotAdmin(admin.ModelAdmin):
+class CollectionSlotAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     form = CollectionSlotForm
     list_display = (
         "date",
@@ -109,7 +109,7 @@ class CollectionSlotAdmin(admin.ModelAdmin):
 
 
 @admin.register(CollectionDay)
-class CollectionDayAdmin(admin.ModelAdmin):
+class CollectionDayAdmin(CalendarSafeAdmin, admin.ModelAdmin):
     """The daily caps over all windows of a day (set from the clinic's by slot generation; editable here)."""
 
     list_display = ("date", "capacity", "booked", "lab_capacity", "lab_booked")

@@ -69,7 +69,14 @@ def analyser_preview(data: bytes) -> AnalyserPreview:
     except UnicodeDecodeError:
         preview.error = "The file is not UTF-8 text; save it as CSV UTF-8."
         return preview
-    rows = list(csv.reader(io.StringIO(text)))
+    if "\x00" in text:  # not text; and PostgreSQL refuses NUL in the codes looked up below
+        preview.error = "The file contains NUL characters, so it is not a CSV text file; save it as CSV UTF-8."
+        return preview
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as error:  # a cell over the csv module's field limit (an unclosed quote runs to the end)
+        preview.error = f"The file is not a CSV file the import can read ({error})."
+        return preview
     if not rows:
         preview.error = "The file is empty."
         return preview

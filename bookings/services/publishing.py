@@ -192,7 +192,7 @@ def report_verification(*, code: str, presented_sha256: str | None = None) -> Ve
     clinic = clinic_info_cached()
     lab = clinic.name if clinic else "DiagnoPet"
     refused = Verification(genuine=False, lab_name=lab, code=code)
-    if not code or len(code) > 32:
+    if not code or len(code) > 32 or "\x00" in code:  # PostgreSQL refuses NUL in a text parameter
         return refused
     report = (
         TestReport.objects.filter(verification_code=code, status__in=PUBLISHED)

@@ -82,6 +82,16 @@ def test_today_page_of_another_day_and_a_bad_day(admin_client, slots):
     assert admin_client.get(TODAY_URL, {"day": "not-a-day"}).context["day"] == timezone.localdate()
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_day_at_the_end_of_the_calendar_shows_today_not_a_server_error(admin_client, day):
+    # The page links the day before and after: none exists beyond these.
+    response = admin_client.get(TODAY_URL, {"day": day})
+
+    assert response.status_code == 200
+    assert response.context["day"] == timezone.localdate()
+    assert admin_client.get(reverse("admin:bookings_booking_auto_assign"), {"day": day}).status_code == 200
+
+
 def test_collector_lands_on_their_own_visits(slots):
     collector, other = make_staff(StaffRole.COLLECTOR), make_staff(StaffRole.COLLECTOR)
     mine = visit(slots[0], collection_staff=collector)

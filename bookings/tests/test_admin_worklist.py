@@ -119,6 +119,15 @@ def test_worklist_receives_and_starts_processing_a_sample():
     assert "cannot become" in messages_of(again, client)[0]
 
 
+@pytest.mark.parametrize("item_id", ["\u00b2", "\u2460", "-1", "1e3", ""])
+def test_worklist_step_on_an_item_that_is_no_plain_number_is_404_not_a_server_error(item_id):
+    # "²" and "①" pass str.isdigit() but int() refuses them.
+    collected_item()
+    client = login(make_staff(StaffRole.LAB_TECH))
+
+    assert client.post(WORKLIST, {"step": "receive", "item": item_id}).status_code == 404
+
+
 def test_worklist_is_not_for_collectors_and_analysts_cannot_act():
     item = collected_item()
     assert login(make_staff(StaffRole.COLLECTOR)).get(WORKLIST).status_code == 403

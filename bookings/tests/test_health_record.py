@@ -127,6 +127,18 @@ def test_trend_png_is_a_real_png_of_the_expected_size_and_cached(customer, custo
     assert customer_client.get(trend_url(pet, "NOPE")).status_code == 404
 
 
+@pytest.mark.parametrize("code", ["HCT%00", "%00", "H%00CT"])
+def test_a_trend_of_an_analyte_code_with_nul_is_404_not_a_server_error(customer, customer_client, code):
+    # PostgreSQL refuses NUL in a text parameter: such a code names no analyte.
+    pet = PetFactory(user=customer)
+    published(pet)
+
+    response = customer_client.get(f"/api/v1/pets/{pet.pk}/results/{code}/trend.png")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 # --- Weight at collection -------------------------------------------------------------------------------------------
 
 

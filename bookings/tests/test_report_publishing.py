@@ -145,6 +145,15 @@ def test_the_verification_page_refuses_altered_files_and_unknown_codes(client):
     assert _verify_page(client, report.verification_code).status_code == 404
 
 
+@pytest.mark.parametrize("code", ["\x00", "abc\x00"])
+def test_a_verification_code_with_nul_is_not_found_not_a_server_error(client, code):
+    # PostgreSQL refuses NUL in a text parameter: such a code is no report's.
+    response = _verify_page(client, code)
+
+    assert response.status_code == 404
+    assert "Not found or altered" in response.content.decode()
+
+
 def test_an_unverified_report_has_no_verification_page(client):
     report = submitted_report()
     assert report.verification_code is None

@@ -448,3 +448,36 @@ def test_the_sample_page_links_to_its_results_and_the_action_submits_them(cbc, t
 
     assert f"Submitted for verification: {item}" in response.content.decode()
     assert TestReport.objects.get(booking_item=item).results.count() == 3
+
+
+def test_an_export_with_a_cell_larger_than_csv_reads_is_refused_not_a_server_error(cbc, tech):
+    # An unclosed quote runs to the end of the file: one cell larger than the csv module's field limit.
+    export = b'sample,analyte,value\n"' + b"A" * 200_000 + b"\n"
+
+    response = _upload(logged_in(tech), export)
+
+    assert response.status_code == 200
+    assert "not a CSV file the import can read" in response.context["preview"].error
+    assert "token" not in response.context
+
+
+def test_an_export_with_nul_characters_is_refused_before_any_query(cbc, tech):
+    # PostgreSQL refuses NUL in a text parameter: the sample codes must never reach the database with one.
+    item = _sample(cbc[0])
+
+    response = _upload(logged_in(tech), f"sample,analyte,value\n{item.code}\x00,HCT,45.2\n")
+
+    assert response.status_code == 200
+    assert "NUL" in response.context["preview"].error
+    assert not ResultValue.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["test=%C2%B2", "test={test}&item=%C2%B2"])
+def test_a_worklist_id_that_is_a_digit_but_no_number_shows_the_index_not_a_server_error(cbc, tech, query):
+    # "²" is a digit to str.isdigit() but not a number to int().
+    _sample(cbc[0])
+
+    response = logged_in(tech).get(f"{WORKLIST}?{query.format(test=cbc[0].pk)}")
+
+    assert response.status_code == 200
+    assert "tests" in response.context

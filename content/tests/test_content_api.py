@@ -87,6 +87,21 @@ def test_testimonials_show_only_consented_reviews_first_name_and_species(api_cli
         assert personal not in text
 
 
+def test_a_testimonial_the_customer_edits_after_staff_chose_it_waits_for_staff_again(api_client):
+    # Staff chose the words and the rating; a later edit is the customer's alone and must not go public unseen.
+    testimonial = TestimonialFactory()
+    customer = client_for(testimonial.review.booking.user)
+    review_url = reverse("reviews:booking-review", args=[testimonial.review.booking_id])
+
+    edited = customer.patch(review_url, {"comment": "Buy cheap pills at http://spam.example", "visit_rating": 1})
+
+    assert edited.status_code == 200
+    assert api_client.get(TESTIMONIALS).json()["results"] == []
+    testimonial.save()  # staff read it and saved the testimonial again: shown, as edited
+    (row,) = api_client.get(TESTIMONIALS).json()["results"]
+    assert (row["comment"], row["rating"]) == ("Buy cheap pills at http://spam.example", 1)
+
+
 def test_content_is_public_and_read_only(api_client, customer):
     for url in (FAQS, ANNOUNCEMENTS, TESTIMONIALS):
         assert api_client.get(url).status_code == 200

@@ -145,6 +145,15 @@ class TestGenerateAction:
         assert all(row["code"].startswith("PET-") and row["max_uses"] == "1" for row in rows)
         assert set(Coupon.objects.values_list("created_by", flat=True)) == {admin_user.pk}
 
+    def test_csv_keeps_an_offer_name_that_looks_like_a_formula_as_text(self, admin_client):
+        # The offer's name is staff's free text: a spreadsheet opening the CSV must not run it.
+        offer = OfferFactory(name='=HYPERLINK("http://evil.example","Click")')
+
+        response = _generate(admin_client, offer, apply="Generate", count="2", prefix="", max_uses="1")
+
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert [row["offer"] for row in rows] == ["'" + offer.name] * 2
+
     def test_invalid_form_writes_nothing(self, admin_client):
         offer = OfferFactory()
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from accounts.models import StaffRole
 from accounts.tests.staff import clinic_admin, logged_in, staff_of
-from settlement.models import CashHandover
+from settlement.models import CashHandover, CollectorPayout
 from settlement.tests.factories import CollectorFeeFactory, CollectorPayoutFactory
 from settlement.tests.test_statement import _at, _cash
 
@@ -54,6 +54,16 @@ def test_clinic_admin_sees_every_collector_and_a_collector_only_themselves(colle
     assert logged_in(collector).get(_statement_url(collector)).status_code == 200
     assert logged_in(collector).get(_statement_url(other)).status_code == 404
     assert logged_in(collector).get(_statement_url(other, format="csv")).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "9999-11"])
+@pytest.mark.parametrize("fmt", ["", "csv", "pdf"])
+def test_a_month_at_the_end_of_the_calendar_is_not_found_not_a_server_error(collector, month, fmt):
+    # The page links the month before and after, and the statement sums up to the next month's first day.
+    query = {"month": month, **({"format": fmt} if fmt else {})}
+
+    assert logged_in(collector).get(_statement_url(collector, **query)).status_code == 404
 
 
 @pytest.mark.django_db
@@ -146,3 +156,31 @@ def test_admin_records_a_handover_through_the_service(collector):
     change = client.get(reverse("admin:settlement_cashhandover_change", args=[handover.pk]))
     assert change.status_code == 200
     assert client.post(reverse("admin:settlement_cashhandover_delete", args=[handover.pk])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_handover_or_payout_dated_in_the_future_is_refused(collector):
+    # They record money that changed hands: a date to come would move cash and fees between statements unseen.
+    _cash(collector, timezone.now() - datetime.timedelta(hours=1), Decimal("700.00"))
+    client = logged_in(clinic_admin())
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    when = {"_0": tomorrow.isoformat(), "_1": "10:00"}
+
+    client.post(
+        reverse("admin:settlement_cashhandover_add"),
+        {"collector": collector.pk, "amount": "700.00", "notes": "", **{f"handed_at{k}": v for k, v in when.items()}},
+    )
+    client.post(
+        reverse("admin:settlement_collectorpayout_add"),
+        {
+            "collector": collector.pk,
+            "amount": "75.00",
+            "method": "cash",
+            "reference": "",
+            "notes": "",
+            **{f"paid_at{k}": v for k, v in when.items()},
+        },
+    )
+
+    assert not CashHandover.objects.exists()
+    assert not CollectorPayout.objects.exists()
