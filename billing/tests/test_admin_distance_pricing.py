@@ -71,7 +71,10 @@ def test_adding_a_pricing_closes_the_open_one_the_day_before(admin_client, admin
     assert distance_pricing_active(on=today) == old
     assert distance_pricing_active(on=start) == new
     listing = admin_client.get(reverse("admin:billing_distancepricingconfig_changelist")).content.decode()
-    assert listing.count("→ open") == 1
+    # The old row now ends the day before; only the new one is open-ended, and it starts later.
+    assert f"→ {old.effective_until:%d/%m/%Y}" in listing
+    assert listing.count("→ not yet in force") == 1
+    assert "→ in force" not in listing
 
 
 def test_a_new_pricing_cannot_start_in_the_past_or_before_the_latest(admin_client):
