@@ -491,7 +491,6 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         obj.status = payment.status
         obj.received_at = payment.received_at
         obj.received_by = payment.received_by
-        obj._state.adding = False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
@@ -500,6 +501,18 @@ class TestPaymentLimits:
         assert ok.status_code == 302
         record.refresh_from_db()
         assert record.amount_paid == D("500.00")
+
+    def test_save_and_continue_opens_the_payment_the_service_recorded(self, admin_client):
+        record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)  # final 500.00
+        data = {"billing_record": record.pk, "kind": "payment", "amount": "200.00", "method": "cash", "_continue": "1"}
+
+        response = admin_client.post(PAYMENT_ADD, data)
+
+        payment = Payment.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse("admin:billing_payment_change", args=[payment.pk])
+        assert admin_client.get(response["Location"]).status_code == 200
+        assert LogEntry.objects.get(object_id=str(payment.pk)).action_flag == ADDITION
 
 
 @pytest.mark.django_db(transaction=True)
