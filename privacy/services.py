@@ -19,6 +19,7 @@ from accounts.services.auth import auth_tokens_revoke_all
 from bookings.locks import lock_customer_row
 from bookings.models import Booking
 from bookings.services.operations import user_anonymize, user_personal_data_remove
+from bookings.services.publishing import report_shares_revoke_all
 from diagnopet.errors import Conflict, ValidationFailed
 from privacy.models import AccountClosure
 from reviews.services import review_comments_remove
@@ -46,6 +47,7 @@ def account_anonymize(*, user, log: bool = True) -> bool:
     """Anonymise a customer (staff command, restores, the end of retention): ``user_anonymize`` and their review
     comments. Returns False when the account was already anonymised (the comments are checked again anyway)."""
     changed = user_anonymize(user=user, log=log)
+    report_shares_revoke_all(user=user)
     review_comments_remove(user=user)
     AccountClosure.objects.filter(user=user, anonymised_at__isnull=True).update(
         anonymised_at=timezone.now(), updated_at=timezone.now()
@@ -56,8 +58,8 @@ def account_anonymize(*, user, log: bool = True) -> bool:
 @transaction.atomic(durable=True)
 def account_close(*, user, password: str, now=None) -> AccountClosure:
     """Close the caller's own account: the password again (400 ``wrong_password``), no booking under way (409
-    ``open_bookings``), then deactivate it, revoke every refresh token, remove the personal data invoices do not
-    need and schedule the anonymisation. One transaction: all of it or nothing."""
+    ``open_bookings``), then deactivate it, revoke every refresh token and report share link, remove the personal
+    data invoices do not need and schedule the anonymisation. One transaction: all of it or nothing."""
     now = now or timezone.now()
     if not user.check_password(password):
         raise ValidationFailed("The password is not correct.", code="wrong_password", field="password")
@@ -76,6 +78,7 @@ def account_close(*, user, password: str, now=None) -> AccountClosure:
     user.deactivated_at = now
     user.save(update_fields=["is_active", "deactivated_at", "updated_at"])
     auth_tokens_revoke_all(user=user)
+    report_shares_revoke_all(user=user)
     review_comments_remove(user=user)
     return AccountClosure.objects.create(
         user=user,

@@ -257,6 +257,15 @@ def report_share_revoke(*, share: ReportShare, by) -> ReportShare:
     return share
 
 
+def report_shares_revoke_all(*, user) -> int:
+    """Close every open link to the customer's reports (their account is closing: nobody may read their reports
+    through a link they can no longer manage). Returns how many were open."""
+    now = timezone.now()
+    return ReportShare.objects.filter(report__booking__user_id=user.pk, revoked_at__isnull=True).update(
+        revoked_at=now, updated_at=now
+    )
+
+
 class ShareGone(Conflict):
     """The link existed but has expired or was revoked (HTTP 410)."""
 

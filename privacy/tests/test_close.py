@@ -4,6 +4,7 @@ rest anonymised after the retention period; and the staff's ``anonymize_user`` a
 import datetime
 import io
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -12,13 +13,21 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import StaffRole
-from accounts.tests.factories import DEFAULT_PASSWORD, AddressFactory, NotificationFactory, UserFactory
+from accounts.tests.factories import (
+    DEFAULT_PASSWORD,
+    AddressFactory,
+    NotificationFactory,
+    StaffUserFactory,
+    UserFactory,
+)
 from accounts.tests.staff import logged_in, staff_of
 from billing.models import BillingRecord
 from billing.services import invoice_assign_number, payment_record
 from billing.tests.factories import BillingRecordFactory, item_add
 from bookings.models import Booking
-from bookings.tests.factories import BookingFactory
+from bookings.services import report_deliver, report_verify
+from bookings.tests.factories import BookingFactory, ReportShareFactory
+from bookings.tests.publishing_helpers import submitted_report
 from catalog.tests.factories import LabTestFactory
 from privacy.models import AccountClosure
 from privacy.services import closed_accounts_anonymise
@@ -148,3 +157,20 @@ def test_staff_cannot_close_through_the_api():
 
     assert response.status_code == 409
     assert response.data["code"] == "staff_account"
+
+
+def test_closing_withdraws_the_links_to_the_customers_reports(customer, customer_client, client):
+    report = submitted_report(booking=BookingFactory(user=customer, status=Booking.Status.COMPLETED))
+    report = report_deliver(report=report_verify(report=report, by=StaffUserFactory()), by=StaffUserFactory())
+    shared = customer_client.post(reverse("bookings:report-share", args=[report.pk]), {}, format="json")
+    assert shared.status_code == 201, shared.json()
+    page = urlsplit(shared.json()["url"]).path
+    assert client.get(page).status_code == 200
+    someone_elses = ReportShareFactory()
+
+    assert customer_client.post(CLOSE, {"password": DEFAULT_PASSWORD}, format="json").status_code == 200
+
+    assert client.get(page).status_code == 410
+    assert client.get(f"{page}/report.pdf").status_code == 410
+    someone_elses.refresh_from_db()
+    assert someone_elses.revoked_at is None
