@@ -36,7 +36,7 @@ from accounts.two_factor import (
     two_factor_setup_start,
     two_factor_verify,
 )
-from diagnopet.admin_base import MoneyAdmin
+from diagnopet.admin_base import MoneyAdmin, ValidIdAutocompleteAdmin
 from diagnopet.api.throttling import CACHE_ERRORS
 
 # Each role's start page, by admin URL name (the pages belong to apps above this one, so they are named, not
@@ -131,11 +131,12 @@ class StaffAdminSite(admin.AdminSite):
 
     def register(self, model_or_iterable, admin_class=None, **options):
         """Django's, with every ModelAdmin writing money as money (``diagnopet.admin_base.MoneyAdmin``, put first so
-        that it sees what each admin's own hooks return)."""
+        that it sees what each admin's own hooks return) and its autocomplete pickers refusing a forged id with the
+        form's error, not a 500 (``ValidIdAutocompleteAdmin``)."""
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, MoneyAdmin):
             attrs = {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__}
-            admin_class = type(admin_class.__name__, (MoneyAdmin, admin_class), attrs)
+            admin_class = type(admin_class.__name__, (MoneyAdmin, ValidIdAutocompleteAdmin, admin_class), attrs)
         super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):

@@ -11,7 +11,8 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections, router
 from django.db.models import Q
@@ -339,3 +340,50 @@ def _money_inline(inline_class):
     if issubclass(inline_class, MoneyInline):
         return inline_class
     return type(inline_class.__name__, (MoneyInline, inline_class), {"__module__": inline_class.__module__})
+
+
+# --- Autocomplete pickers that survive a forged id ----------------------------------------------------------------
+
+
+class _ValidIdsOnly:
+    """Django's autocomplete widget shows a refused form again by looking up the ids it was sent; an id that is not
+    a valid key (``x``, a NUL) makes that look-up raise, and the page is a 500 instead of the form's error. Such
+    ids are left out of the look-up (the field's own validation has already said what is wrong)."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        return super().optgroups(name, [v for v in value if _is_key(key, v)], attr)
+
+
+def _is_key(field, value) -> bool:
+    if "\x00" in str(value):
+        return False
+    try:
+        field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+class ValidIdAutocompleteSelect(_ValidIdsOnly, AutocompleteSelect):
+    pass
+
+
+class ValidIdAutocompleteSelectMultiple(_ValidIdsOnly, AutocompleteSelectMultiple):
+    pass
+
+
+class ValidIdAutocompleteAdmin:
+    """Every back-office ModelAdmin (``accounts.admin_site.StaffAdminSite.register``): its ``autocomplete_fields``
+    use the widgets above."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ValidIdAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ValidIdAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

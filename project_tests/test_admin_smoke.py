@@ -301,6 +301,19 @@ def test_autocomplete_lookups_answer_in_a_stable_order(admin_client, model, fiel
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "field_name"), AUTOCOMPLETE_FIELDS, ids=lambda v: v if isinstance(v, str) else v._meta.label
+)
+@pytest.mark.parametrize("forged", ["x", "\x00", "1\x00", "9" * 40])
+def test_a_forged_id_in_an_autocomplete_field_is_a_form_error(admin_client, model, field_name, forged):
+    """The add form shown again with the field's error: Django's picker looked the id up to show it and raised."""
+    response = admin_client.post(_url(model, "add"), {field_name: forged})
+    assert response.status_code in (200, 403), response.status_code
+    if response.status_code == 200:
+        assert field_name in response.context["adminform"].form.errors
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
 def test_bulk_delete_confirmation_renders_or_is_refused(admin_client, model):
     pks = {obj.pk for obj in _make(model, 2)}
