@@ -1,7 +1,7 @@
 """Dates as the clinic's staff write them (LANGUAGE_CODE en-in; FORMAT_MODULE_PATH): 31/12/2026, day first.
 
 The first input format is also how date inputs show their value (and what the admin's calendar writes); ISO dates
-are still taken, so a pasted 2026-12-31 works. Formats not named here are Django's English ones. The API is not
+are still taken, so a pasted 2026-12-31 works. Dates and times are shown as 07 Dec 2026, 20:32. The API is not
 concerned: DRF reads and writes ISO 8601 whatever the locale.
 """
 
@@ -26,3 +26,9 @@ DATETIME_INPUT_FORMATS = [
 SHORT_DATE_FORMAT = "d/m/Y"
 SHORT_DATETIME_FORMAT = "d/m/Y H:i"
 FIRST_DAY_OF_WEEK = 1  # Monday
+# Shown dates and times, as on the lab's other pages (dashboard, worklist, statements): 07 Dec 2026, 20:32.
+DATE_FORMAT = "d M Y"
+DATETIME_FORMAT = "d M Y, H:i"
+TIME_FORMAT = "H:i"
+YEAR_MONTH_FORMAT = "M Y"
+MONTH_DAY_FORMAT = "d M"
