@@ -269,6 +269,7 @@ class CouponAdmin(CalendarSafeAdmin, AuditlogHistoryAdminMixin, admin.ModelAdmin
             "title": "Generate coupon codes",
             "opts": self.opts,
             "form": form,
+            "submit_label": "Generate",
             "changelist_url": reverse("admin:promotions_coupon_changelist"),
         }
         return TemplateResponse(request, "admin/promotions/coupon/generate.html", context)
