@@ -5,37 +5,22 @@ tube by scanning it and rejects it; the customer picks the free re-collection's 
 at that time. The browser walk of the same day is ``browser_tests/test_demo_day_browser.py``.
 """
 
-from io import StringIO
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
-from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from backoffice.tests.demo import ADMIN, COLLECTOR, staff
+from backoffice.tests.demo import TECH as LAB_TECH
 from bookings.models import Booking, BookingItem
 from conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
 
-COLLECTOR, LAB_TECH = "+919000000102", "+919000000104"
 VISITS = reverse("bookings:collection-list")
 LOOKUP = reverse("bookings:collection-lookup")
-
-
-@pytest.fixture(autouse=True)
-def _seeded(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", stdout=StringIO())
-
-
-def staff(phone: str) -> Client:
-    client = Client()
-    client.force_login(User.objects.get(phone=phone))
-    return client
 
 
 def messages_of(response) -> list[str]:
@@ -99,7 +84,7 @@ def test_a_demo_tube_is_received_by_scan_rejected_and_recollected_when_the_custo
     recollection = Booking.objects.get(recollection_of=booking)
     assert recollection.status == Booking.Status.AWAITING_SCHEDULE
     # The clinic admin's back-office lists it among the re-collections nobody scheduled yet.
-    assert recollection.code in staff("+919000000101").get(reverse("admin:index")).content.decode()
+    assert recollection.code in staff(ADMIN).get(reverse("admin:index")).content.decode()
 
     customer = client_for(booking.user)
     mine = customer.get(reverse("bookings:booking-detail", args=[recollection.pk])).json()

@@ -7,12 +7,10 @@ customer API, and the share link as an anonymous browser would open it.
 """
 
 import io
-from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,26 +19,14 @@ from pypdf import PdfReader
 
 from accounts.models import User
 from backoffice.demo import DEMO_RESULTS
+from backoffice.tests.demo import ADMIN, COLLECTOR, OTHER_TECH, TECH, staff
 from bookings.models import BookingItem, TestReport
 from catalog.models import Analyte
 from conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_data")]
 
-ADMIN, COLLECTOR, TECH, OTHER_TECH = "+919000000101", "+919000000102", "+919000000104", "+919000000105"
 WORKLIST = reverse("admin:bookings_resultvalue_worklist")
-
-
-@pytest.fixture(autouse=True)
-def _seeded(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", stdout=StringIO())
-
-
-def staff(phone: str) -> Client:
-    client = Client()
-    client.force_login(User.objects.get(phone=phone))
-    return client
 
 
 def todays_cbc(pet: str) -> BookingItem:
