@@ -27,6 +27,7 @@ from billing.models import (
     ProviderEvent,
     collection_type_label,
 )
+from billing.selectors import refunded_amount
 from billing.services import (
     amount_due,
     distance_pricing_active,
@@ -154,6 +155,12 @@ def collection_type(obj) -> str:
     return collection_type_label(obj.collection_type)
 
 
+@admin.display(description="bill", ordering="billing_record")
+def bill_column(obj) -> str:
+    """A payment's, document's or order's bill in a list: its name without the balance (a query a row)."""
+    return obj.billing_record.bill_name
+
+
 class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = ("received_at", "kind", "amount", "method", "status", "failure_reason", "reference", "received_by")
@@ -228,7 +235,13 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
     def get_queryset(self, request):
         # A bill's name reads its booking and customer: the payment form's picker (autocomplete) lists 20 of them.
         # (The changelist applies list_select_related only to a queryset that selects nothing yet: the same here.)
-        queryset = super().get_queryset(request).select_related(*self.list_select_related)
+        # Its balance counts the refunds: one subquery in the same statement (billing.selectors.refunded_amount).
+        queryset = (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(amount_refunded=refunded_amount())
+        )
         if staff_is_collector(request.user):
             # SPEC §4: collectors deal with their own visits (this also scopes the payment form's picker).
             queryset = queryset.filter(booking__collection_staff=request.user)
@@ -373,7 +386,7 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
 
     list_display = (
         "received_at",
-        "billing_record",
+        bill_column,
         "kind",
         "amount",
         "method",
@@ -535,7 +548,7 @@ class PaymentDayTotalAdmin(ReadOnlyModelAdmin):
 class BillingDocumentAdmin(ReadOnlyModelAdmin):
     """Read-only: invoices and receipts are rendered by billing.documents; downloaded from their bill's page."""
 
-    list_display = ("number", "kind", "billing_record", "payment", "created_at")
+    list_display = ("number", "kind", bill_column, "payment", "created_at")
     list_select_related = (
         "billing_record__booking",
         "billing_record__user",
@@ -566,7 +579,7 @@ class BillingDocumentAdmin(ReadOnlyModelAdmin):
 class PaymentOrderAdmin(ReadOnlyModelAdmin):
     """Read-only: checkout orders made at the providers by ``billing.gateway.payment_order_create``."""
 
-    list_display = ("created_at", "billing_record", "provider", "provider_order_id", "amount", "status", "expires_at")
+    list_display = ("created_at", bill_column, "provider", "provider_order_id", "amount", "status", "expires_at")
     list_select_related = ("billing_record__booking", "billing_record__user")  # what the bill's name reads
     list_filter = ("provider", "status")
     search_fields = ("provider_order_id", "billing_record__booking__code")

@@ -6,7 +6,7 @@ from billing.providers.base import EVENT_ID_MAX_LENGTH
 from diagnopet.files import stored_name
 from diagnopet.indexes import TrigramIndex
 from diagnopet.models import TimeStampedModel, default_currency, money_field, random_upload_path
-from diagnopet.money import ZERO, format_money
+from diagnopet.money import format_money
 
 
 class DistancePricingConfig(TimeStampedModel):
@@ -165,18 +165,34 @@ class BillingRecord(TimeStampedModel):
 
     def __str__(self) -> str:
         """ "INV-2026-000123 · DP-7K2M9Q · Ananya Sharma · ₹1,250.00 due" ("Draft bill · …" before it has a
-        number). Reads the booking and the customer: lists of bills select them."""
+        number). Reads the booking and the customer (lists of bills select them) and the refunds, from the
+        ``amount_refunded`` annotation that the bills' admin queryset carries, else with one query."""
+        return f"{self.bill_name} · {self.balance_label}"
+
+    @property
+    def bill_name(self) -> str:
+        """The bill without its balance, "INV-2026-000123 · DP-7K2M9Q · Ananya Sharma", for lists of payments and
+        documents, where each row's balance would cost a query."""
         name = self.invoice_number or ("Draft bill" if self.status == self.Status.DRAFT else "Bill")
-        return f"{name} · {self.booking.code} · {self.user.name} · {self.balance_label}"
+        return f"{name} · {self.booking.code} · {self.user.name}"
 
     @property
     def balance_label(self) -> str:
-        """What is left to pay, for lists and pickers: "₹1,250.00 due", "paid", "void". From the stored amounts
-        (no query): the exact amount due, refunds counted, is ``billing.services.amount_due``."""
+        """What is left to pay, by the one rule (``billing.selectors.record_payment``: refunds counted): "₹1,250.00
+        due", "₹1,250.00 paid", "₹200.00 refunded" or "void"."""
+        from billing.selectors import bill_refunded, record_payment  # the selectors read this model
+
         if self.status == self.Status.VOID:
             return "void"
-        due = max(self.final_amount - self.amount_paid, ZERO)
-        return f"{format_money(due)} due" if due else f"{format_money(self.final_amount)} paid"
+        refunded = getattr(self, "amount_refunded", None)
+        if refunded is None:
+            refunded = bill_refunded(self)
+        due = record_payment(self, amount_refunded=refunded).amount_due
+        if due:
+            return f"{format_money(due)} due"
+        if refunded:
+            return f"{format_money(refunded)} refunded"
+        return f"{format_money(self.final_amount)} paid"
 
 
 class Provider(models.TextChoices):

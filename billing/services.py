@@ -148,7 +148,7 @@ def distance_charge_for(config: DistancePricingConfig, distance_km: Decimal) -> 
 def billing_record_create_draft(*, booking, items) -> BillingRecord:
     """Snapshot a booking's money as a draft billing record (called inside the booking transaction, after its
     items were created; each item's ``test`` is loaded)."""
-    record = BillingRecord.objects.create(
+    record = BillingRecord(
         booking=booking,
         user=booking.user,  # the booking's loaded customer: the record's name (audit log) reads it
         base_amount=booking.subtotal,
@@ -160,6 +160,8 @@ def billing_record_create_draft(*, booking, items) -> BillingRecord:
         collection_type=booking.collection_type,
         status=BillingRecord.Status.DRAFT,
     )
+    record.amount_refunded = ZERO  # a new bill has no refunds: its name (audit log) needs no query for them
+    record.save(force_insert=True)
     if items:
         # One INSERT for the test links (the record is new: nothing to compare with).
         BillingRecord.tests.through.objects.bulk_create(

@@ -21,7 +21,9 @@ from django.utils import timezone
 
 from accounts.models import StaffRole
 from accounts.tests.factories import StaffProfileFactory
+from billing.gateway import bill_refund
 from billing.models import BillingRecord
+from billing.services import payment_record
 from billing.tests.factories import BillingRecordFactory, PaymentFactory
 from bookings.tests.factories import (
     BookingFactory,
@@ -303,3 +305,25 @@ def test_pickers_name_their_rows_without_a_query_each(admin_client, model, field
 
     assert len(response.json()["results"]) >= 2
     assert len(four) == len(one), [q["sql"] for q in four.captured_queries]
+
+
+@pytest.mark.django_db
+def test_a_bill_name_counts_its_refunds_as_the_one_rule_does(admin_client):
+    """Paid in full, then partly refunded (a test not done): nothing is due, whatever amount_paid now says."""
+    bill = BillingRecordFactory(
+        booking__code="DP-R3FUND", booking__user__full_name="Ananya Sharma", status=BillingRecord.Status.FINALIZED
+    )  # final 500.00
+    payment_record(record=bill, amount=Decimal("500.00"), method="cash")
+    bill_refund(record=bill, amount=Decimal("200.00"), reason="A test was not done")
+    bill.refresh_from_db()
+
+    assert bill.amount_paid == Decimal("300.00")
+    assert str(bill) == "Bill · DP-R3FUND · Ananya Sharma · ₹200.00 refunded"
+    listing = admin_client.get(reverse("admin:billing_billingrecord_changelist")).content.decode()
+    assert "₹200.00 refunded" in listing
+    assert "₹200.00 due" not in listing
+    picker = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "billing", "model_name": "payment", "field_name": "billing_record", "term": "R3FUND"},
+    ).json()
+    assert [r["text"] for r in picker["results"]] == ["Bill · DP-R3FUND · Ananya Sharma · ₹200.00 refunded"]
