@@ -105,7 +105,7 @@ class CashHandoverAdmin(RecordedByServiceAdmin):
     """Cash handed over at the desk. A mistake: add a correction (negative amount) naming the wrong entry."""
 
     list_display = ("handed_at", "collector", "amount", "received_by", "corrects")
-    list_select_related = ("collector", "received_by", "corrects")
+    list_select_related = ("collector", "received_by", "corrects__collector")
     list_filter = (("collector", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("collector__full_name", "collector__phone", "notes")
     date_hierarchy = "handed_at"
@@ -136,7 +136,7 @@ class CollectorPayoutAdmin(RecordedByServiceAdmin):
     """Fees paid to a collector, with method and reference. A mistake: add a correction naming the wrong entry."""
 
     list_display = ("paid_at", "collector", "amount", "method", "reference", "recorded_by", "corrects")
-    list_select_related = ("collector", "recorded_by", "corrects")
+    list_select_related = ("collector", "recorded_by", "corrects__collector")
     list_filter = ("method", ("collector", admin.RelatedOnlyFieldListFilter))
     search_fields = ("collector__full_name", "collector__phone", "reference", "notes")
     date_hierarchy = "paid_at"

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from accounts.models import StaffRole
 from accounts.tests.staff import clinic_admin, logged_in, staff_of
 from settlement.models import CashHandover, CollectorPayout
-from settlement.tests.factories import CollectorFeeFactory, CollectorPayoutFactory
+from settlement.tests.factories import CashHandoverFactory, CollectorFeeFactory, CollectorPayoutFactory
 from settlement.tests.test_statement import _at, _cash
 
 
@@ -184,3 +184,32 @@ def test_a_handover_or_payout_dated_in_the_future_is_refused(collector):
 
     assert not CashHandover.objects.exists()
     assert not CollectorPayout.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("factory", "changelist"),
+    [
+        (CashHandoverFactory, "admin:settlement_cashhandover_changelist"),
+        (CollectorPayoutFactory, "admin:settlement_collectorpayout_changelist"),
+    ],
+)
+def test_correction_lists_cost_the_same_queries_for_one_row_as_for_many(factory, changelist):
+    """A correction names the entry it corrects, with that entry's collector: selected with the list."""
+    client = logged_in(clinic_admin())
+    url = reverse(changelist)
+
+    def corrected_pair():
+        wrong = factory(amount=Decimal("500.00"))
+        factory(collector=wrong.collector, amount=Decimal("-50.00"), corrects=wrong)
+
+    corrected_pair()
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(6):
+        corrected_pair()
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+
+    assert len(many) == len(few)
