@@ -20,7 +20,8 @@ def lock_bill_of_booking(*, booking) -> BillingRecord | None:
 
 def lock_bill(*, record_id: int) -> BillingRecord:
     """A billing record read again under its row lock, for a payment, a refund or an invoice number."""
-    return BillingRecord.objects.select_for_update(of=("self",)).get(pk=record_id)
+    # With what its name reads (the audit log writes it on each save): only the bill's own row is locked.
+    return BillingRecord.objects.select_related("booking", "user").select_for_update(of=("self",)).get(pk=record_id)
 
 
 def lock_invoice_sequence(*, year: int) -> InvoiceSequence:

@@ -77,7 +77,8 @@ def lock_items(*, item_ids) -> list[BookingItem]:
 
 
 def lock_report(*, report_id: int) -> TestReport:
-    return TestReport.objects.select_for_update(of=("self",)).get(pk=report_id)
+    # With what its name reads (the audit log writes it on each save): only the report's own row is locked.
+    return TestReport.objects.select_related("booking", "test", "pet").select_for_update(of=("self",)).get(pk=report_id)
 
 
 def lock_current_report(item: BookingItem) -> TestReport | None:
