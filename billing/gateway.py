@@ -45,7 +45,7 @@ from billing.services import (
     settle_status,
 )
 from diagnopet.errors import Conflict, DomainError, NotFound, ValidationFailed
-from diagnopet.money import ZERO, to_money
+from diagnopet.money import ZERO, format_money, to_money
 
 logger = logging.getLogger(__name__)
 
@@ -178,8 +178,8 @@ def provider_payment_record(*, provider_name: str, proven: ProviderPayment) -> t
     notification_create(
         user=record.user,
         kind=Notification.Kind.GENERAL,
-        title=f"Payment of ₹{amount} received",
-        body=f"Thank you: we received ₹{amount} for your booking (ref. {proven.provider_payment_id}).",
+        title=f"Payment of {format_money(amount)} received",
+        body=f"Thank you: we received {format_money(amount)} for your booking (ref. {proven.provider_payment_id}).",
         data={"billing_record": record.pk, "payment": payment.pk},
         event_key=f"payment:{payment.pk}:received",
     )
@@ -261,8 +261,10 @@ def refund_issue(*, payment: Payment, amount: Decimal, by=None, reason: str = ""
     notification_create(
         user=record.user,
         kind=Notification.Kind.GENERAL,
-        title=f"Refund of ₹{amount} issued",
-        body=f"₹{amount} is being refunded {how}." if refund.status == R.PENDING else f"₹{amount} was refunded {how}.",
+        title=f"Refund of {format_money(amount)} issued",
+        body=f"{format_money(amount)} is being refunded {how}."
+        if refund.status == R.PENDING
+        else f"{format_money(amount)} was refunded {how}.",
         data={"billing_record": record.pk, "payment": payment.pk, "refund": refund.pk},
         event_key=f"refund:{refund.pk}:issued",
     )
@@ -469,7 +471,7 @@ def _refund_failed_notify(record: BillingRecord, refund: Payment) -> None:
         notification_create(
             user=admin,
             kind=Notification.Kind.GENERAL,
-            title=f"Refund of ₹{refund.amount} failed",
+            title=f"Refund of {format_money(refund.amount)} failed",
             body=f"{record}: {refund.failure_reason} The amount counts as paid again; refund it another way "
             "(Billing → Payments) or contact the customer.",
             data={"billing_record": record.pk, "refund": refund.pk},

@@ -26,7 +26,7 @@ from billing.selectors import (
     record_payment,
 )
 from diagnopet.errors import Conflict, DomainError, ValidationFailed
-from diagnopet.money import ZERO, to_money
+from diagnopet.money import ZERO, format_money, to_money
 from diagnopet.reference_cache import reference_get, reference_key
 from diagnopet.scheduling import scheduled_run
 
@@ -222,7 +222,7 @@ def billing_record_distance_adjust(
         why = (
             f"the bill is {record.get_status_display().lower()}"
             if record.status != BillingRecord.Status.DRAFT
-            else f"{record.amount_paid} is paid already"
+            else f"{format_money(record.amount_paid)} is paid already"
         )
         record.distance_note = f"{note} Not applied: {why}. Staff to review."
         record.save(update_fields=["distance_note", "updated_at"])
@@ -317,7 +317,7 @@ def payment_refusal(*, record: BillingRecord, amount: Decimal, kind: str, by=Non
         due = amount_due(record)
         if amount > due:
             message = (
-                f"This bill has {due} still due; a payment cannot be more than that."
+                f"This bill has {format_money(due)} still due; a payment cannot be more than that."
                 if due
                 else "This bill is fully paid; nothing is due."
             )
@@ -328,7 +328,9 @@ def payment_refusal(*, record: BillingRecord, amount: Decimal, kind: str, by=Non
             return RefundNotAllowed("Only a clinic admin can record a refund.", field="kind")
         if amount > record.amount_paid:
             return ValidationFailed(
-                f"A refund cannot exceed what was paid ({record.amount_paid}).", code="refund_too_large", field="amount"
+                f"A refund cannot exceed what was paid ({format_money(record.amount_paid)}).",
+                code="refund_too_large",
+                field="amount",
             )
         return None
     return ValidationFailed("Kind must be payment or refund.", code="invalid_kind", field="kind")

@@ -480,7 +480,7 @@ class TestPaymentLimits:
         assert _action(client, "record_payment", [record], amount="200.00", **refund).status_code == 302
         too_much = _action(client, "record_payment", [record], amount="100.01", **refund)
 
-        assert too_much.context["form"].errors["amount"] == ["A refund cannot exceed what was paid (100.00)."]
+        assert too_much.context["form"].errors["amount"] == ["A refund cannot exceed what was paid (₹100.00)."]
         record.refresh_from_db()
         assert record.amount_paid == D("100.00")
         assert sorted(Payment.objects.values_list("kind", "amount")) == [("payment", D("300")), ("refund", D("200"))]

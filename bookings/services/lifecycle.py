@@ -44,6 +44,7 @@ from bookings.services.publishing import report_publish
 from bookings.states import BOOKING_UNSCHEDULED, BOOKING_UPCOMING, ITEM_REPORTABLE, ITEM_TERMINAL, check_transition
 from clinic.selectors import clinic_info_cached
 from diagnopet.errors import Conflict, ValidationFailed
+from diagnopet.money import format_money
 from diagnopet.storage import files_kept_on_commit
 from pets.models import Pet
 from promotions.models import Offer
@@ -253,8 +254,12 @@ def _collection_point_check(booking: Booking, items) -> list[str]:
     note = (
         f"Distance charge recomputed from the collection point ({booking.collection_pin_gap_km} km from the "
         f"address pin): {booking.estimated_distance_km} km → {distance_km} km, "
-        f"₹{booking.distance_charge} → ₹{charge}"
-        + (f"; discount ₹{booking.discount_amount} → ₹{discount}." if discount != booking.discount_amount else ".")
+        f"{format_money(booking.distance_charge)} → {format_money(charge)}"
+        + (
+            f"; discount {format_money(booking.discount_amount)} → {format_money(discount)}."
+            if discount != booking.discount_amount
+            else "."
+        )
     )
     if not billing_record_distance_adjust(booking=booking, distance_charge=charge, discount_amount=discount, note=note):
         return []
@@ -267,8 +272,8 @@ def _collection_point_check(booking: Booking, items) -> list[str]:
         title=f"Home-collection charge updated for {booking.code}",
         body=f"Your pet's samples were collected {booking.collection_pin_gap_km} km from the map pin of your address, "
         f"so the home-collection charge was worked out from where the visit took place: "
-        f"{booking.estimated_distance_km} km → {distance_km} km, ₹{old_charge} → ₹{charge}. "
-        f"Your total is now ₹{booking.total_amount} (was ₹{old_total}).",
+        f"{booking.estimated_distance_km} km → {distance_km} km, {format_money(old_charge)} → {format_money(charge)}. "
+        f"Your total is now {format_money(booking.total_amount)} (was {format_money(old_total)}).",
         data={"booking": booking.pk},
         event_key=f"booking:{booking.pk}:distance-recomputed",
     )
