@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max, Prefetch
 from django.db.models.functions import Upper
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
@@ -292,7 +293,9 @@ class LabTestResource(resources.ModelResource):
         ]
         if missing:
             del dataset[:]  # every row would only repeat the header's problem
-            raise ValueError(f"the header is missing the column(s): {', '.join(missing)}")
+            raise ValueError(
+                f"the header is missing {ngettext('the column', 'the columns', len(missing))} {', '.join(missing)}"
+            )
         while dataset and not any(_cell(value) for value in dataset[-1]):
             del dataset[-1]  # the blank lines at the end of a spreadsheet export
         self._category_ids = set(TestCategory.objects.values_list("pk", flat=True))
@@ -346,7 +349,9 @@ class LabTestResource(resources.ModelResource):
         }
         unknown = [code for code in codes if code.upper() not in found]
         if unknown:
-            raise ValueError(f"unknown test code(s) {', '.join(unknown)}")
+            raise ValueError(
+                f"{ngettext('unknown test code', 'unknown test codes', len(unknown))} {', '.join(unknown)}"
+            )
         packages = [found[code.upper()].code for code in codes if found[code.upper()].is_package]
         if packages:
             raise ValueError(f"{', '.join(packages)} is a package; list its tests instead")

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Upper
+from django.utils.translation import ngettext
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
@@ -289,6 +290,8 @@ def _headers_check(dataset, columns) -> None:
     missing = [column for column in columns if column not in dataset.headers]
     if missing:
         del dataset[:]
-        raise ValueError(f"the header is missing the column(s): {', '.join(missing)}")
+        raise ValueError(
+            f"the header is missing {ngettext('the column', 'the columns', len(missing))} {', '.join(missing)}"
+        )
     while dataset and not any(_cell(value) for value in dataset[-1]):
         del dataset[-1]

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import ngettext
 from rest_framework import status
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -44,8 +45,9 @@ class AccountLocked(AuthenticationError):
     def __init__(self, *, locked_until: datetime):
         minutes = max(1, math.ceil((locked_until - timezone.now()).total_seconds() / 60))
         super().__init__(
-            f"Too many failed login attempts: this account is locked for {minutes} more minute(s). "
-            "Try again later or log in with a one-time code."
+            "Too many failed login attempts: this account is locked for "
+            + ngettext("%(n)d more minute. ", "%(n)d more minutes. ", minutes) % {"n": minutes}
+            + "Try again later or log in with a one-time code."
         )
         self.locked_until = locked_until
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import ngettext
 from rest_framework import status
 
 from accounts.locks import lock_phone
@@ -35,7 +36,9 @@ class OtpDailyLimit(DomainError):
     def __init__(self, *, retry_after: int):
         hours = max(1, math.ceil(retry_after / 3600))
         super().__init__(
-            f"Too many wrong codes today. Try again in about {hours} hour(s), or log in with your password instead."
+            "Too many wrong codes today. Try again in about "
+            + ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+            + ", or log in with your password instead."
         )
         self.retry_after = retry_after
 

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.db.models.functions import Upper
+from django.utils.translation import ngettext
 
 from bookings.models import BookingItem, TestReport
 from bookings.services.results import ResultEntry, SaveOutcome, results_enterable, results_save
@@ -83,7 +84,8 @@ def analyser_preview(data: bytes) -> AnalyserPreview:
     header = [name.strip().lower() for name in rows[0]]
     missing = [name for name in REQUIRED if name not in header]
     if missing:
-        preview.error = f"The header is missing the column(s): {', '.join(missing)} (found: {', '.join(header)[:200]})."
+        columns = ngettext("the column", "the columns", len(missing))
+        preview.error = f"The header is missing {columns} {', '.join(missing)} (found: {', '.join(header)[:200]})."
         return preview
     if len(rows) - 1 > MAX_LINES:
         preview.error = f"The file has more than {MAX_LINES} lines; split it into several imports."

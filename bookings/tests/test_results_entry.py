@@ -428,7 +428,7 @@ def test_an_export_too_large_or_not_utf8_is_refused(cbc, tech, monkeypatch):
     assert "larger than 1 MB" in response.content.decode()
 
     response = _upload(client, "code,result\nx,1\n")
-    assert "missing the column(s): sample, analyte, value" in response.context["preview"].error
+    assert "missing the columns sample, analyte, value" in response.context["preview"].error
 
 
 def test_the_sample_page_links_to_its_results_and_the_action_submits_them(cbc, tech):

@@ -149,7 +149,7 @@ class TestImport:
         response = upload(admin_client, data)
 
         html = response.content.decode()
-        assert "the header is missing the column(s): price" in html
+        assert "the header is missing the column price" in html
         assert "Traceback" not in html
         assert not response.context["result"].invalid_rows
 

@@ -213,7 +213,7 @@ def test_a_missing_column_is_reported_on_the_header_row():
     result = catalog_import_csv(file=StringIO(csv_text({}, columns=columns)))
 
     # One error for the file, not one per row.
-    assert result.errors == [RowError(0, "", "the header is missing the column(s): price")]
+    assert result.errors == [RowError(0, "", "the header is missing the column price")]
 
 
 def test_a_file_with_a_bad_row_writes_nothing(tmp_path):

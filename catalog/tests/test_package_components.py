@@ -76,7 +76,7 @@ def test_a_file_without_the_components_column_imports_and_leaves_components_alon
 @pytest.mark.parametrize(
     ("row", "message"),
     [
-        ({**PACKAGE, "components": "HEM-CBC;NOPE-1"}, "unknown test code(s) NOPE-1"),
+        ({**PACKAGE, "components": "HEM-CBC;NOPE-1"}, "unknown test code NOPE-1"),
         ({**PACKAGE, "components": "PKG-WELL"}, "a package cannot contain itself"),
         ({"code": "BIO-GLU", "components": "HEM-CBC"}, "only tests in the 'packages' category have components"),
     ],
@@ -110,7 +110,7 @@ def test_the_admin_preview_shows_a_bad_component_code_on_its_row(admin_client):
     errors = {(row.number, tuple(row.field_specific_errors)) for row in response.context["result"].invalid_rows}
     assert errors == {(2, ("components",))}
     html = response.content.decode()
-    assert "<td>3</td><td>components</td><td>unknown test code(s) XYZ-9</td>" in html
+    assert "<td>3</td><td>components</td><td>unknown test code XYZ-9</td>" in html
     assert 'name="confirm"' not in html
     assert not LabTest.objects.exists()
 
