@@ -57,13 +57,21 @@ def distance_pricing_active(*, on: date, cached: bool = False) -> DistancePricin
 
 def distance_pricing_start_refusal(*, effective_from: date) -> str | None:
     """Why a new distance pricing cannot start on ``effective_from`` (None when it can): not in the past (bookings
-    already charged keep their price), and after every pricing already on record, so each day has one price."""
-    if effective_from < timezone.localdate():
+    already charged keep their price), and after every pricing already on record, so each day has one price; or on
+    the very day of a pricing that has not started yet, which it replaces (a mistake corrected before it charged
+    anyone)."""
+    today = timezone.localdate()
+    if effective_from < today:
         return "A new pricing cannot start in the past: bookings already charged keep their price."
     latest = DistancePricingConfig.objects.filter(is_active=True).order_by("-effective_from").first()
-    if latest is not None and latest.effective_from >= effective_from:
-        return f"A pricing already starts on {latest.effective_from:%d/%m/%Y}; the new one must start after it."
-    return None
+    if latest is None or latest.effective_from < effective_from:
+        return None
+    if latest.effective_from == effective_from and effective_from > today:
+        return None
+    return (
+        f"A pricing already starts on {latest.effective_from:%d/%m/%Y}; the new one must start after it "
+        "(or on that day, to replace it, while it has not started)."
+    )
 
 
 @transaction.atomic  # not durable: the admin's add view runs it inside its own transaction
@@ -71,8 +79,9 @@ def distance_pricing_start(*, pricing: DistancePricingConfig, by) -> DistancePri
     """Put a new distance pricing (unsaved, its amounts and ``effective_from`` filled) in force from its date.
 
     Pricing is history, never edited: the rows still open end the day before the new one starts
-    (``effective_until``), in the same transaction, so the charge for any day is the one recorded then. The open
-    rows are locked first (billing/locks.py) and the date rule re-checked under the lock.
+    (``effective_until``), in the same transaction, so the charge for any day is the one recorded then; a pricing
+    not started yet that begins the same day is switched off instead (kept, never used). The open rows are locked
+    first (billing/locks.py) and the date rule re-checked under the lock.
     """
     open_rows = lock_open_distance_pricing()
     refusal = distance_pricing_start_refusal(effective_from=pricing.effective_from)
@@ -80,9 +89,12 @@ def distance_pricing_start(*, pricing: DistancePricingConfig, by) -> DistancePri
         raise ValidationFailed(refusal, code="pricing_date", field="effective_from")
     last_day = pricing.effective_from - timedelta(days=1)
     for row in open_rows:
-        row.effective_until = last_day
+        if row.effective_from >= pricing.effective_from:
+            row.is_active = False  # replaced before its first day
+        else:
+            row.effective_until = last_day
         row.updated_by = by
-        row.save(update_fields=["effective_until", "updated_by", "updated_at"])
+        row.save(update_fields=["effective_until", "is_active", "updated_by", "updated_at"])
     pricing.effective_until = None
     pricing.is_active = True
     pricing.updated_by = by

@@ -82,12 +82,34 @@ def test_a_new_pricing_cannot_start_in_the_past_or_before_the_latest(admin_clien
     latest = DistancePricingConfigFactory(effective_from=today + datetime.timedelta(days=10))
 
     past = admin_client.post(ADD, _new_pricing(today - datetime.timedelta(days=1)))
-    before_latest = admin_client.post(ADD, _new_pricing(today + datetime.timedelta(days=10)))
+    before_latest = admin_client.post(ADD, _new_pricing(today + datetime.timedelta(days=9)))
 
     assert "effective_from" in past.context["adminform"].form.errors
     assert before_latest.context["adminform"].form.errors["effective_from"] == [
-        f"A pricing already starts on {latest.effective_from:%d/%m/%Y}; the new one must start after it."
+        f"A pricing already starts on {latest.effective_from:%d/%m/%Y}; the new one must start after it "
+        "(or on that day, to replace it, while it has not started)."
     ]
     assert DistancePricingConfig.objects.count() == 1
     latest.refresh_from_db()
     assert latest.effective_until is None
+
+
+def test_a_pricing_not_started_yet_is_replaced_by_one_on_its_day(admin_client):
+    """A typo in next month's rates is corrected before it charges anyone: the mistaken row is kept, switched off."""
+    today = timezone.localdate()
+    current = DistancePricingConfigFactory(effective_from=today - datetime.timedelta(days=30))
+    start = today + datetime.timedelta(days=10)
+    assert admin_client.post(ADD, _new_pricing(start, base="800.00")).status_code == 302
+    mistaken = DistancePricingConfig.objects.get(base_charge=Decimal("800.00"))
+
+    assert admin_client.post(ADD, _new_pricing(start, base="80.00")).status_code == 302
+
+    mistaken.refresh_from_db()
+    current.refresh_from_db()
+    assert (mistaken.is_active, mistaken.effective_until) == (False, None)
+    assert current.effective_until == start - datetime.timedelta(days=1)
+    assert distance_pricing_active(on=start).base_charge == Decimal("80.00")
+    assert DistancePricingConfig.objects.count() == 3
+    # Once a pricing is in force, its day is history: the same day is refused.
+    in_force = admin_client.post(ADD, _new_pricing(current.effective_from))
+    assert "effective_from" in in_force.context["adminform"].form.errors
