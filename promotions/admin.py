@@ -79,12 +79,13 @@ def _coupons_csv(offer: Offer, coupons: list[Coupon]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="coupons-offer-{offer.pk}.csv"'
     writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(["code", "offer", "start_at", "end_at", "max_uses"])
+    # Headings as people say them, times in the clinic's zone (as the other exports: diagnopet.spreadsheet).
+    writer.writerow(["Code", "Offer", "Valid from", "Valid until", "Max uses"])
     for coupon in coupons:
         start, end = timezone.localtime(coupon.start_at), timezone.localtime(coupon.end_at)
         # The offer's name is staff's text and a prefix may start with "-": never a formula in the spreadsheet.
         code, name = spreadsheet_safe(coupon.code), spreadsheet_safe(offer.name)
-        writer.writerow([code, name, start.isoformat(), end.isoformat(), coupon.max_uses])
+        writer.writerow([code, name, f"{start:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}", coupon.max_uses])
     return response
 
 

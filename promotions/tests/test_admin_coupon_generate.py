@@ -36,8 +36,8 @@ def test_the_page_generates_codes_for_the_chosen_offer_as_csv(admin_client, admi
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 5
-    assert {row["code"] for row in rows} == set(Coupon.objects.filter(offer=offer).values_list("code", flat=True))
-    assert all(row["code"].startswith("XMAS-") for row in rows)
+    assert {row["Code"] for row in rows} == set(Coupon.objects.filter(offer=offer).values_list("code", flat=True))
+    assert all(row["Code"].startswith("XMAS-") for row in rows)
     assert set(Coupon.objects.values_list("created_by", flat=True)) == {admin_user.pk}
 
 

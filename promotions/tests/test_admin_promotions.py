@@ -141,8 +141,8 @@ class TestGenerateAction:
         assert "attachment" in response["Content-Disposition"]
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
         assert len(rows) == 25
-        assert {row["code"] for row in rows} == set(Coupon.objects.filter(offer=offer).values_list("code", flat=True))
-        assert all(row["code"].startswith("PET-") and row["max_uses"] == "1" for row in rows)
+        assert {row["Code"] for row in rows} == set(Coupon.objects.filter(offer=offer).values_list("code", flat=True))
+        assert all(row["Code"].startswith("PET-") and row["Max uses"] == "1" for row in rows)
         assert set(Coupon.objects.values_list("created_by", flat=True)) == {admin_user.pk}
 
     def test_csv_keeps_an_offer_name_that_looks_like_a_formula_as_text(self, admin_client):
@@ -152,7 +152,7 @@ class TestGenerateAction:
         response = _generate(admin_client, offer, apply="Generate", count="2", prefix="", max_uses="1")
 
         rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-        assert [row["offer"] for row in rows] == ["'" + offer.name] * 2
+        assert [row["Offer"] for row in rows] == ["'" + offer.name] * 2
 
     def test_invalid_form_writes_nothing(self, admin_client):
         offer = OfferFactory()
