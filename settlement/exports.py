@@ -79,20 +79,33 @@ def _table(header: list[str], rows: list[list]) -> Table:
 
 
 def statement_pdf(statement: Statement, *, clinic_name: str = "DiagnoPet") -> bytes:
+    """The page's figures as a PDF: labelled like the CSV, amounts as plain decimals under headings with the currency
+    (the PDF's standard Helvetica has no rupee sign), days as the page writes them."""
     buffer = io.BytesIO()
-    title = f"Collector statement {statement.month:%Y-%m}"
+    title = f"Collector statement, {statement.month:%b %Y}"
     document = SimpleDocTemplate(buffer, pagesize=A4, title=title, leftMargin=15 * mm, rightMargin=15 * mm)
     parts = [
         Paragraph(_text(clinic_name), _STYLES["Title"]),
         Paragraph(_text(f"{title}: {collector_name(statement.collector)}"), _STYLES["Heading2"]),
-        _table(["", "amount"], [[label, value] for label, value in summary_rows(statement)]),
+        _table(
+            ["", money_heading("Amount")],
+            [[label, value] for label, value in summary_rows(statement)],
+        ),
         Spacer(1, 5 * mm),
         Paragraph("Per day", _STYLES["Heading3"]),
         _table(
-            ["day", "visits", "fees", "cash collected", "handed over", "payouts", "cash held"],
+            [
+                "Day",
+                "Visits",
+                money_heading("Fees"),
+                money_heading("Cash collected"),
+                money_heading("Handed over"),
+                money_heading("Payouts"),
+                money_heading("Cash held"),
+            ],
             [
                 [
-                    row.day.isoformat(),
+                    f"{row.day:%a %d %b %Y}",
                     row.visits,
                     row.fees,
                     row.cash_collected,
@@ -106,12 +119,12 @@ def statement_pdf(statement: Statement, *, clinic_name: str = "DiagnoPet") -> by
         Spacer(1, 5 * mm),
         Paragraph("Entries", _STYLES["Heading3"]),
         _table(
-            ["kind", "date", "reference", "amount", "fee"],
-            [["visit", v["day"].isoformat(), v["code"], v["total"], v["fee"]] for v in statement.visits]
-            + [["cash", p["day"].isoformat(), p["code"], p["amount"], ""] for p in statement.payments]
-            + [["handover", h["day"].isoformat(), f"H{h['id']}", h["amount"], ""] for h in statement.handovers]
+            ["Kind", "Date", "Reference", money_heading("Amount"), money_heading("Fee")],
+            [["Visit", f"{v['day']:%d %b %Y}", v["code"], v["total"], v["fee"]] for v in statement.visits]
+            + [["Cash collected", f"{p['day']:%d %b %Y}", p["code"], p["amount"], ""] for p in statement.payments]
+            + [["Hand-over", f"{h['day']:%d %b %Y}", f"H{h['id']}", h["amount"], ""] for h in statement.handovers]
             + [
-                ["payout", p["day"].isoformat(), f"{p['method_label']} {p['reference']}".strip(), p["amount"], ""]
+                ["Payout", f"{p['day']:%d %b %Y}", f"{p['method_label']} {p['reference']}".strip(), p["amount"], ""]
                 for p in statement.payouts
             ],
         ),

@@ -110,7 +110,10 @@ def test_statement_page_csv_and_pdf_show_the_same_figures(collector, march):
     response = client.get(_statement_url(collector, month="2026-03", format="pdf"))
     assert response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Collector statement 2026-03" in text
+    assert "Collector statement, Mar 2026" in text
+    assert "Amount (INR)" in text
+    assert "Cash collected" in text
+    assert "Payout" in text
     assert "1200.00" in text
     assert "-200.00" in text
     assert "NEFT42" in text
