@@ -261,11 +261,16 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Every field is read-only: no Save buttons. A bill with money due offers "Record payment" to whoever may.
+        # Every field is read-only: no Save buttons. A bill with money due offers "Record payment" to whoever may;
+        # one holding money offers "Refund" to the clinic admin (the same page, where a refund is a kind).
         extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
         record = self.get_object(request, unquote(object_id))
-        if record is not None and self.has_record_payment_permission(request) and amount_due(record) > 0:
-            extra["record_payment_url"] = reverse("admin:billing_billingrecord_record_payment", args=[record.pk])
+        if record is not None and self.has_record_payment_permission(request):
+            url = reverse("admin:billing_billingrecord_record_payment", args=[record.pk])
+            if amount_due(record) > 0:
+                extra["record_payment_url"] = url
+            if record.amount_paid > 0 and refund_allowed(request.user):
+                extra["refund_url"] = url
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def record_payment_page(self, request, object_id):

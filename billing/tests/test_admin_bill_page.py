@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import StaffRole
+from accounts.models import StaffRole, User
 from accounts.roles import roles_setup, staff_set_role
 from accounts.tests.factories import StaffProfileFactory
 from billing.models import BillingRecord, Payment
@@ -62,16 +62,27 @@ def test_a_bill_with_money_due_offers_record_payment_that_records_it(admin_clien
     assert (payment.amount, payment.received_by) == (record.final_amount, admin_user)
     record.refresh_from_db()
     assert record.amount_paid == record.final_amount
-    assert f'href="{_pay_url(record)}"' not in _page(admin_client, record)
+    assert "Record payment" not in _page(admin_client, record)
 
 
-def test_a_paid_bill_offers_no_payment_button(admin_client):
+def test_a_paid_bill_offers_a_refund_to_the_clinic_admin_only(admin_client):
     record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
     admin_client.post(
         _pay_url(record), {"apply": "Record", "kind": "payment", "amount": str(record.final_amount), "method": "cash"}
     )
 
-    assert "Record payment" not in _page(admin_client, record)
+    html = _page(admin_client, record)
+    assert "Record payment" not in html
+    assert f'<a href="{_pay_url(record)}">Refund</a>' in html
+    refund = {"apply": "Record", "kind": "refund", "amount": "100.00", "method": "cash"}
+    assert admin_client.post(_pay_url(record), refund).status_code == 302
+    record.refresh_from_db()
+    assert record.amount_paid == record.final_amount - D("100.00")
+
+    collector = _staff(StaffRole.COLLECTOR)
+    record.booking.collection_staff = User.objects.get(pk=collector.session["_auth_user_id"])
+    record.booking.save(update_fields=["collection_staff"])
+    assert ">Refund</a>" not in _page(collector, record)
 
 
 def test_no_payment_button_nor_page_for_who_may_not_record_payments():
