@@ -4,12 +4,10 @@ user may record it."""
 from decimal import Decimal as D
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from accounts.models import StaffRole, User
-from accounts.roles import roles_setup, staff_set_role
-from accounts.tests.factories import StaffProfileFactory
+from accounts.models import StaffRole
+from accounts.tests.staff import logged_in, staff_of
 from billing.models import BillingRecord, Payment
 from billing.tests.factories import BillingRecordFactory
 
@@ -24,15 +22,6 @@ def _page(client, record) -> str:
 
 def _pay_url(record) -> str:
     return reverse("admin:billing_billingrecord_record_payment", args=[record.pk])
-
-
-def _staff(role: str) -> Client:
-    roles_setup()
-    user = StaffProfileFactory(role=role).user
-    staff_set_role(user=user, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_a_bill_page_has_no_save_button_and_no_input(admin_client):
@@ -79,15 +68,15 @@ def test_a_paid_bill_offers_a_refund_to_the_clinic_admin_only(admin_client):
     record.refresh_from_db()
     assert record.amount_paid == record.final_amount - D("100.00")
 
-    collector = _staff(StaffRole.COLLECTOR)
-    record.booking.collection_staff = User.objects.get(pk=collector.session["_auth_user_id"])
+    collector = staff_of(StaffRole.COLLECTOR)
+    record.booking.collection_staff = collector
     record.booking.save(update_fields=["collection_staff"])
-    assert ">Refund</a>" not in _page(collector, record)
+    assert ">Refund</a>" not in _page(logged_in(collector), record)
 
 
 def test_no_payment_button_nor_page_for_who_may_not_record_payments():
     record = BillingRecordFactory(status=BillingRecord.Status.FINALIZED)
-    analyst = _staff(StaffRole.ANALYST)
+    analyst = logged_in(staff_of(StaffRole.ANALYST))
 
     assert "Record payment" not in _page(analyst, record)
     assert analyst.post(_pay_url(record), {"apply": "Record", "kind": "payment", "amount": "1.00"}).status_code == 403
