@@ -4,7 +4,6 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group, Permission
-from django.utils.translation import ngettext
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import (
@@ -21,7 +20,7 @@ from accounts.models import (
 from accounts.phone import PhoneField
 from accounts.roles import staff_set_role, staff_unset_role
 from accounts.services import user_unlock
-from diagnopet.admin_base import LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
+from diagnopet.admin_base import LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin, done_message
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -202,12 +201,14 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
                 continue
             user_unlock(user=user)
             unlocked.append(user.name)
-        if len(unlocked) == 1:
-            self.message_user(request, f"Unlocked the account of {unlocked[0]}.", messages.SUCCESS)
-        elif unlocked:
-            count = len(unlocked)
-            text = ngettext("Unlocked %(count)d account", "Unlocked %(count)d accounts", count) % {"count": count}
-            self.message_user(request, f"{text}.", messages.SUCCESS)
+        text = done_message(
+            unlocked,
+            one="Unlocked the account of {name}.",
+            singular="Unlocked %(count)d account",
+            plural="Unlocked %(count)d accounts",
+        )
+        if text:
+            self.message_user(request, text, messages.SUCCESS)
         if skipped:
             self.message_user(
                 request, f"Only a superuser can unlock a superuser: {', '.join(skipped)} left locked.", messages.WARNING

@@ -9,7 +9,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import ngettext
 
 from accounts.roles import staff_is_collector
 from billing.admin_views import billing_report_allowed, billing_report_view, record_payment_view
@@ -37,7 +36,14 @@ from billing.services import (
     payment_refusal,
     refund_allowed,
 )
-from diagnopet.admin_base import TIMESTAMPS, CalendarSafeAdmin, LargeTableAdmin, ReadOnlyInline, ReadOnlyModelAdmin
+from diagnopet.admin_base import (
+    TIMESTAMPS,
+    CalendarSafeAdmin,
+    LargeTableAdmin,
+    ReadOnlyInline,
+    ReadOnlyModelAdmin,
+    done_message,
+)
 from diagnopet.errors import DomainError
 from diagnopet.files import private_file_response
 from diagnopet.money import format_money, to_money
@@ -348,12 +354,15 @@ class BillingRecordAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
                 continue
             if numbered.invoice_number != record.invoice_number:
                 invoiced.append(numbered.invoice_number)
-        if len(invoiced) == 1:
-            self.message_user(request, f"{invoiced[0]} invoiced.", messages.SUCCESS)
-        elif invoiced:
-            count = len(invoiced)
-            text = ngettext("%(count)d bill invoiced", "%(count)d bills invoiced", count) % {"count": count}
-            self.message_user(request, f"{text}: {', '.join(invoiced)}.", messages.SUCCESS)
+        text = done_message(
+            invoiced,
+            one="{name} invoiced.",
+            singular="%(count)d bill invoiced",
+            plural="%(count)d bills invoiced",
+            listed=True,
+        )
+        if text:
+            self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(description="Record a payment or refund", permissions=["record_payment"])
     def record_payment(self, request, queryset):
@@ -448,12 +457,14 @@ class PaymentAdmin(LargeTableAdmin, AuditHistory, admin.ModelAdmin):
                 self.message_user(request, f"{refund}: {exc.message}", messages.ERROR)
                 continue
             done.append(refund)
-        if len(done) == 1:
-            self.message_user(request, f"{done[0]} marked as handed over.", messages.SUCCESS)
-        elif done:
-            count = len(done)
-            text = ngettext("%(count)d refund", "%(count)d refunds", count) % {"count": count}
-            self.message_user(request, f"{text} marked as handed over.", messages.SUCCESS)
+        text = done_message(
+            [str(refund) for refund in done],
+            one="{name} marked as handed over.",
+            singular="%(count)d refund marked as handed over",
+            plural="%(count)d refunds marked as handed over",
+        )
+        if text:
+            self.message_user(request, text, messages.SUCCESS)
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.fields

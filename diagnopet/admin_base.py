@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from diagnopet.models import MoneyField
 from diagnopet.money import format_money
@@ -230,6 +231,18 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def done_message(names: list[str], *, one: str, singular: str, plural: str, listed: bool = False) -> str | None:
+    """The success message of an action over several rows, as staff say it: the object named when there is one
+    (``one``, with ``{name}``: "INV-2026-000123 invoiced."), else counted in words (``singular``/``plural`` with
+    ``%(count)d``: "3 bills invoiced", then the names when ``listed``); None when nothing was done."""
+    if not names:
+        return None
+    if len(names) == 1:
+        return one.format(name=names[0])
+    text = ngettext(singular, plural, len(names)) % {"count": len(names)}
+    return f"{text}: {', '.join(names)}." if listed else f"{text}."
 
 
 def action_form(form_class, request, **kwargs) -> forms.Form:

@@ -457,6 +457,20 @@ def test_unlock_action_clears_the_lock(admin_client):
 
 
 @pytest.mark.django_db
+def test_unlock_messages_name_one_account_and_count_several(admin_client):
+    one, two = accounts_f.UserFactory(full_name="Asha Rao"), accounts_f.UserFactory()
+    changelist = _url(User, "changelist")
+
+    def unlock(*users):
+        data = {"action": "unlock_accounts", admin.helpers.ACTION_CHECKBOX_NAME: [u.pk for u in users]}
+        response = admin_client.post(changelist, data, follow=True)
+        return [str(m) for m in response.context["messages"]]
+
+    assert unlock(one) == ["Unlocked the account of Asha Rao."]
+    assert unlock(one, two) == ["Unlocked 2 accounts."]
+
+
+@pytest.mark.django_db
 def test_user_add_form_normalises_the_phone_and_sets_the_password(admin_client):
     data = {
         "phone": "098765 43210",
