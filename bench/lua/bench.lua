@@ -6,6 +6,8 @@
 --   BENCH_EXPECT      the intended status code (default 200); any other status counts as an error
 --   BENCH_IDEMPOTENT  when set, every request gets a unique Idempotency-Key starting with this prefix
 --   BENCH_SLOTS       comma-separated slot ids; "__SLOT__" in the body is replaced by each in turn
+--   BENCH_BOOKERS     a file of lines "<Authorization>\t<pet id>\t<address id>": each request is sent as the next
+--                     line's customer ("__PET__" and "__ADDRESS__" in the body replaced by theirs)
 -- At the end one line "BENCH_RESULT {json}" carries requests, duration, errors and latency percentiles (µs).
 
 -- Globals (not locals): setup() and done() reach them through thread:set / thread:get.
@@ -14,6 +16,7 @@ bad = 0
 thread_id = 0
 local threads = {}
 local slots = {}
+local bookers = {}
 
 local method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
@@ -37,10 +40,21 @@ function init(args)
     wrk.headers["Content-Type"] = "application/json"
   end
   for id in string.gmatch(os.getenv("BENCH_SLOTS") or "", "[^,]+") do table.insert(slots, id) end
+  local path = os.getenv("BENCH_BOOKERS")
+  if path and path ~= "" then
+    -- A random start: each run (and round) pairs the customers with other slots, so that repeated runs spread
+    -- each customer's bookings over many days, within the per-day limits.
+    math.randomseed(os.time() * 100 + thread_id)
+    counter = math.random(0, 1000000)
+    for line in io.lines(path) do
+      local auth, pet, address = string.match(line, "^([^\t]+)\t(%d+)\t(%d+)$")
+      if auth then table.insert(bookers, {auth = auth, pet = pet, address = address}) end
+    end
+  end
 end
 
 function request()
-  if not idempotent and #slots == 0 then
+  if not idempotent and #slots == 0 and #bookers == 0 then
     return wrk.format()
   end
   counter = counter + 1
@@ -52,6 +66,13 @@ function request()
   local b = wrk.body
   if b and #slots > 0 then
     b = string.gsub(b, "__SLOT__", slots[(counter % #slots) + 1])
+  end
+  if #bookers > 0 then
+    -- Threads start at different customers, so that two requests at once are rarely from the same one.
+    local booker = bookers[((counter + thread_id * 7919) % #bookers) + 1]
+    headers["Authorization"] = booker.auth
+    b = string.gsub(b, "__PET__", booker.pet)
+    b = string.gsub(b, "__ADDRESS__", booker.address)
   end
   return wrk.format(nil, nil, headers, b)
 end
