@@ -43,7 +43,7 @@ function init(args)
   local path = os.getenv("BENCH_BOOKERS")
   if path and path ~= "" then
     -- A random start: each run (and round) pairs the customers with other slots, so that repeated runs spread
-    -- each customer's bookings over many days, within the per-day limits.
+    -- each customer's bookings over many days.
     math.randomseed(os.time() * 100 + thread_id)
     counter = math.random(0, 1000000)
     for line in io.lines(path) do
