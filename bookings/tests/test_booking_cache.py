@@ -7,7 +7,6 @@ invalidate the cache, and the quotes before and after it read through the cache.
 """
 
 import datetime
-import json
 from decimal import Decimal
 
 import pytest
@@ -20,6 +19,7 @@ from billing.tests.factories import DistancePricingConfigFactory
 from bookings.services import booking_quote
 from bookings.tests.conftest import booking_payload
 from catalog.models import LabTest
+from catalog.tests.admin_forms import labtest_form
 from catalog.tests.factories import LabTestFactory
 from clinic.models import ClinicHoliday
 from clinic.tests.test_admin_clinic import clinic_form
@@ -172,41 +172,16 @@ def test_clinic_moved_in_the_admin_changes_the_next_distance(admin_client, custo
     assert _quote(customer_client, booking_setup)["distance_km"] == "2.22"
 
 
-def _labtest_form(test, **changes) -> dict:
-    data = {
-        "code": test.code,
-        "name": test.name,
-        "category": test.category_id,
-        "species": json.dumps(test.species),
-        "description": test.description,
-        "is_package": "on" if test.is_package else "",
-        "is_active": "on" if test.is_active else "",
-        "price": str(test.price),
-        "discounted_price": "" if test.discounted_price is None else str(test.discounted_price),
-        "sample_type": test.sample_type,
-        "tube_type": test.tube_type,
-        "sample_quantity_ml": "" if test.sample_quantity_ml is None else str(test.sample_quantity_ml),
-        "fasting_required": "on" if test.fasting_required else "",
-        "collection_instructions": test.collection_instructions,
-        "tat_hours": "" if test.tat_hours is None else str(test.tat_hours),
-        # The component tests inline (a package's tests; none here).
-        "component_links-TOTAL_FORMS": "0",
-        "component_links-INITIAL_FORMS": "0",
-        "_save": "Save",
-    }
-    return {key: value for key, value in (data | changes).items() if value != ""}
-
-
 @committed
 def test_price_changes_in_the_admin_reach_the_next_quote_and_booking(admin_client, customer_client, booking_setup):
     cbc, lft = booking_setup["tests"][:2]  # 450.00 and 800.00 (discounted from 900.00)
     assert _quote(customer_client, booking_setup)["subtotal"] == "1250.00"  # now cached
     change = "admin:catalog_labtest_change"
 
-    _admin_post(admin_client, change, _labtest_form(cbc, price="500.00"), cbc.pk)
+    _admin_post(admin_client, change, labtest_form(cbc, price="500.00"), cbc.pk)
     assert _quote(customer_client, booking_setup)["subtotal"] == "1300.00"
 
-    _admin_post(admin_client, change, _labtest_form(lft, discounted_price=""), lft.pk)  # the discount ends
+    _admin_post(admin_client, change, labtest_form(lft, discounted_price=""), lft.pk)  # the discount ends
     booked = customer_client.post(CREATE, booking_payload(booking_setup), format="json").json()
     assert booked["subtotal"] == "1400.00"
     assert [item["unit_price"] for item in booked["items"]] == ["500.00", "900.00"]
@@ -217,13 +192,13 @@ def test_tests_withdrawn_or_added_in_the_admin_reach_the_next_quote(admin_client
     cbc = booking_setup["tests"][0]
     _quote(customer_client, booking_setup)
 
-    _admin_post(admin_client, "admin:catalog_labtest_change", _labtest_form(cbc, is_active=""), cbc.pk)
+    _admin_post(admin_client, "admin:catalog_labtest_change", labtest_form(cbc, is_active=""), cbc.pk)
     response = customer_client.post(QUOTE, booking_payload(booking_setup), format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "test_unavailable"
 
     new = LabTestFactory.build(code="NEW-1", category=cbc.category, price=Decimal("300.00"))
-    _admin_post(admin_client, "admin:catalog_labtest_add", _labtest_form(new, is_active="on"))
+    _admin_post(admin_client, "admin:catalog_labtest_add", labtest_form(new, is_active="on"))
     added = LabTest.objects.get(code="NEW-1")
     assert _quote(customer_client, booking_setup, tests=[added.pk])["subtotal"] == "300.00"
 
