@@ -27,6 +27,11 @@ def customer_bookings(user):
     return Booking.objects.filter(user_id=user.pk)
 
 
+# A booking's bill's refunds (payment_status, amount_due), for the customer's reads. An expression is copied when a
+# query resolves it, so this one serves every request.
+BILL_REFUNDED = refunded_amount("billing_record__id")
+
+
 def bookings_for_customer(user):
     """A customer's bookings with everything the API shows: one query for the bookings (with their pet, slot,
     coupon, bill and the bill's refunds), one for the items of all of them (in ``shown_items``, a list: what
@@ -35,7 +40,7 @@ def bookings_for_customer(user):
         customer_bookings(user)
         # The bill and its refunds: the booking's payment_status and amount_due (billing.selectors.bill_payment).
         .select_related("pet", "slot", "coupon", "billing_record")
-        .annotate(bill_refunded=refunded_amount("billing_record__id"))
+        .annotate(bill_refunded=BILL_REFUNDED)
         .defer(*PET_UNSHOWN)
         .prefetch_related(Prefetch("items", queryset=items_shown(), to_attr="shown_items"))
     )

@@ -17,10 +17,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.selectors import refunded_amount
 from bookings.api.payment_status import payment_shown
 from bookings.api.serializers import BookingItemSerializer, BookingSerializer, ReportSerializer
 from bookings.models import BookingItem
+from bookings.querysets import BILL_REFUNDED
 
 
 def _money(value):
@@ -114,11 +114,6 @@ ITEM_COLUMNS = (
     "test__name",
     "test__tube_type",
 )
-
-
-# The bill's refunds, for payment_status and amount_due. An expression is copied when a query resolves it, so one
-# built here serves every request (building its subquery again each time was 5 % of a booking's read).
-BILL_REFUNDED = refunded_amount("billing_record__id")
 
 
 def booking_rows(bookings):
