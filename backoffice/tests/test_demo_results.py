@@ -30,8 +30,15 @@ WORKLIST = reverse("admin:bookings_resultvalue_worklist")
 
 
 def todays_cbc(pet: str) -> BookingItem:
+    """The CBC of the pet's visit of today (``TODAY_BOOKINGS``, keyed with today's date). Not "any CBC booked for
+    today": before the day's first window (e.g. just after midnight) the week's demo bookings take today's windows
+    too, and Bruno's pending booking also has a CBC."""
+    today = timezone.localdate()
     return BookingItem.objects.select_related("booking__user", "booking__pet", "test").get(
-        test__code="HEM-CBC", booking__pet__name=pet, booking__booking_date=timezone.localdate()
+        test__code="HEM-CBC",
+        booking__pet__name=pet,
+        booking__booking_date=today,
+        booking__idempotency_key__startswith=f"today-{today.isoformat()}-",
     )
 
 
